@@ -1,0 +1,1 @@
+"""Invitation mails: rendering (text, HTML, iCalendar, QR), the outbox and delivery."""

@@ -1,0 +1,1 @@
+"""HTTP and WebSocket routes, grouped by audience: citizen, staff, admin, api, ws."""
