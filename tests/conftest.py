@@ -91,7 +91,7 @@ async def _pg_template() -> str:
         name = f"vt_template_{uuid.uuid4().hex[:10]}"
         try:
             await _pg_execute(f'CREATE DATABASE "{name}"')
-        except Exception as exc:  # noqa: BLE001 - any connection failure means "not available"
+        except Exception as exc:
             _pg.error = f"PostgreSQL at {PG_ADMIN_URL} is not reachable: {exc!r}"
         else:
             engine = create_engine(_pg.url_for(name))

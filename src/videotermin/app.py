@@ -49,7 +49,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, secure=settings.secure_cookies)
     app.add_middleware(AccessLogMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.mount("/api/v1", api_v1.create_api())
+    app.mount("/api/v1", api_v1.create_api(ctx))
     app.include_router(citizen.router)
     app.include_router(staff.router)
     return app

@@ -114,9 +114,7 @@ def _new_participant(draft: ParticipantDraft, now: datetime) -> Participant:
 
 def _drafts_of(appointment: Appointment) -> list[ParticipantDraft]:
     return [
-        ParticipantDraft(
-            name=p.name or "", email=p.email or "", role=p.role, language=p.language
-        )
+        ParticipantDraft(name=p.name or "", email=p.email or "", role=p.role, language=p.language)
         for p in appointment.participants
         if p.active
     ]
@@ -243,6 +241,4 @@ async def resend_invitation(
 
 
 def find_participant(appointment: Appointment, participant_id: str) -> Participant | None:
-    return next(
-        (p for p in appointment.participants if p.id == participant_id and p.active), None
-    )
+    return next((p for p in appointment.participants if p.id == participant_id and p.active), None)

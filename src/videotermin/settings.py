@@ -63,7 +63,9 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin") from None
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin"
+            ) from None
         return value
 
     @field_validator("database_url")
@@ -72,9 +74,7 @@ class Settings(BaseSettings):
         if value is None or value == "":
             return None
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError(
-                "must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
-            )
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
 
     @field_validator("smtp_url")
@@ -88,7 +88,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _defaults_from_data_dir(self) -> Settings:
         if self.database_url is None:
-            self.database_url = f"sqlite+aiosqlite:///{(self.data_dir / 'videotermin.sqlite3').resolve()}"
+            self.database_url = (
+                f"sqlite+aiosqlite:///{(self.data_dir / 'videotermin.sqlite3').resolve()}"
+            )
         return self
 
     @cached_property

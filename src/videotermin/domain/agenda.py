@@ -37,4 +37,3 @@ def agenda_days(items: Iterable[T], now: datetime, zone: ZoneInfo) -> list[tuple
 
 def is_today(day: date, now: datetime, zone: ZoneInfo) -> bool:
     return day == now.astimezone(zone).date()
-

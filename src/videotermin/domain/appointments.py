@@ -124,7 +124,9 @@ def check_participant(draft: ParticipantDraft, prefix: str) -> list[FieldError]:
             )
         )
     if draft.language not in Language.__members__.values():
-        errors.append(FieldError(f"{prefix}language", "invalid_language", "language must be de or en"))
+        errors.append(
+            FieldError(f"{prefix}language", "invalid_language", "language must be de or en")
+        )
     number = draft.customer_number
     if number is not None and number.strip() and not _CUSTOMER_NUMBER.match(number.strip()):
         errors.append(
@@ -157,9 +159,7 @@ def check_participants(drafts: list[ParticipantDraft]) -> list[FieldError]:
         )
     if len(drafts) > MAX_PARTICIPANTS:
         errors.append(
-            FieldError(
-                "participants", "too_many", f"at most {MAX_PARTICIPANTS} participants"
-            )
+            FieldError("participants", "too_many", f"at most {MAX_PARTICIPANTS} participants")
         )
     seen: dict[str, int] = {}
     for index, draft in enumerate(drafts):

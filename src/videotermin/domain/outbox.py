@@ -22,7 +22,7 @@ class MailStatus(StrEnum):
 def retry_delay(attempts_made: int, base_seconds: int) -> timedelta:
     """Delay before the next try after ``attempts_made`` failed attempts (>= 1)."""
     exponent = max(attempts_made - 1, 0)
-    return min(timedelta(seconds=base_seconds * 2**min(exponent, 20)), MAX_DELAY)
+    return min(timedelta(seconds=base_seconds * 2 ** min(exponent, 20)), MAX_DELAY)
 
 
 def after_failure(

@@ -1,0 +1,35 @@
+# The two commands: `make run` (demo on the embedded default) and `make test` (everything).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint system-packages clean
+
+$(BIN)/videotermin: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-deps: $(BIN)/videotermin pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(BIN)/videotermin
+	$(BIN)/videotermin migrate
+	$(BIN)/videotermin demo
+	$(BIN)/videotermin serve --host $(HOST) --port $(PORT)
+
+system-packages:
+	bash scripts/system-packages.sh
+
+lint: $(VENV)/.test-deps
+	$(BIN)/ruff check src tests bench
+
+test: $(VENV)/.test-deps system-packages lint
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Debian packages the tests drive for real: Chromium (browser journeys) and coturn (TURN relay).
+# Installs only what is missing; needs root (or sudo) the first time.
+set -euo pipefail
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v turnserver >/dev/null 2>&1 || missing+=(coturn)
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing Debian packages: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

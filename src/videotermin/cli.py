@@ -1,0 +1,177 @@
+"""``videotermin`` command line: serve, migrate, user, token, demo."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from sqlalchemy import select
+
+from videotermin.context import AppContext
+from videotermin.domain.clock import system_clock
+from videotermin.domain.passwords import hash_password, password_problem
+from videotermin.domain.tokens import hash_token, new_token
+from videotermin.settings import Settings, SettingsError, load_settings
+from videotermin.store.db import create_engine, session_factory
+from videotermin.store.migrate import upgrade
+from videotermin.store.models import ApiToken, StaffUser, Unit
+
+cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+user_cli = typer.Typer(no_args_is_help=True, help="Staff accounts.")
+token_cli = typer.Typer(no_args_is_help=True, help="API tokens for the integration API.")
+cli.add_typer(user_cli, name="user")
+cli.add_typer(token_cli, name="token")
+
+ROLES = ("advisor", "support", "admin")
+T = TypeVar("T")
+
+
+def fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def with_context(settings: Settings, work: Callable[[AppContext], Awaitable[T]]) -> T:
+    async def run() -> T:
+        engine = create_engine(settings.database_url or "")
+        ctx = AppContext(
+            settings=settings, clock=system_clock, engine=engine, sessions=session_factory(engine)
+        )
+        try:
+            return await work(ctx)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Serve the app with uvicorn."""
+    import uvicorn
+
+    from videotermin.app import create_app
+    from videotermin.logs import setup_logging
+
+    settings = settings_or_exit()
+    setup_logging()
+    uvicorn.run(
+        create_app(settings), host=host, port=port, access_log=False, log_config=None,
+        proxy_headers=True,
+    )
+
+
+@cli.command()
+def migrate() -> None:
+    """Create or upgrade the database schema and the default unit."""
+    settings = settings_or_exit()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    async def work(ctx: AppContext) -> None:
+        await upgrade(ctx.engine, settings.timezone)
+
+    with_context(settings, work)
+    typer.echo("database is up to date")
+
+
+async def _unit_by_slug(ctx: AppContext, slug: str | None) -> Unit | None:
+    async with ctx.sessions() as session:
+        query = select(Unit).where(Unit.slug == slug if slug else Unit.is_default.is_(True))
+        return await session.scalar(query)
+
+
+@user_cli.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str, typer.Option(help="advisor, support or admin.")] = "advisor",
+    unit: Annotated[str | None, typer.Option(help="Unit slug; default unit if omitted.")] = None,
+    display_name: Annotated[str | None, typer.Option(help="Name shown to citizens.")] = None,
+    email: Annotated[str, typer.Option(help="Contact e-mail shown in invitations.")] = "",
+    phone: Annotated[str, typer.Option(help="Contact phone shown in invitations.")] = "",
+) -> None:
+    """Add a staff account. Password from VIDEOTERMIN_PASSWORD or a prompt."""
+    if role not in ROLES:
+        fail(f"role must be one of {', '.join(ROLES)}")
+    password = os.environ.get("VIDEOTERMIN_PASSWORD") or typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    if problem := password_problem(password):
+        fail(f"password too weak: {problem}")
+    settings = settings_or_exit()
+
+    async def work(ctx: AppContext) -> None:
+        found = await _unit_by_slug(ctx, unit)
+        if found is None:
+            fail(f"no unit {unit!r}")
+            return
+        async with ctx.sessions() as session, session.begin():
+            if await session.scalar(select(StaffUser).where(StaffUser.username == name)):
+                fail(f"user {name!r} exists already")
+            session.add(
+                StaffUser(
+                    username=name,
+                    display_name=display_name or name,
+                    email=email,
+                    phone=phone,
+                    role=role,
+                    unit_id=found.id,
+                    password_hash=hash_password(password),
+                    created_at=ctx.clock(),
+                )
+            )
+
+    with_context(settings, work)
+    typer.echo(f"user {name} added with role {role}")
+
+
+@token_cli.command("create")
+def token_create(name: Annotated[str, typer.Argument(help="What the token is for.")]) -> None:
+    """Create an API bearer token and print it once; only its hash is stored."""
+    settings = settings_or_exit()
+    token = new_token()
+
+    async def work(ctx: AppContext) -> None:
+        async with ctx.sessions() as session, session.begin():
+            if await session.scalar(select(ApiToken).where(ApiToken.name == name)):
+                fail(f"a token named {name!r} exists already")
+            session.add(ApiToken(name=name, token_hash=hash_token(token), created_at=ctx.clock()))
+
+    with_context(settings, work)
+    typer.echo(token)
+
+
+@cli.command()
+def demo() -> None:
+    """Seed a demo: contact data for the default unit, an admin, an advisor and an appointment
+    starting in ten minutes. Prints the staff logins and the citizen's link."""
+    from videotermin.demo import seed_demo
+
+    settings = settings_or_exit()
+    result = with_context(settings, seed_demo)
+    typer.echo("")
+    typer.echo("Demo ready.")
+    typer.echo(f"  Staff login:  {settings.public_url}/login")
+    for username, password in result.logins:
+        typer.echo(f"    {username:<8} password: {password}")
+    typer.echo(f"  Citizen link: {result.citizen_link}")
+    typer.echo(f"  Mails are written to {settings.mail_dir.resolve()}")
+    typer.echo("")
+
+
+def main() -> None:
+    cli()
+

@@ -1,0 +1,21 @@
+"""Structured log lines (``key=value``) for the app and its commands.
+
+Log calls pass ids, counts and states only — never names, addresses or link
+tokens — and the access log redacts link paths (see ``web.middleware``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+
+def setup_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("ts=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("uvicorn.access").disabled = True

@@ -1,0 +1,233 @@
+"""The advisor's appointment forms: fields in, scheduling inputs out, refusals as German text.
+
+Form fields are named like the rule paths of :mod:`videotermin.domain.appointments`
+(``participants.1.email``), so every :class:`RuleViolation` lands next to the
+field that caused it. Date and time are read in the unit's time zone; a time
+that does not exist there (the hour skipped when clocks go forward) is refused
+instead of being silently moved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from starlette.datastructures import FormData
+
+from videotermin.domain import appointments as rules
+from videotermin.domain.appointments import FieldError, ParticipantDraft, Role
+
+EXTRA_ROWS = 2
+CITIZEN_ROW = "participants.0"
+EXTRA_ROW_NAMES = tuple(f"participants.{i}" for i in range(1, EXTRA_ROWS + 1))
+NEW_PARTICIPANT = "new"
+GENERAL = ""
+
+MESSAGES = {
+    "required": "Bitte füllen Sie dieses Feld aus.",
+    "invalid": "Bitte prüfen Sie diese Angabe.",
+    "in_past": "Der Termin muss in der Zukunft liegen.",
+    "timezone_missing": "Bitte geben Sie Datum und Uhrzeit an.",
+    "invalid_email": "Bitte geben Sie eine gültige E-Mail-Adresse an, zum Beispiel name@example.org.",
+    "second_citizen": (
+        "Ein Termin hat genau eine Kundin oder einen Kunden. Bitte wählen Sie eine andere Rolle."
+    ),
+    "duplicate_email": "Diese E-Mail-Adresse ist schon für eine andere Person eingetragen.",
+    "duration_range": (
+        f"Die Dauer muss zwischen {rules.MIN_DURATION} und {rules.MAX_DURATION} Minuten liegen."
+    ),
+    "too_long": f"Bitte höchstens {rules.MAX_SUBJECT} Zeichen.",
+    "too_many": f"Ein Termin kann höchstens {rules.MAX_PARTICIPANTS} Teilnehmende haben.",
+    "invalid_role": "Bitte wählen Sie eine Rolle aus der Liste.",
+    "invalid_language": "Bitte wählen Sie Deutsch oder Englisch.",
+    "not_scheduled": (
+        "Dieser Termin ist abgesagt oder beendet und kann nicht mehr geändert werden."
+    ),
+    "citizen_not_removable": (
+        "Die Kundin oder der Kunde kann nicht entfernt werden. "
+        "Sagen Sie stattdessen den Termin ab."
+    ),
+}
+FIELD_MESSAGES = {
+    ("name", "required"): "Bitte geben Sie den Namen an.",
+    ("name", "invalid"): (
+        f"Der Name darf höchstens {rules.MAX_NAME} Zeichen lang sein "
+        "und keine Steuerzeichen enthalten."
+    ),
+    ("email", "required"): "Bitte geben Sie die E-Mail-Adresse an.",
+    ("customer_number", "invalid"): (
+        "Die Kundennummer darf nur Buchstaben, Ziffern, Leerzeichen, Punkt, Schrägstrich "
+        "und Bindestrich enthalten (höchstens 40 Zeichen)."
+    ),
+    ("date", "required"): "Bitte geben Sie das Datum an.",
+    ("date", "invalid"): "Bitte geben Sie ein gültiges Datum an, zum Beispiel 24.12.2026.",
+    ("time", "required"): "Bitte geben Sie die Uhrzeit an.",
+    ("time", "invalid"): "Bitte geben Sie eine gültige Uhrzeit an, zum Beispiel 09:30.",
+    ("time", "nonexistent"): (
+        "Diese Uhrzeit gibt es an diesem Tag wegen der Zeitumstellung nicht. "
+        "Bitte wählen Sie eine andere."
+    ),
+    ("duration_minutes", "required"): "Bitte geben Sie die Dauer in Minuten an.",
+    ("duration_minutes", "invalid"): "Bitte geben Sie die Dauer als ganze Zahl von Minuten an.",
+}
+
+
+def german_message(error: FieldError) -> str:
+    leaf = error.field.rsplit(".", 1)[-1]
+    return FIELD_MESSAGES.get((leaf, error.code)) or MESSAGES.get(error.code, MESSAGES["invalid"])
+
+
+@dataclass
+class FormErrors:
+    """German messages by form field, in the order the fields appear on the page.
+
+    Errors without a field of their own (``GENERAL``) appear only in the summary.
+    """
+
+    order: tuple[str, ...]
+    messages: dict[str, str] = field(default_factory=dict)
+
+    def add(self, form_field: str, message: str) -> None:
+        self.messages.setdefault(form_field, message)
+
+    def add_all(self, errors: Iterable[FieldError], rename: Callable[[str], str]) -> None:
+        for error in errors:
+            self.add(rename(error.field), german_message(error))
+
+    def ordered(self) -> dict[str, str]:
+        rank = {name: i for i, name in enumerate(self.order)}
+        return dict(sorted(self.messages.items(), key=lambda kv: rank.get(kv[0], len(rank))))
+
+    def __bool__(self) -> bool:
+        return bool(self.messages)
+
+
+def form_values(form: FormData) -> dict[str, str]:
+    """The submitted text fields, kept to show them again next to any error."""
+    return {key: value.strip() for key, value in form.items() if isinstance(value, str)}
+
+
+def _fail(name: str, code: str) -> FieldError:
+    return FieldError(name, code, code)
+
+
+def parse_start(values: dict[str, str], zone: ZoneInfo) -> tuple[datetime | None, list[FieldError]]:
+    """``date`` (YYYY-MM-DD) and ``time`` (HH:MM) read as a local time in ``zone``."""
+    errors: list[FieldError] = []
+    day: date | None = None
+    clock: time | None = None
+    try:
+        day = date.fromisoformat(values.get("date", ""))
+    except ValueError:
+        errors.append(_fail("date", "required" if not values.get("date") else "invalid"))
+    try:
+        clock = time.fromisoformat(values.get("time", ""))
+    except ValueError:
+        errors.append(_fail("time", "required" if not values.get("time") else "invalid"))
+    if day is None or clock is None:
+        return None, errors
+    start = datetime.combine(day, clock.replace(tzinfo=None, microsecond=0), tzinfo=zone)
+    if start.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None) != start.replace(
+        tzinfo=None
+    ):
+        return None, [_fail("time", "nonexistent")]
+    return start, []
+
+
+def parse_duration(values: dict[str, str]) -> tuple[int | None, list[FieldError]]:
+    text = values.get("duration_minutes", "")
+    if not text:
+        return None, [_fail("duration_minutes", "required")]
+    try:
+        return int(text), []
+    except ValueError:
+        return None, [_fail("duration_minutes", "invalid")]
+
+
+def _draft(values: dict[str, str], prefix: str, role: str) -> ParticipantDraft:
+    return ParticipantDraft(
+        name=values.get(f"{prefix}.name", ""),
+        email=values.get(f"{prefix}.email", ""),
+        role=role,
+        customer_number=values.get(f"{prefix}.customer_number") or None,
+        language=values.get(f"{prefix}.language", "de"),
+    )
+
+
+def _row_is_empty(values: dict[str, str], prefix: str) -> bool:
+    return not values.get(f"{prefix}.name") and not values.get(f"{prefix}.email")
+
+
+# --- the "new appointment" form ----------------------------------------------
+
+_PARTICIPANT_FIELDS = ("role", "name", "email", "customer_number", "language")
+NEW_FORM_ORDER = (
+    "date",
+    "time",
+    "duration_minutes",
+    "subject",
+    *(f"{row}.{f}" for row in (CITIZEN_ROW, *EXTRA_ROW_NAMES) for f in _PARTICIPANT_FIELDS),
+    GENERAL,
+)
+
+
+@dataclass(frozen=True)
+class NewAppointment:
+    start: datetime
+    duration_minutes: int
+    subject: str
+    participants: list[ParticipantDraft]
+
+
+def parse_new_appointment(
+    values: dict[str, str], zone: ZoneInfo
+) -> tuple[NewAppointment | None, FormErrors, Callable[[str], str]]:
+    """The appointment the form describes, or the errors that stop it.
+
+    Also returns how rule paths map to form fields: empty extra rows are
+    skipped, so draft ``participants.1`` may be the form's second extra row.
+    """
+    rows = [CITIZEN_ROW] + [r for r in EXTRA_ROW_NAMES if not _row_is_empty(values, r)]
+    drafts = [_draft(values, CITIZEN_ROW, Role.CITIZEN)] + [
+        _draft(values, row, values.get(f"{row}.role", "")) for row in rows[1:]
+    ]
+
+    def rename(path: str) -> str:
+        if path == "start":
+            return "date"
+        parts = path.split(".")
+        if parts[0] == "participants" and len(parts) == 3:
+            return f"{rows[int(parts[1])]}.{parts[2]}"
+        return path if path in NEW_FORM_ORDER else GENERAL
+
+    errors = FormErrors(NEW_FORM_ORDER)
+    start, start_errors = parse_start(values, zone)
+    duration, duration_errors = parse_duration(values)
+    subject = values.get("subject", "")
+    if start is None or duration is None:
+        errors.add_all(start_errors + duration_errors, rename)
+        errors.add_all(rules.check_participants(drafts) + rules.check_subject(subject), rename)
+        return None, errors, rename
+    return NewAppointment(start, duration, subject, drafts), errors, rename
+
+
+# --- forms on the appointment page --------------------------------------------
+
+RESCHEDULE_ORDER = ("date", "time", "duration_minutes", "subject", GENERAL)
+ADD_ORDER = tuple(f"{NEW_PARTICIPANT}.{f}" for f in _PARTICIPANT_FIELDS) + (GENERAL,)
+
+
+def reschedule_rename(path: str) -> str:
+    if path == "start":
+        return "date"
+    return path if path in RESCHEDULE_ORDER else GENERAL
+
+
+def add_rename(path: str) -> str:
+    return f"{NEW_PARTICIPANT}.{path}" if path in _PARTICIPANT_FIELDS else GENERAL
+
+
+def new_participant_draft(values: dict[str, str]) -> ParticipantDraft:
+    return _draft(values, NEW_PARTICIPANT, values.get(f"{NEW_PARTICIPANT}.role", ""))

@@ -1,0 +1,132 @@
+"""Rendering pages: one Jinja2 environment per language, gettext catalogs read from .po.
+
+German is the source language: templates carry German msgids and ``de.po`` only
+lists them, ``en.po`` translates them. The catalogs are read with Babel when the
+first page is rendered, so a changed translation needs no compile step. Each
+language has its own environment because Jinja2's gettext callables are
+environment-wide; one shared environment would mix languages between requests.
+
+Autoescaping is on for every template: all user data reaches the page as text.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Coroutine, Mapping
+from functools import cache, partial
+from pathlib import Path
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from videotermin.domain.appointments import is_over
+from videotermin.domain.dates import clock_time, long_date, long_datetime
+
+WEB = Path(__file__).parent
+TEMPLATES = WEB / "templates"
+CATALOGS = WEB / "i18n"
+LANGUAGES = ("de", "en")
+DEFAULT_LANGUAGE = "de"
+
+
+def load_translations(language: str) -> Translations:
+    """A gettext catalog built in memory from ``i18n/<language>.po`` (fuzzy entries skipped)."""
+    with (CATALOGS / f"{language}.po").open("rb") as po:
+        catalog = read_po(po, locale=language)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(fp=compiled)
+
+
+def _input_date(moment: Any, zone: Any) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d")
+
+
+def _input_time(moment: Any, zone: Any) -> str:
+    return moment.astimezone(zone).strftime("%H:%M")
+
+
+@cache
+def environment(language: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(load_translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(
+        long_date=partial(long_date, language=language),
+        long_datetime=partial(long_datetime, language=language),
+        clock_time=partial(clock_time, language=language),
+        input_date=_input_date,
+        input_time=_input_time,
+    )
+    env.globals["is_over"] = is_over
+    return env
+
+
+def render(
+    name: str,
+    context: Mapping[str, Any],
+    *,
+    status: int = 200,
+    language: str = DEFAULT_LANGUAGE,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    template = environment(language).get_template(name)
+    html = template.render({"lang": language, **context})
+    return HTMLResponse(html, status_code=status, headers=headers)
+
+
+def message_page(
+    status: int,
+    title: str,
+    message: str,
+    unit_name: str = "Videotermin",
+    *,
+    next_step: tuple[str, str] | None = None,
+) -> HTMLResponse:
+    """A plain German page for refusals (403, 404 …): what happened and where to go on."""
+    return render(
+        "message.html",
+        {"title": title, "message": message, "unit_name": unit_name, "next_step": next_step},
+        status=status,
+    )
+
+
+class PageExit(Exception):  # noqa: N818 - it is a control-flow signal, not an error
+    """Stop handling the request and answer with ``response``.
+
+    Dependencies (login required, wrong role, bad CSRF token) raise it; the
+    :class:`PageRoute` answers with the page instead of FastAPI's JSON errors,
+    without the app needing an exception handler.
+    """
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+class PageRoute(APIRoute):
+    """A route whose :class:`PageExit` becomes the response it carries."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except PageExit as exit_:
+                return exit_.response
+
+        return handle
