@@ -46,8 +46,16 @@ def test_migrate_creates_a_fresh_database(tmp_path: Path, db_kind: str) -> None:
 def test_user_and_token_commands_feed_the_running_app(
     env: dict[str, str], live_server: LiveServer
 ) -> None:
-    added = run({**env, "VIDEOTERMIN_PASSWORD": "lang-genug-123"}, "user", "add", "dora",
-                "--role", "advisor", "--display-name", "Dora Beraterin")
+    added = run(
+        {**env, "VIDEOTERMIN_PASSWORD": "lang-genug-123"},
+        "user",
+        "add",
+        "dora",
+        "--role",
+        "advisor",
+        "--display-name",
+        "Dora Beraterin",
+    )
     assert added.returncode == 0, added.stderr
     again = run({**env, "VIDEOTERMIN_PASSWORD": "lang-genug-123"}, "user", "add", "dora")
     assert again.returncode == 2
@@ -79,12 +87,19 @@ def test_user_add_refuses_weak_passwords_and_unknown_roles(env: dict[str, str]) 
     weak = run({**env, "VIDEOTERMIN_PASSWORD": "kurz"}, "user", "add", "eva")
     assert weak.returncode == 2
     assert "password too weak" in weak.stderr
-    role = run({**env, "VIDEOTERMIN_PASSWORD": "lang-genug-123"}, "user", "add", "eva",
-               "--role", "king")
+    role = run(
+        {**env, "VIDEOTERMIN_PASSWORD": "lang-genug-123"}, "user", "add", "eva", "--role", "king"
+    )
     assert role.returncode == 2
     assert "role must be one of" in role.stderr
-    unit = run({**env, "VIDEOTERMIN_PASSWORD": "lang-genug-123"}, "user", "add", "eva",
-               "--unit", "nirgendwo")
+    unit = run(
+        {**env, "VIDEOTERMIN_PASSWORD": "lang-genug-123"},
+        "user",
+        "add",
+        "eva",
+        "--unit",
+        "nirgendwo",
+    )
     assert unit.returncode == 2
     assert "no unit" in unit.stderr
 

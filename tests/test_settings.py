@@ -12,7 +12,9 @@ from videotermin.settings import SettingsError, load_settings
 def test_defaults_run_the_embedded_system(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("VIDEOTERMIN_DATA_DIR", str(tmp_path))
     settings = load_settings()
-    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path.resolve() / 'videotermin.sqlite3'}"
+    assert (
+        settings.database_url == f"sqlite+aiosqlite:///{tmp_path.resolve() / 'videotermin.sqlite3'}"
+    )
     assert settings.smtp is None
     assert settings.mail_dir == tmp_path / "mail"
     assert settings.timezone == "Europe/Berlin"
@@ -26,7 +28,10 @@ def test_smtp_url_is_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
     smtp = load_settings().smtp
     assert smtp is not None
     assert (smtp.host, smtp.port, smtp.username, smtp.password) == (
-        "relay.example", 587, "mailer", "p@ss"
+        "relay.example",
+        587,
+        "mailer",
+        "p@ss",
     )
     assert smtp.start_tls and not smtp.use_tls
     monkeypatch.setenv("VIDEOTERMIN_SMTP_URL", "smtps://relay.example")

@@ -6,8 +6,9 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from videotermin.context import AppContext
 from videotermin.domain.clock import Clock, system_clock
@@ -17,6 +18,7 @@ from videotermin.settings import Settings
 from videotermin.store.db import create_engine, session_factory
 from videotermin.web import api_v1, citizen, staff
 from videotermin.web.middleware import AccessLogMiddleware, SecurityHeadersMiddleware
+from videotermin.web.templating import message_page
 
 STATIC = Path(__file__).parent / "web" / "static"
 
@@ -52,4 +54,23 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> FastAPI:
     app.mount("/api/v1", api_v1.create_api(ctx))
     app.include_router(citizen.router)
     app.include_router(staff.router)
+    app.add_exception_handler(StarletteHTTPException, page_for_http_error)
     return app
+
+
+async def page_for_http_error(request: Request, exc: Exception) -> Response:
+    """Unknown paths and wrong methods get a calm page, not FastAPI's JSON."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        return message_page(
+            404,
+            "Diese Seite gibt es nicht",
+            "Bitte prüfen Sie die Adresse. Wenn Sie einem Link aus einer E-Mail gefolgt "
+            "sind, öffnen Sie ihn bitte noch einmal direkt aus der E-Mail.",
+        )
+    return message_page(
+        exc.status_code,
+        "Das hat nicht geklappt",
+        "Diese Aktion ist hier nicht möglich. Bitte gehen Sie zurück und versuchen Sie es "
+        "noch einmal.",
+    )

@@ -70,7 +70,11 @@ def serve(
     settings = settings_or_exit()
     setup_logging()
     uvicorn.run(
-        create_app(settings), host=host, port=port, access_log=False, log_config=None,
+        create_app(settings),
+        host=host,
+        port=port,
+        access_log=False,
+        log_config=None,
         proxy_headers=True,
     )
 
@@ -174,4 +178,3 @@ def demo() -> None:
 
 def main() -> None:
     cli()
-

@@ -65,7 +65,6 @@ async def seed_demo(ctx: AppContext) -> DemoResult:
                 )
                 session.add(user)
             user.password_hash = hash_password(password)
-            user.failed_logins, user.locked_until, user.first_failed_at = 0, None, None
             logins.append((username, password))
         await session.flush()
         advisor = await session.scalar(select(StaffUser).where(StaffUser.username == "berater"))

@@ -18,4 +18,15 @@ def setup_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    quiet_libraries()
+
+
+# Loggers that would print SQL parameters, addresses or URLs with tokens at INFO.
+NOISY = ("sqlalchemy", "aiosqlite", "asyncpg", "httpx", "httpcore", "aiosmtplib")
+
+
+def quiet_libraries() -> None:
+    """Keep libraries that log data (SQL parameters, request URLs) at WARNING."""
+    for name in NOISY:
+        logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("uvicorn.access").disabled = True

@@ -106,25 +106,45 @@ async def test_link_is_only_in_the_creation_response(api: httpx.AsyncClient) -> 
         ({"duration_minutes": "lang"}, "duration_minutes"),
         ({"subject": "x" * 201}, "subject"),
         ({"participants": []}, "participants"),
-        ({"participants": [{"name": "A", "email": "not-an-address", "role": "citizen"}]},
-         "participants.0.email"),
+        (
+            {"participants": [{"name": "A", "email": "not-an-address", "role": "citizen"}]},
+            "participants.0.email",
+        ),
         ({"participants": [{"name": "", "email": "a@example.org"}]}, "participants.0.name"),
-        ({"participants": [{"name": "A", "email": "a@example.org", "role": "boss"}]},
-         "participants.0.role"),
-        ({"participants": [{"name": "A", "email": "a@example.org", "language": "fr"}]},
-         "participants.0.language"),
-        ({"participants": [{"name": "A", "email": "a@example.org", "role": "interpreter"}]},
-         "participants"),
-        ({"participants": [
-            {"name": "A", "email": "a@example.org"},
-            {"name": "B", "email": "b@example.org"},
-        ]}, "participants.1.role"),
-        ({"participants": [
-            {"name": "A", "email": "a@example.org"},
-            {"name": "B", "email": "A@example.org", "role": "companion"},
-        ]}, "participants.1.email"),
-        ({"participants": [{"name": "A", "email": "a@example.org", "customer_number": "<x>"}]},
-         "participants.0.customer_number"),
+        (
+            {"participants": [{"name": "A", "email": "a@example.org", "role": "boss"}]},
+            "participants.0.role",
+        ),
+        (
+            {"participants": [{"name": "A", "email": "a@example.org", "language": "fr"}]},
+            "participants.0.language",
+        ),
+        (
+            {"participants": [{"name": "A", "email": "a@example.org", "role": "interpreter"}]},
+            "participants",
+        ),
+        (
+            {
+                "participants": [
+                    {"name": "A", "email": "a@example.org"},
+                    {"name": "B", "email": "b@example.org"},
+                ]
+            },
+            "participants.1.role",
+        ),
+        (
+            {
+                "participants": [
+                    {"name": "A", "email": "a@example.org"},
+                    {"name": "B", "email": "A@example.org", "role": "companion"},
+                ]
+            },
+            "participants.1.email",
+        ),
+        (
+            {"participants": [{"name": "A", "email": "a@example.org", "customer_number": "<x>"}]},
+            "participants.0.customer_number",
+        ),
         ({"unexpected": 1}, "unexpected"),
     ],
 )
@@ -192,9 +212,13 @@ async def test_requests_without_a_valid_token_are_refused(
 async def test_unknown_ids_are_404(api: httpx.AsyncClient) -> None:
     created = (await api.post("/api/v1/appointments", json=body())).json()
     appointment_id = created["id"]
-    assert (await api.get("/api/v1/appointments/00000000-0000-0000-0000-000000000000")).status_code == 404
+    assert (
+        await api.get("/api/v1/appointments/00000000-0000-0000-0000-000000000000")
+    ).status_code == 404
     assert (await api.get("/api/v1/appointments/" + "x" * 300)).status_code == 404
-    assert (await api.patch("/api/v1/appointments/nope", json={"duration_minutes": 40})).status_code == 404
+    assert (
+        await api.patch("/api/v1/appointments/nope", json={"duration_minutes": 40})
+    ).status_code == 404
     assert (await api.post("/api/v1/appointments/nope/cancel")).status_code == 404
     for method, path in [
         ("DELETE", f"/api/v1/appointments/{appointment_id}/participants/nope"),
@@ -297,7 +321,9 @@ async def test_add_and_remove_participant(
     assert removed.status_code == 204
     listed = (await api.get(f"/api/v1/appointments/{appointment_id}")).json()
     assert [p["name"] for p in listed["participants"]] == ["Clara Citizen"]
-    again = await api.delete(f"/api/v1/appointments/{appointment_id}/participants/{companion['id']}")
+    again = await api.delete(
+        f"/api/v1/appointments/{appointment_id}/participants/{companion['id']}"
+    )
     assert again.status_code == 404
     page = await api.get(companion["link"])
     assert page.status_code == 404, "a removed participant's link stops working"

@@ -24,7 +24,9 @@ def test_today_first_then_upcoming_days_in_local_time() -> None:
     after_midnight = Item(datetime(2026, 12, 2, 23, 30, tzinfo=UTC))  # 00:30 Thursday
     next_week = Item(datetime(2026, 12, 9, 9, 0, tzinfo=UTC))
 
-    days = agenda_days([next_week, after_midnight, late_today, yesterday, earlier_today], NOW, BERLIN)
+    days = agenda_days(
+        [next_week, after_midnight, late_today, yesterday, earlier_today], NOW, BERLIN
+    )
 
     assert [day for day, _ in days] == [date(2026, 12, 2), date(2026, 12, 3), date(2026, 12, 9)]
     assert days[0][1] == [earlier_today, late_today]

@@ -39,7 +39,9 @@ def test_start_must_be_aware_and_in_the_future() -> None:
     assert codes(check_start(naive, NOW)) == [("start", "timezone_missing")]
 
 
-@pytest.mark.parametrize(("minutes", "ok"), [(4, False), (5, True), (30, True), (480, True), (481, False)])
+@pytest.mark.parametrize(
+    ("minutes", "ok"), [(4, False), (5, True), (30, True), (480, True), (481, False)]
+)
 def test_duration_bounds(minutes: int, ok: bool) -> None:
     assert (check_duration(minutes) == []) is ok
 

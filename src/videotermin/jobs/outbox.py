@@ -1,9 +1,226 @@
+"""Delivering the outbox: claim due mails, hand them over, record the outcome.
+
+Any number of app instances may run a worker on the same database. A mail is
+claimed by a conditional ``UPDATE`` that sets a lease only if nobody holds a
+live one — atomic on SQLite (one writer at a time) and on PostgreSQL (the row
+lock makes a concurrent claim re-check the condition and find the lease) — so
+two instances never send the same mail. Sending happens outside any database
+transaction. Delivery is at least once: a process that dies between handing a
+mail over and recording it leaves the lease to expire, and the mail is sent
+again rather than lost.
+
+Log lines carry ids, kinds, counts and error classes only: never addresses,
+names or links.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+
+from videotermin.context import AppContext
+from videotermin.domain.outbox import MailStatus, after_failure
+from videotermin.mail.compose import stamp_date
+from videotermin.mail.transport import Transport
+from videotermin.store.models import OutboxMail
+
+log = logging.getLogger("videotermin.outbox")
+
+BATCH_SIZE = 20
+# A claim outlives the longest hand-over (SEND_DEADLINE) by far, so a slow
+# send is never taken over by a second instance while it is still running.
+LEASE = timedelta(minutes=10)
+SEND_DEADLINE_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    kind: str
+    attempts: int
+    recipient: str | None
+    message: bytes | None
+
+
+def describe_error(exc: BaseException) -> str:
+    """The exception class and SMTP code: nothing of the message, which may quote an address."""
+    code = getattr(exc, "code", None)
+    refused = getattr(exc, "recipients", None)
+    if code is None and refused:
+        code = getattr(refused[0], "code", None)
+    return type(exc).__name__ if code is None else f"{type(exc).__name__} code={code}"
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """A recipient refused with a 5xx code will be refused again: fail at once, so the
+    advisor sees the wrong address within seconds instead of after every retry."""
+    refused = getattr(exc, "recipients", None)
+    return bool(refused) and all(500 <= getattr(r, "code", 0) < 600 for r in refused)
+
+
 class OutboxWorker:
-    def __init__(self, ctx, transport) -> None:  # type: ignore[no-untyped-def]
-        pass
+    def __init__(self, ctx: AppContext, transport: Transport) -> None:
+        self.ctx = ctx
+        self.transport = transport
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def start(self) -> None:
-        pass
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="outbox-worker")
 
     async def stop(self) -> None:
-        pass
+        """End the loop now; a mail cut off mid-send keeps its lease and is sent again later.
+
+        Besides cancelling, the loop is told to stop: on Python 3.11 ``wait_for``
+        (used by aiosmtplib) can swallow a cancellation that races a completing
+        read, and the loop must still end.
+        """
+        if self._task is None:
+            return
+        self._stopping = True
+        self.ctx.outbox_wakeup.set()
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def _run(self) -> None:
+        """Deliver, then sleep until woken by a new mail or the poll interval passes.
+
+        The loop outlives every error: a database hiccup must not stop all mail
+        until the next restart. Only the error class is logged, because driver
+        messages may quote parameters (and with them addresses).
+        """
+        wakeup = self.ctx.outbox_wakeup
+        while not self._stopping:
+            wakeup.clear()
+            try:
+                await self.deliver_due()
+            except Exception as exc:
+                log.error("outbox_loop_failed error=%s", type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wakeup.wait(), self.ctx.settings.outbox_poll_seconds)
+
+    async def deliver_due(self) -> int:
+        """Send every mail that is due now; return how many were delivered."""
+        delivered = 0
+        while claimed := await self._claim():
+            for mail in claimed:
+                delivered += await self._deliver(mail)
+        return delivered
+
+    async def _claim(self) -> list[_Claimed]:
+        now = self.ctx.clock()
+        free = or_(OutboxMail.lease_until.is_(None), OutboxMail.lease_until <= now)
+        due = (OutboxMail.status == MailStatus.QUEUED) & (OutboxMail.next_attempt_at <= now) & free
+        async with self.ctx.sessions() as session, session.begin():
+            candidates = await session.scalars(
+                select(OutboxMail.id)
+                .where(due)
+                .order_by(OutboxMail.next_attempt_at)
+                .limit(BATCH_SIZE)
+            )
+            won = []
+            for mail_id in candidates.all():
+                result = await session.execute(
+                    update(OutboxMail)
+                    .where(OutboxMail.id == mail_id, due)
+                    .values(lease_until=now + LEASE)
+                    .execution_options(synchronize_session=False)
+                )
+                if result.rowcount == 1:  # type: ignore[attr-defined]
+                    won.append(mail_id)
+            if not won:
+                return []
+            rows = await session.execute(
+                select(
+                    OutboxMail.id,
+                    OutboxMail.kind,
+                    OutboxMail.attempts,
+                    OutboxMail.recipient,
+                    OutboxMail.message,
+                ).where(OutboxMail.id.in_(won))
+            )
+            return [_Claimed(*row) for row in rows]
+
+    async def _deliver(self, mail: _Claimed) -> int:
+        if mail.message is None or mail.recipient is None:
+            await self._record_failure(mail, "MessageMissing", final=True)
+            return 0
+        message = stamp_date(mail.message, self.ctx.clock())
+        try:
+            async with asyncio.timeout(SEND_DEADLINE_SECONDS):
+                await self.transport.send(message, mail.recipient)
+        except Exception as exc:
+            await self._record_failure(mail, describe_error(exc), final=is_permanent(exc))
+            return 0
+        await self._record(
+            mail.id,
+            status=MailStatus.SENT,
+            attempts=mail.attempts + 1,
+            sent_at=self.ctx.clock(),
+            message=None,
+            next_attempt_at=None,
+            last_error=None,
+        )
+        log.info("mail_sent mail_id=%d kind=%s attempts=%d", mail.id, mail.kind, mail.attempts + 1)
+        return 1
+
+    async def _record_failure(self, mail: _Claimed, error: str, *, final: bool = False) -> None:
+        """Count the attempt; schedule the next one or give up and erase the message.
+
+        A mail that is given up loses its stored message (and with it the
+        link): the advisor sees "failed" and resends, which mints a new link.
+        """
+        settings = self.ctx.settings
+        attempts = mail.attempts + 1
+        if final:
+            status, next_attempt_at = MailStatus.FAILED, None
+        else:
+            status, next_attempt_at = after_failure(
+                attempts,
+                settings.mail_max_attempts,
+                settings.mail_retry_base_seconds,
+                self.ctx.clock(),
+            )
+        changes: dict[str, object] = {
+            "status": status,
+            "attempts": attempts,
+            "next_attempt_at": next_attempt_at,
+            "last_error": error,
+        }
+        if next_attempt_at is None:
+            changes["message"] = None
+            log.error(
+                "mail_failed mail_id=%d kind=%s attempts=%d error=%s",
+                mail.id,
+                mail.kind,
+                attempts,
+                error,
+            )
+        else:
+            log.warning(
+                "mail_retry mail_id=%d kind=%s attempts=%d error=%s retry_at=%s",
+                mail.id,
+                mail.kind,
+                attempts,
+                error,
+                next_attempt_at.isoformat(),
+            )
+        await self._record(mail.id, **changes)
+
+    async def _record(self, mail_id: int, **changes: object) -> None:
+        """Write the outcome and release the lease in one statement."""
+        async with self.ctx.sessions() as session, session.begin():
+            await session.execute(
+                update(OutboxMail)
+                .where(OutboxMail.id == mail_id)
+                .values(lease_until=None, **changes)
+                .execution_options(synchronize_session=False)
+            )

@@ -13,6 +13,7 @@ the outbox stamps the moment of hand-over (:func:`stamp_date`).
 from __future__ import annotations
 
 import email.policy
+from collections.abc import Callable
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -62,7 +63,7 @@ def compose_mail(
     host = urlsplit(settings.public_url).hostname or "localhost"
     qr_cid = make_msgid("qr", domain=host) if link else None
     facts = _facts(kind, appointment, participant, link, settings, language)
-    facts["qr_cid"] = qr_cid[1:-1] if qr_cid else None
+    facts["qr_cid"] = qr_cid.strip("<>") if qr_cid else None
 
     def render(name: str) -> str:
         return _templates.get_template(f"{language}/{name}").render(facts)
@@ -77,16 +78,42 @@ def compose_mail(
     message["Subject"] = " ".join(render("subject.txt").split())
     message["Message-ID"] = make_msgid(domain=host)
     message["Auto-Submitted"] = "auto-generated"
-    message["Content-Language"] = language
 
     message.set_content(render("mail.txt"), cte="quoted-printable")
     message.add_alternative(render("mail.html"), subtype="html", cte="quoted-printable")
-    if link and qr_cid:
-        html = message.get_payload()[1]
-        html.add_related(
-            qr_png(link), maintype="image", subtype="png", cid=qr_cid,
-            disposition="inline", filename="videotermin-qr.png",
+    if link is not None and qr_cid is not None:
+        html_part = message.get_payload()[1]
+        html_part.add_related(
+            qr_png(link),
+            maintype="image",
+            subtype="png",
+            cid=qr_cid,
+            disposition="inline",
+            filename="videotermin-qr.png",
         )
+    _attach_calendar(message, appointment, participant, link, settings, render)
+    message["Content-Language"] = language  # after the parts: setting content clears Content-*
+    return message
+
+
+def stamp_date(message: bytes, moment: datetime) -> bytes:
+    """``message`` with a ``Date`` header of ``moment``, added when it leaves the outbox.
+
+    Prepending a header line is what a mail submission agent does for a
+    message without a date (RFC 6409, 8.1); the rest stays byte for byte.
+    """
+    return f"Date: {format_datetime(moment)}\r\n".encode("ascii") + message
+
+
+def _attach_calendar(
+    message: EmailMessage,
+    appointment: Appointment,
+    participant: Participant,
+    link: str | None,
+    settings: Settings,
+    render: Callable[[str], str],
+) -> None:
+    """A mail with a link requests the calendar entry; one without withdraws it."""
     method = Method.REQUEST if link else Method.CANCEL
     ics = calendar_bytes(
         method,
@@ -98,19 +125,12 @@ def compose_mail(
         link=link,
     )
     message.add_attachment(
-        ics, maintype="text", subtype="calendar",
-        params={"method": method.value, "charset": "utf-8"}, filename="videotermin.ics",
+        ics,
+        maintype="text",
+        subtype="calendar",
+        params={"method": method.value, "charset": "utf-8"},
+        filename="videotermin.ics",
     )
-    return message
-
-
-def stamp_date(message: bytes, moment: datetime) -> bytes:
-    """``message`` with a ``Date`` header of ``moment``, added when it leaves the outbox.
-
-    Prepending a header line is what a mail submission agent does for a
-    message without a date (RFC 6409, 8.1); the rest stays byte for byte.
-    """
-    return f"Date: {format_datetime(moment)}\r\n".encode("ascii") + message
 
 
 def _facts(

@@ -96,12 +96,23 @@ class StaffUser(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    first_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit] = relationship(lazy="joined")
+
+
+class LoginThrottle(Base):
+    """Failed logins per attempted username — known or not, so a lock reveals nothing.
+
+    Keyed by a hash of the username, so the table does not collect what people typed.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    first_failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class StaffSession(Base):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
@@ -30,7 +30,9 @@ MESSAGES = {
     "invalid": "Bitte prüfen Sie diese Angabe.",
     "in_past": "Der Termin muss in der Zukunft liegen.",
     "timezone_missing": "Bitte geben Sie Datum und Uhrzeit an.",
-    "invalid_email": "Bitte geben Sie eine gültige E-Mail-Adresse an, zum Beispiel name@example.org.",
+    "invalid_email": (
+        "Bitte geben Sie eine gültige E-Mail-Adresse an, zum Beispiel name@example.org."
+    ),
     "second_citizen": (
         "Ein Termin hat genau eine Kundin oder einen Kunden. Bitte wählen Sie eine andere Rolle."
     ),
@@ -46,8 +48,7 @@ MESSAGES = {
         "Dieser Termin ist abgesagt oder beendet und kann nicht mehr geändert werden."
     ),
     "citizen_not_removable": (
-        "Die Kundin oder der Kunde kann nicht entfernt werden. "
-        "Sagen Sie stattdessen den Termin ab."
+        "Die Kundin oder der Kunde kann nicht entfernt werden. Sagen Sie stattdessen den Termin ab."
     ),
 }
 FIELD_MESSAGES = {
@@ -129,9 +130,7 @@ def parse_start(values: dict[str, str], zone: ZoneInfo) -> tuple[datetime | None
     if day is None or clock is None:
         return None, errors
     start = datetime.combine(day, clock.replace(tzinfo=None, microsecond=0), tzinfo=zone)
-    if start.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None) != start.replace(
-        tzinfo=None
-    ):
+    if start.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != start.replace(tzinfo=None):
         return None, [_fail("time", "nonexistent")]
     return start, []
 
@@ -216,13 +215,32 @@ def parse_new_appointment(
 # --- forms on the appointment page --------------------------------------------
 
 RESCHEDULE_ORDER = ("date", "time", "duration_minutes", "subject", GENERAL)
-ADD_ORDER = tuple(f"{NEW_PARTICIPANT}.{f}" for f in _PARTICIPANT_FIELDS) + (GENERAL,)
+ADD_ORDER = (*(f"{NEW_PARTICIPANT}.{f}" for f in _PARTICIPANT_FIELDS), GENERAL)
 
 
 def reschedule_rename(path: str) -> str:
     if path == "start":
         return "date"
     return path if path in RESCHEDULE_ORDER else GENERAL
+
+
+@dataclass(frozen=True)
+class Reschedule:
+    start: datetime
+    duration_minutes: int
+    subject: str
+
+
+def parse_reschedule(
+    values: dict[str, str], zone: ZoneInfo
+) -> tuple[Reschedule | None, FormErrors]:
+    errors = FormErrors(RESCHEDULE_ORDER)
+    start, start_errors = parse_start(values, zone)
+    duration, duration_errors = parse_duration(values)
+    errors.add_all(start_errors + duration_errors, reschedule_rename)
+    if start is None or duration is None:
+        return None, errors
+    return Reschedule(start, duration, values.get("subject", "")), errors
 
 
 def add_rename(path: str) -> str:

@@ -28,7 +28,7 @@ from videotermin.domain import login_throttle
 from videotermin.domain.passwords import hash_password, needs_rehash, verify_password
 from videotermin.domain.tokens import hash_token, looks_like_token, new_token, tokens_equal
 from videotermin.settings import Settings
-from videotermin.store.models import StaffSession, StaffUser
+from videotermin.store.models import LoginThrottle, StaffSession, StaffUser
 from videotermin.web.templating import PageExit, message_page
 
 SESSION_COOKIE = "vt_session"
@@ -47,6 +47,11 @@ class Login:
 
     user: StaffUser
     csrf_token: str
+
+    @property
+    def page_context(self) -> dict[str, object]:
+        """What the page layout needs to show the navigation and the logout button."""
+        return {"user": self.user, "csrf_token": self.csrf_token, "unit_name": self.user.unit.name}
 
 
 @dataclass(frozen=True)
@@ -79,35 +84,45 @@ async def authenticate(
 ) -> LoginAttempt:
     """Check a password against the failed-login limit (:mod:`domain.login_throttle`).
 
-    Unknown, inactive and locked accounts still run one argon2 verification, so
-    the answer time does not tell which case it was. A correct password on a
-    locked account is refused too: the lock must not be guessable around.
+    The limit is kept per attempted username, whether or not such an account
+    exists, and every path runs one argon2 verification: neither the lock nor
+    the answer time tells whether a username is real. A correct password on a
+    locked name is refused too, so the lock cannot be guessed around.
     """
     now = ctx.clock()
+    key = hash_token("login:" + username.casefold())
+    throttle = await db.get(LoginThrottle, key)
+    state = (
+        login_throttle.LoginFailures(
+            throttle.failures, throttle.first_failed_at, throttle.locked_until
+        )
+        if throttle
+        else login_throttle.LoginFailures()
+    )
     user = await db.scalar(
         select(StaffUser).where(StaffUser.username == username, StaffUser.active.is_(True))
     )
-    if user is None:
-        verify_password(_DUMMY_HASH, password)
-        return LoginAttempt()
-    state = login_throttle.LoginFailures(user.failed_logins, user.first_failed_at, user.locked_until)
     if login_throttle.is_locked(state, now):
         verify_password(_DUMMY_HASH, password)
         return LoginAttempt(locked_until=state.locked_until)
-    if verify_password(user.password_hash, password):
-        user.failed_logins, user.first_failed_at, user.locked_until = 0, None, None
+    if user is not None and verify_password(user.password_hash, password):
+        if throttle is not None:
+            await db.delete(throttle)
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         return LoginAttempt(user=user)
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
     settings = ctx.settings
     state = login_throttle.record_failure(
         state, now, settings.login_max_failures, timedelta(minutes=settings.login_lock_minutes)
     )
-    user.failed_logins, user.first_failed_at, user.locked_until = (
-        state.count,
-        state.first_at,
-        state.locked_until,
-    )
+    if throttle is None:
+        throttle = LoginThrottle(key_hash=key, failures=0, first_failed_at=now)
+        db.add(throttle)
+    throttle.failures = state.count
+    throttle.first_failed_at = state.first_at or now
+    throttle.locked_until = state.locked_until
     return LoginAttempt(locked_until=state.locked_until)
 
 
@@ -178,13 +193,14 @@ def set_flash(response: Response, settings: Settings, code: str) -> None:
     _cookie(response, settings, FLASH_COOKIE, code, 300)
 
 
-def login_csrf_token(request: Request, response: Response, settings: Settings) -> str:
-    """The double-submit token for the login form: reuse the cookie's or mint one."""
+def login_csrf_token(request: Request) -> str:
+    """The double-submit token for the login form: the cookie's, or a fresh one."""
     token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not looks_like_token(token):
-        token = new_token()
-        _cookie(response, settings, LOGIN_CSRF_COOKIE, token, 3600)
-    return token
+    return token if looks_like_token(token) else new_token()
+
+
+def remember_login_csrf(response: Response, settings: Settings, token: str) -> None:
+    _cookie(response, settings, LOGIN_CSRF_COOKIE, token, 3600)
 
 
 # --- dependencies ------------------------------------------------------------
@@ -234,6 +250,7 @@ def require_advisor(login: CurrentLogin) -> Login:
                 "anlegen. Wenn Sie Termine betreuen, bitten Sie Ihre Administration, "
                 "Ihrem Konto die Rolle „Beratung“ zu geben.",
                 login.user.unit.name,
+                staff=login.page_context,
             )
         )
     return login
@@ -242,7 +259,7 @@ def require_advisor(login: CurrentLogin) -> Login:
 CurrentAdvisor = Annotated[Login, Depends(require_advisor)]
 
 
-def csrf_refused(unit_name: str = "Videotermin") -> PageExit:
+def csrf_refused(login: Login | None = None) -> PageExit:
     return PageExit(
         message_page(
             403,
@@ -250,8 +267,9 @@ def csrf_refused(unit_name: str = "Videotermin") -> PageExit:
             "Das Formular war abgelaufen oder unvollständig. Aus Sicherheitsgründen wurde "
             "nichts gespeichert und nichts geändert. Bitte laden Sie die Seite neu und "
             "versuchen Sie es noch einmal.",
-            unit_name,
-            next_step=("/termine", "Zu „Meine Termine“"),
+            login.user.unit.name if login else "Videotermin",
+            next_step=("/termine", "Zu „Meine Termine“") if login else ("/login", "Zur Anmeldung"),
+            staff=login.page_context if login else None,
         )
     )
 
@@ -261,7 +279,7 @@ async def checked_form(request: Request, login: CurrentLogin) -> FormData:
     form = await request.form()
     given = form.get(CSRF_FIELD)
     if not isinstance(given, str) or not tokens_equal(given, login.csrf_token):
-        raise csrf_refused(login.user.unit.name)
+        raise csrf_refused(login)
     return form
 
 
@@ -273,7 +291,11 @@ async def checked_login_form(request: Request) -> FormData:
     form = await request.form()
     given = form.get(CSRF_FIELD)
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not isinstance(given, str) or not looks_like_token(cookie) or not tokens_equal(given, cookie):
+    if (
+        not isinstance(given, str)
+        or not looks_like_token(cookie)
+        or not tokens_equal(given, cookie)
+    ):
         raise csrf_refused()
     return form
 

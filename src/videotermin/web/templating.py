@@ -33,6 +33,8 @@ TEMPLATES = WEB / "templates"
 CATALOGS = WEB / "i18n"
 LANGUAGES = ("de", "en")
 DEFAULT_LANGUAGE = "de"
+# Pages with personal data: no browser or proxy cache may keep a copy.
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 def load_translations(language: str) -> Translations:
@@ -95,16 +97,24 @@ def message_page(
     unit_name: str = "Videotermin",
     *,
     next_step: tuple[str, str] | None = None,
+    staff: Mapping[str, Any] | None = None,
 ) -> HTMLResponse:
-    """A plain German page for refusals (403, 404 …): what happened and where to go on."""
-    return render(
-        "message.html",
-        {"title": title, "message": message, "unit_name": unit_name, "next_step": next_step},
-        status=status,
-    )
+    """A plain German page for refusals (403, 404 …): what happened and where to go on.
+
+    ``staff`` (user and CSRF token) keeps the navigation and the logout button
+    on the page, so a refused staff member is never left without a way out.
+    """
+    context = {
+        "title": title,
+        "message": message,
+        "unit_name": unit_name,
+        "next_step": next_step,
+        **(staff or {}),
+    }
+    return render("message.html", context, status=status)
 
 
-class PageExit(Exception):  # noqa: N818 - it is a control-flow signal, not an error
+class PageExit(Exception):
     """Stop handling the request and answer with ``response``.
 
     Dependencies (login required, wrong role, bad CSRF token) raise it; the
