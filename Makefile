@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint system-packages clean
+.PHONY: run test lint typecheck system-packages clean
 
 $(BIN)/videotermin: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +26,18 @@ system-packages:
 	bash scripts/system-packages.sh
 
 lint: $(VENV)/.test-deps
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check .
+
+node_modules/.bin/tsc: package.json
+	npm install --silent
+	touch $@
+
+# The browser code is plain JavaScript with JSDoc types; TypeScript only checks it.
+typecheck: node_modules/.bin/tsc
+	node_modules/.bin/tsc -p tsconfig.json
 
 test: $(VENV)/.test-deps system-packages lint
 	$(BIN)/pytest -q
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache node_modules

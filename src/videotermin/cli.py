@@ -19,7 +19,9 @@ from videotermin.store.db import create_engine, session_factory
 from videotermin.store.migrate import upgrade
 from videotermin.store.models import ApiToken, StaffUser, Unit
 
-cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+cli = typer.Typer(
+    no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_enable=False
+)
 user_cli = typer.Typer(no_args_is_help=True, help="Staff accounts.")
 token_cli = typer.Typer(no_args_is_help=True, help="API tokens for the integration API.")
 cli.add_typer(user_cli, name="user")

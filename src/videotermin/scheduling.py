@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from videotermin.context import AppContext
 from videotermin.domain import appointments as rules
 from videotermin.domain.appointments import ParticipantDraft, RuleViolation, Status
+from videotermin.domain.support_code import new_support_code
 from videotermin.domain.tokens import hash_token, looks_like_token, new_token
 from videotermin.mail.outbox import MailKind, enqueue_mail
 from videotermin.store.models import (
@@ -100,9 +101,30 @@ async def _issue_link(
     return IssuedLink(participant=participant, link=link, mail=mail)
 
 
-def _new_participant(draft: ParticipantDraft, now: datetime) -> Participant:
+async def _unused_support_code(session: AsyncSession) -> str:
+    """A code no active participant of a scheduled appointment holds, so support finds one."""
+    while True:
+        code = new_support_code()
+        taken = await session.scalar(
+            select(Participant.id)
+            .join(Appointment)
+            .where(
+                Participant.support_code == code,
+                Participant.removed_at.is_(None),
+                Appointment.status == Status.SCHEDULED,
+            )
+            .limit(1)
+        )
+        if taken is None:
+            return code
+
+
+async def _new_participant(
+    session: AsyncSession, draft: ParticipantDraft, now: datetime
+) -> Participant:
     number = (draft.customer_number or "").strip()
     return Participant(
+        support_code=await _unused_support_code(session),
         role=draft.role,
         name=draft.name.strip(),
         email=rules.normalise_email(draft.email),
@@ -144,7 +166,7 @@ async def create_appointment(
         ics_sequence=0,
         created_at=now,
         updated_at=now,
-        participants=[_new_participant(d, now) for d in participants],
+        participants=[await _new_participant(session, d, now) for d in participants],
     )
     session.add(appointment)
     await session.flush()
@@ -214,7 +236,7 @@ async def add_participant(
     errors = rules.check_changeable(appointment.status)
     errors += rules.check_added_participant(draft, _drafts_of(appointment))
     _raise_if(errors)
-    participant = _new_participant(draft, ctx.clock())
+    participant = await _new_participant(session, draft, ctx.clock())
     appointment.participants.append(participant)
     appointment.updated_at = ctx.clock()
     await session.flush()

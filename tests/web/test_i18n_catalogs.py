@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
 
-from videotermin.web.templating import CATALOGS, TEMPLATES, environment, load_translations
+from videotermin.web.templating import TEMPLATES, environment, load_translations, read_catalog
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
@@ -24,8 +23,7 @@ def template_msgids() -> set[str]:
 
 
 def catalog(language: str) -> dict[str, str]:
-    with (CATALOGS / f"{language}.po").open("rb") as po:
-        return {str(m.id): str(m.string) for m in read_po(po) if m.id}
+    return {str(m.id): str(m.string) for m in read_catalog(language) if m.id}
 
 
 def test_every_template_text_is_in_both_catalogs_and_translated_to_english() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -149,6 +150,8 @@ class Appointment(Base):
     duration_minutes: Mapped[int] = mapped_column(Integer)
     subject: Mapped[str | None] = personal(type_=String(200), nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    waiting_message: Mapped[str | None] = personal(type_=String(500), nullable=True)
+    waiting_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ics_sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -179,10 +182,17 @@ class Participant(Base):
     email: Mapped[str | None] = personal(type_=String(254), nullable=True)
     customer_number: Mapped[str | None] = personal(type_=String(40), nullable=True)
     language: Mapped[str] = mapped_column(String(5), default="de")
+    support_code: Mapped[str] = mapped_column(String(6), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     appointment: Mapped[Appointment] = relationship(back_populates="participants")
+    consents: Mapped[list[ConsentRecord]] = relationship(
+        lazy="selectin", order_by="ConsentRecord.id", viewonly=True
+    )
+    device_checks: Mapped[list[DeviceCheck]] = relationship(
+        lazy="selectin", order_by="DeviceCheck.id", viewonly=True
+    )
     mails: Mapped[list[OutboxMail]] = relationship(
         lazy="selectin", order_by="OutboxMail.created_at", viewonly=True
     )
@@ -190,6 +200,14 @@ class Participant(Base):
     @property
     def active(self) -> bool:
         return self.removed_at is None
+
+    @property
+    def latest_consent(self) -> ConsentRecord | None:
+        return self.consents[-1] if self.consents else None
+
+    @property
+    def latest_check(self) -> DeviceCheck | None:
+        return self.device_checks[-1] if self.device_checks else None
 
     @property
     def invitation(self) -> OutboxMail | None:
@@ -238,3 +256,47 @@ class OutboxMail(Base):
     last_error: Mapped[str | None] = personal(type_=Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ConsentRecord(Base):
+    """One decision on the consent text: what was shown (version, hash) and when."""
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[str] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(5))
+    text_hash: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str] = mapped_column(String(20))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeviceCheck(Base):
+    """A device check's result. Everything but the verdict and time is personal data
+    (device parameters, rates, transmission quality, IP): erased with the participant."""
+
+    __tablename__ = "device_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[str] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    verdict: Mapped[str] = mapped_column(String(10))
+    findings: Mapped[str | None] = personal(type_=Text, nullable=True)
+    os_family: Mapped[str | None] = personal(type_=String(60), nullable=True)
+    os_version: Mapped[str | None] = personal(type_=String(30), nullable=True)
+    device_type: Mapped[str | None] = personal(type_=String(20), nullable=True)
+    device_model: Mapped[str | None] = personal(type_=String(60), nullable=True)
+    browser_family: Mapped[str | None] = personal(type_=String(60), nullable=True)
+    browser_version: Mapped[str | None] = personal(type_=String(30), nullable=True)
+    upload_kbps: Mapped[float | None] = personal(type_=Float, nullable=True)
+    download_kbps: Mapped[float | None] = personal(type_=Float, nullable=True)
+    round_trip_ms: Mapped[float | None] = personal(type_=Float, nullable=True)
+    packet_loss_pct: Mapped[float | None] = personal(type_=Float, nullable=True)
+    jitter_ms: Mapped[float | None] = personal(type_=Float, nullable=True)
+    bitrate_kbps: Mapped[float | None] = personal(type_=Float, nullable=True)
+    ip_address: Mapped[str | None] = personal(type_=String(45), nullable=True)

@@ -7,7 +7,8 @@ everywhere without touching this module.
 
 from __future__ import annotations
 
-from sqlalchemy import Column
+from sqlalchemy import Column, Table, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from videotermin.store.models import Base
 
@@ -23,3 +24,27 @@ def personal_columns() -> list[Column]:  # type: ignore[type-arg]
 
 def personal_column_names() -> list[str]:
     return [f"{column.table.name}.{column.name}" for column in personal_columns()]
+
+
+def _participant_column(table: Table) -> Column | None:  # type: ignore[type-arg]
+    if table.name == "participants":
+        return table.c.id
+    return table.c.get("participant_id")
+
+
+async def erase_participant(session: AsyncSession, participant_id: str) -> list[str]:
+    """Set every personal column of one participant to NULL, in every table that
+    refers to them; returns the columns erased. Used on withdrawal of consent."""
+    erased: list[str] = []
+    by_table: dict[Table, list[Column]] = {}  # type: ignore[type-arg]
+    for column in personal_columns():
+        by_table.setdefault(column.table, []).append(column)  # type: ignore[arg-type]
+    for table, columns in by_table.items():
+        owner = _participant_column(table)
+        if owner is None:
+            continue
+        await session.execute(
+            update(table).where(owner == participant_id).values({c.name: None for c in columns})
+        )
+        erased += [f"{table.name}.{c.name}" for c in columns]
+    return erased

@@ -17,6 +17,7 @@ from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -37,12 +38,21 @@ DEFAULT_LANGUAGE = "de"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
+def read_catalog(language: str) -> Catalog:
+    """All ``i18n/<language>/*.po`` files as one catalog (one file per area of the site)."""
+    merged = Catalog(locale=language)
+    for path in sorted((CATALOGS / language).glob("*.po")):
+        with path.open("rb") as po:
+            for message in read_po(po, locale=language):
+                if message.id:
+                    merged[message.id] = message
+    return merged
+
+
 def load_translations(language: str) -> Translations:
-    """A gettext catalog built in memory from ``i18n/<language>.po`` (fuzzy entries skipped)."""
-    with (CATALOGS / f"{language}.po").open("rb") as po:
-        catalog = read_po(po, locale=language)
+    """A gettext catalog built in memory from the ``.po`` files (fuzzy entries skipped)."""
     compiled = io.BytesIO()
-    write_mo(compiled, catalog)
+    write_mo(compiled, read_catalog(language))
     compiled.seek(0)
     return Translations(fp=compiled)
 
