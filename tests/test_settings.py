@@ -61,3 +61,16 @@ def test_invalid_settings_name_the_setting(
     assert text.startswith("invalid setting ")
     assert message in text
     assert "\n" not in text
+
+
+def test_ice_servers_are_comma_separated_and_turn_needs_a_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("VIDEOTERMIN_TURN_URLS", "turn:turn.example:3478, turns:turn.example:5349")
+    with pytest.raises(SettingsError, match="VIDEOTERMIN_TURN_SECRET is required"):
+        load_settings()
+    monkeypatch.setenv("VIDEOTERMIN_TURN_SECRET", "geheim")
+    assert load_settings().turn_urls == ["turn:turn.example:3478", "turns:turn.example:5349"]
+    monkeypatch.setenv("VIDEOTERMIN_STUN_URLS", "https://stun.example")
+    with pytest.raises(SettingsError, match="VIDEOTERMIN_STUN_URLS: 'https://stun.example'"):
+        load_settings()

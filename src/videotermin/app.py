@@ -14,9 +14,11 @@ from videotermin.context import AppContext
 from videotermin.domain.clock import Clock, system_clock
 from videotermin.jobs.outbox import OutboxWorker
 from videotermin.mail.transport import transport_for
+from videotermin.media.echo import EchoService
+from videotermin.realtime.bus import bus_for
 from videotermin.settings import Settings
 from videotermin.store.db import create_engine, session_factory
-from videotermin.web import api_v1, citizen, staff
+from videotermin.web import api_v1, citizen, device_check, staff, waiting_room
 from videotermin.web.middleware import AccessLogMiddleware, SecurityHeadersMiddleware
 from videotermin.web.templating import message_page
 
@@ -27,7 +29,12 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> FastAPI:
     """Build the app. ``clock`` is replaced only by tests; production always uses system time."""
     engine = create_engine(settings.database_url or "")
     ctx = AppContext(
-        settings=settings, clock=clock, engine=engine, sessions=session_factory(engine)
+        settings=settings,
+        clock=clock,
+        engine=engine,
+        sessions=session_factory(engine),
+        bus=bus_for(settings),
+        echo=EchoService(settings),
     )
 
     @contextlib.asynccontextmanager
@@ -38,6 +45,9 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> FastAPI:
             yield
         finally:
             await worker.stop()
+            if ctx.echo is not None:
+                await ctx.echo.close()
+            await ctx.bus.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -53,6 +63,8 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/api/v1", api_v1.create_api(ctx))
     app.include_router(citizen.router)
+    app.include_router(device_check.router)
+    app.include_router(waiting_room.router)
     app.include_router(staff.router)
     app.add_exception_handler(StarletteHTTPException, page_for_http_error)
     return app

@@ -1,4 +1,4 @@
-"""What every handler, job and command needs: settings, clock and the database."""
+"""What every handler, job and command needs: settings, clock, database and the bus."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from videotermin.domain.clock import Clock
+from videotermin.media.echo import EchoService
+from videotermin.realtime.bus import Bus, MemoryBus
 from videotermin.settings import Settings
 
 
@@ -17,6 +19,8 @@ class AppContext:
     clock: Clock
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    bus: Bus = field(default_factory=MemoryBus)
+    echo: EchoService | None = None
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
 
     def link_for(self, token: str) -> str:

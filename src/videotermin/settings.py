@@ -28,7 +28,9 @@ class SmtpTarget(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="VIDEOTERMIN_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="VIDEOTERMIN_", extra="ignore", enable_decoding=False
+    )
 
     data_dir: Path = Path("./var")
     database_url: str | None = Field(
@@ -48,6 +50,16 @@ class Settings(BaseSettings):
     session_hours: int = Field(default=10, ge=1, le=168)
     login_max_failures: int = Field(default=5, ge=1, le=100)
     login_lock_minutes: int = Field(default=15, ge=1, le=1440)
+    consent_dir: Path | None = Field(
+        default=None, description="Operator's consent texts; overrides the shipped ones."
+    )
+    redis_url: str | None = None
+    stun_urls: list[str] = Field(default_factory=list)
+    turn_urls: list[str] = Field(default_factory=list)
+    turn_secret: str | None = None
+    turn_credential_ttl_seconds: int = Field(default=6 * 3600, ge=60, le=7 * 24 * 3600)
+    testcall_max_concurrent: int = Field(default=16, ge=1, le=1000)
+    testcall_seconds: int = Field(default=6, ge=2, le=30)
 
     @field_validator("public_url")
     @classmethod
@@ -56,6 +68,27 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("must be an absolute http(s) URL such as https://video.example.org")
         return value.rstrip("/")
+
+    @field_validator("stun_urls", "turn_urls", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("stun_urls", "turn_urls")
+    @classmethod
+    def _ice_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("stun:", "turn:", "turns:")):
+                raise ValueError(f"{url!r} must start with stun:, turn: or turns:")
+        return value
+
+    @model_validator(mode="after")
+    def _turn_needs_secret(self) -> Settings:
+        if self.turn_urls and not self.turn_secret:
+            raise ValueError("VIDEOTERMIN_TURN_SECRET is required when TURN_URLS is set")
+        return self
 
     @field_validator("timezone")
     @classmethod
@@ -140,6 +173,8 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = "VIDEOTERMIN_" + str(first["loc"][0]).upper() if first["loc"] else "VIDEOTERMIN_*"
         message = first["msg"].removeprefix("Value error, ")
+        if not first["loc"]:  # a rule across settings names them in its message
+            raise SettingsError(f"invalid settings: {message}") from None
+        name = "VIDEOTERMIN_" + str(first["loc"][0]).upper()
         raise SettingsError(f"invalid setting {name}: {message}") from None

@@ -286,6 +286,7 @@ class DeviceCheck(Base):
     )
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     verdict: Mapped[str] = mapped_column(String(10))
+    device_key_hash: Mapped[str | None] = personal(type_=String(64), nullable=True, index=True)
     findings: Mapped[str | None] = personal(type_=Text, nullable=True)
     os_family: Mapped[str | None] = personal(type_=String(60), nullable=True)
     os_version: Mapped[str | None] = personal(type_=String(30), nullable=True)

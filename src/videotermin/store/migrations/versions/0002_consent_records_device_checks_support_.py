@@ -50,6 +50,7 @@ def upgrade() -> None:
             "checked_at", videotermin.store.models.UTCDateTime(timezone=True), nullable=False
         ),
         sa.Column("verdict", sa.String(length=10), nullable=False),
+        sa.Column("device_key_hash", sa.String(length=64), nullable=True),
         sa.Column("findings", sa.Text(), nullable=True),
         sa.Column("os_family", sa.String(length=60), nullable=True),
         sa.Column("os_version", sa.String(length=30), nullable=True),
@@ -73,6 +74,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_device_checks")),
     )
     with op.batch_alter_table("device_checks", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_device_checks_device_key_hash"), ["device_key_hash"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_device_checks_checked_at"), ["checked_at"], unique=False
         )
@@ -118,6 +122,7 @@ def downgrade() -> None:
         batch_op.drop_column("waiting_message")
 
     with op.batch_alter_table("device_checks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_device_checks_device_key_hash"))
         batch_op.drop_index(batch_op.f("ix_device_checks_participant_id"))
         batch_op.drop_index(batch_op.f("ix_device_checks_checked_at"))
 

@@ -1,0 +1,83 @@
+"""A participant as their link sees them: appointment, consent and journey state.
+
+Every citizen-facing entry point (pages, device-check endpoints, WebSocket)
+starts here, so each one derives the same state from the same rules
+(:mod:`videotermin.domain.journey`) and refuses the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from videotermin import scheduling
+from videotermin.consent_texts import current_version
+from videotermin.context import AppContext
+from videotermin.domain.consent import Decision, effective_consent
+from videotermin.domain.journey import (
+    Consent,
+    Journey,
+    Slot,
+    journey,
+    window_closes_at,
+    window_opens_at,
+)
+from videotermin.store.models import Appointment, Participant
+
+
+@dataclass(frozen=True)
+class Participation:
+    participant: Participant
+    appointment: Appointment
+    consent: Consent
+    state: Journey
+    opens_at: datetime
+    closes_at: datetime
+
+    @property
+    def may_check_devices(self) -> bool:
+        return self.state in (Journey.BEFORE_WINDOW, Journey.WINDOW_OPEN)
+
+    @property
+    def may_enter(self) -> bool:
+        return self.state == Journey.WINDOW_OPEN
+
+
+def slot_of(appointment: Appointment) -> Slot:
+    return Slot(appointment.start_at, appointment.duration_minutes, appointment.status)
+
+
+def consent_of(participant: Participant, version: str) -> Consent:
+    latest = participant.latest_consent
+    if latest is None:
+        return Consent.NONE
+    return effective_consent(Decision(latest.decision), latest.version, version)
+
+
+def participation_of(
+    ctx: AppContext, participant: Participant, appointment: Appointment
+) -> Participation:
+    slot = slot_of(appointment)
+    consent = consent_of(participant, current_version(ctx.settings))
+    early = ctx.settings.join_early_minutes
+    return Participation(
+        participant=participant,
+        appointment=appointment,
+        consent=consent,
+        state=journey(slot, consent, ctx.clock(), early),
+        opens_at=window_opens_at(slot, early),
+        closes_at=window_closes_at(slot),
+    )
+
+
+async def participation_for_token(
+    session: AsyncSession, ctx: AppContext, token: str
+) -> Participation | None:
+    """``None`` for an unknown, malformed or revoked link — callers answer with one 404."""
+    participant = await scheduling.participant_for_token(session, token)
+    if participant is None:
+        return None
+    appointment = await session.get_one(Appointment, participant.appointment_id)
+    return participation_of(ctx, participant, appointment)

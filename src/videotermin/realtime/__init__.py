@@ -1,0 +1,1 @@
+"""Real-time: the bus between app instances, presence, the waiting room, signaling."""
