@@ -137,6 +137,7 @@ async def test_login_and_skip_link_work_by_keyboard(
 ) -> None:
     page, _ = await new_page(browser)
     await page.goto(live_server.url + "/login")
+    await expect(page.get_by_label("Benutzername")).to_be_focused()  # autofocus has landed
 
     await page.keyboard.press("Shift+Tab")
     skip = page.get_by_role("link", name="Zum Inhalt springen")
