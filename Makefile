@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in mails must point where the demo really listens.
+export VIDEOTERMIN_PUBLIC_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test lint typecheck system-packages clean
 
