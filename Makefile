@@ -4,8 +4,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Links in mails must point where the demo really listens.
-export VIDEOTERMIN_PUBLIC_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test lint typecheck system-packages clean
 
@@ -19,6 +17,8 @@ $(VENV)/.test-deps: $(BIN)/videotermin pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# Links in mails must point where the demo really listens.
+run: export VIDEOTERMIN_PUBLIC_URL ?= http://$(HOST):$(PORT)
 run: $(BIN)/videotermin
 	$(BIN)/videotermin migrate
 	$(BIN)/videotermin demo
