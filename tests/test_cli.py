@@ -125,3 +125,10 @@ def test_demo_prints_logins_and_a_working_link(
     page = httpx.get(f"{live_server.url}/v/{link.group(1)}", timeout=20)
     assert page.status_code == 200
     assert "Clara Beispiel" in page.text
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
+def test_purge_reports_what_it_erased(env: dict[str, str]) -> None:
+    result = run(env, "purge")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("erased: 0 participants")

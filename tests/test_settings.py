@@ -72,5 +72,5 @@ def test_ice_servers_are_comma_separated_and_turn_needs_a_secret(
     monkeypatch.setenv("VIDEOTERMIN_TURN_SECRET", "geheim")
     assert load_settings().turn_urls == ["turn:turn.example:3478", "turns:turn.example:5349"]
     monkeypatch.setenv("VIDEOTERMIN_STUN_URLS", "https://stun.example")
-    with pytest.raises(SettingsError, match="VIDEOTERMIN_STUN_URLS: 'https://stun.example'"):
+    with pytest.raises(SettingsError, match=r"VIDEOTERMIN_STUN_URLS: 'https://stun\.example'"):
         load_settings()

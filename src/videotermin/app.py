@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from videotermin.context import AppContext
 from videotermin.domain.clock import Clock, system_clock
 from videotermin.jobs.outbox import OutboxWorker
+from videotermin.jobs.retention import RetentionJob
 from videotermin.mail.transport import transport_for
 from videotermin.media.echo import EchoService
 from videotermin.realtime.bus import bus_for
@@ -40,10 +41,13 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         worker = OutboxWorker(ctx, transport_for(settings))
+        retention = RetentionJob(ctx)
         worker.start()
+        retention.start()
         try:
             yield
         finally:
+            await retention.stop()
             await worker.stop()
             if ctx.echo is not None:
                 await ctx.echo.close()

@@ -161,6 +161,20 @@ def token_create(name: Annotated[str, typer.Argument(help="What the token is for
 
 
 @cli.command()
+def purge() -> None:
+    """Erase personal data whose retention period is over (the app also does this hourly)."""
+    from videotermin.jobs.retention import purge as run_purge
+
+    settings = settings_or_exit()
+    report = with_context(settings, run_purge)
+    typer.echo(
+        f"erased: {report.participants} participants, personal data of "
+        f"{report.appointments} appointments and {report.device_checks} device checks; "
+        f"{report.sessions} expired staff sessions"
+    )
+
+
+@cli.command()
 def demo() -> None:
     """Seed a demo: contact data for the default unit, an admin, an advisor and an appointment
     starting in ten minutes. Prints the staff logins and the citizen's link."""
