@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import NOW
-from videotermin import consent_texts, scheduling
+from videotermin import scheduling
 from videotermin.context import AppContext
 from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
@@ -47,7 +47,7 @@ async def book(ctx: AppContext, advisor: StaffUser) -> Appointment:
             session.add(
                 ConsentRecord(
                     participant_id=issued.participant.id,
-                    version=consent_texts.current_version(ctx.settings),
+                    version="2026-12-01",
                     language="de",
                     text_hash="0" * 64,
                     decision="agreed",
