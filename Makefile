@@ -38,7 +38,7 @@ node_modules/.bin/tsc: package.json
 typecheck: node_modules/.bin/tsc
 	node_modules/.bin/tsc -p tsconfig.json
 
-test: $(VENV)/.test-deps system-packages lint
+test: $(VENV)/.test-deps system-packages lint typecheck
 	$(BIN)/pytest -q
 
 clean:

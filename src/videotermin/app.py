@@ -19,7 +19,7 @@ from videotermin.media.echo import EchoService
 from videotermin.realtime.bus import bus_for
 from videotermin.settings import Settings
 from videotermin.store.db import create_engine, session_factory
-from videotermin.web import api_v1, citizen, device_check, staff, waiting_room
+from videotermin.web import api_v1, citizen, device_check, staff, survey, waiting_room
 from videotermin.web.middleware import AccessLogMiddleware, SecurityHeadersMiddleware
 from videotermin.web.templating import message_page
 
@@ -69,6 +69,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> FastAPI:
     app.include_router(citizen.router)
     app.include_router(device_check.router)
     app.include_router(waiting_room.router)
+    app.include_router(survey.router)
     app.include_router(staff.router)
     app.add_exception_handler(StarletteHTTPException, page_for_http_error)
     return app

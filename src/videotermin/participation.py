@@ -24,6 +24,7 @@ from videotermin.domain.journey import (
     window_closes_at,
     window_opens_at,
 )
+from videotermin.domain.survey import may_take_survey
 from videotermin.store.models import Appointment, Participant
 
 
@@ -43,6 +44,13 @@ class Participation:
     @property
     def may_enter(self) -> bool:
         return self.state == Journey.WINDOW_OPEN
+
+    @property
+    def survey_open(self) -> bool:
+        """The survey follows the call: during the window (after hanging up) or once over."""
+        return self.state in (Journey.WINDOW_OPEN, Journey.ENDED) and may_take_survey(
+            self.participant.role, self.consent == Consent.AGREED, self.participant.survey_closed
+        )
 
 
 def slot_of(appointment: Appointment) -> Slot:

@@ -183,6 +183,7 @@ class Participant(Base):
     customer_number: Mapped[str | None] = personal(type_=String(40), nullable=True)
     language: Mapped[str] = mapped_column(String(5), default="de")
     support_code: Mapped[str] = mapped_column(String(6), index=True)
+    survey_closed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
@@ -301,3 +302,20 @@ class DeviceCheck(Base):
     jitter_ms: Mapped[float | None] = personal(type_=Float, nullable=True)
     bitrate_kbps: Mapped[float | None] = personal(type_=Float, nullable=True)
     ip_address: Mapped[str | None] = personal(type_=String(45), nullable=True)
+
+
+class SurveyResponse(Base):
+    """An anonymous survey answer: unit and month only, a random id, no timestamp.
+
+    Nothing here points to a participant or appointment, and the random id gives
+    no insertion order; see docs/privacy.md for why this cannot be linked back.
+    """
+
+    __tablename__ = "survey_responses"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    satisfaction: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    av_quality: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    use_again: Mapped[str | None] = mapped_column(String(10), nullable=True)

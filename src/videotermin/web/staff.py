@@ -1,10 +1,16 @@
-"""The advisor's pages: login, "Meine Termine", creating and changing appointments.
+"""The advisor's pages: login, "Meine Termine", creating and changing appointments,
+and the message to the waiting room.
 
 Every change is a POST with the session's CSRF token, runs in its own
 transaction through :mod:`videotermin.scheduling`, and answers with a redirect
 (post/redirect/get) and a one-time notice; a refused change re-renders the form
 with a German message next to each field and has written nothing. Appointments
 of other advisors answer 404, exactly like ones that do not exist.
+
+"Meine Termine" and the appointment page are live: each participant row shows
+consent, device check and "wartet seit" (:mod:`videotermin.web.staff_rows`),
+and the page's script keeps the rows current over ``/ws/staff``
+(:mod:`videotermin.web.staff_feed`).
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from videotermin import scheduling
 from videotermin.context import AppContext
 from videotermin.domain.agenda import agenda_days
-from videotermin.domain.appointments import RuleViolation
+from videotermin.domain.appointments import RuleViolation, is_over
+from videotermin.realtime import waiting_message
+from videotermin.realtime.service import realtime_of
 from videotermin.store.models import Appointment, Participant, StaffUser, Unit
 from videotermin.web import appointment_forms as forms
 from videotermin.web.sessions import (
@@ -50,6 +58,7 @@ from videotermin.web.sessions import (
     set_flash,
     set_session_cookie,
 )
+from videotermin.web.staff_rows import ParticipantLive, live_states
 from videotermin.web.templating import NO_STORE, PageExit, PageRoute, message_page, render
 
 router = APIRouter(route_class=PageRoute)
@@ -64,6 +73,8 @@ FLASH_TEXTS = {
     "added": "Die Person ist hinzugefügt und bekommt eine Einladung.",
     "removed": "Die Person ist entfernt. Ihr persönlicher Link gilt nicht mehr.",
     "resent": "Die Einladung wird erneut versendet, mit einem neuen Link.",
+    "message_sent": "Die Nachricht ist jetzt im Warteraum zu sehen.",
+    "message_removed": "Die Nachricht im Warteraum ist entfernt.",
     "logged_out": "Sie sind abgemeldet.",
 }
 ROLES = [
@@ -119,6 +130,10 @@ class StaffView:
                 name, {**common, "flash": flash, **context}, status=status, headers=NO_STORE
             ),
         )
+
+    def live(self, participants: list[Participant]) -> dict[str, ParticipantLive]:
+        presence = realtime_of(self.request).presence
+        return live_states(self.ctx.settings, presence, participants)
 
     def not_found(self) -> PageExit:
         return PageExit(
@@ -297,7 +312,10 @@ async def agenda(view: View, db: Db) -> HTMLResponse:
     today = now.astimezone(zone).date()
     since = datetime.combine(today, time(0), tzinfo=zone)
     items = await scheduling.appointments_of(db, view.login.user, since)
-    return view.page("agenda.html", {"days": agenda_days(items, now, zone), "today": today})
+    live = view.live([p for a in items for p in a.participants if p.active])
+    return view.page(
+        "agenda.html", {"days": agenda_days(items, now, zone), "today": today, "live": live}
+    )
 
 
 def _new_form_page(
@@ -361,11 +379,13 @@ async def _appointment_page(
     errors: dict[str, str] | None = None,
 ) -> HTMLResponse:
     appointment = await view.appointment(db, appointment_id)
+    participants = [p for p in appointment.participants if p.active]
     return view.page(
         "appointment.html",
         {
             "a": appointment,
-            "participants": [p for p in appointment.participants if p.active],
+            "participants": participants,
+            "live": view.live(participants),
             "values": values or {},
             "errors": errors or {},
         },
@@ -496,3 +516,36 @@ async def resend_invitation(
     except RuleViolation as refused:
         return await _appointment_page(view, db, appointment_id, errors=_general_errors(refused))
     return _redirect(view.ctx, back, "resent")
+
+
+# --- the waiting room ---------------------------------------------------------------
+
+
+@router.post("/termine/{appointment_id}/warteraum-nachricht", response_model=None)
+async def post_waiting_message(
+    appointment_id: str, view: View, db: Db, form: CheckedForm
+) -> Response:
+    """Store the message and tell the waiting room; an empty message removes it."""
+    values = forms.form_values(form)
+    text = waiting_message.clean(str(form.get("waiting_message") or ""))
+    back = safe_next(values.get("back"), f"/termine/{appointment_id}")
+    errors: dict[str, str] = {}
+    too_long = waiting_message.problem(text)
+    if too_long is not None:
+        errors["waiting_message"] = too_long
+    else:
+        async with view.ctx.sessions() as session, session.begin():
+            appointment = await view.appointment(session, appointment_id)
+            if appointment.status != "scheduled" or is_over(
+                appointment.start_at,
+                appointment.duration_minutes,
+                appointment.status,
+                view.ctx.clock(),
+            ):
+                errors[forms.GENERAL] = "Der Termin ist vorbei oder abgesagt: Niemand wartet mehr."
+            else:
+                waiting_message.store(view.ctx, appointment, text)
+    if errors:
+        return await _appointment_page(view, db, appointment_id, {"waiting_message": text}, errors)
+    await waiting_message.announce(view.ctx, appointment_id)
+    return _redirect(view.ctx, back, "message_sent" if text else "message_removed")

@@ -1,0 +1,197 @@
+"""One WebSocket speaking the protocol, and the single queue its session works from.
+
+A session (citizen or advisor) must react to three things: frames from its
+client, events from the bus, and the passing of time. :class:`Inbox` turns
+them into one queue, so the session handles one thing at a time from one task
+— no two tasks ever send on the same socket, and no state is shared between
+them. Frames are parsed here (:func:`videotermin.realtime.protocol.parse`), so a
+session only ever sees valid messages or a :class:`ProtocolError` to answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Coroutine, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.websockets import WebSocket, WebSocketState
+
+from videotermin.realtime.bus import Event
+from videotermin.realtime.protocol import (
+    ClientMessage,
+    CloseCode,
+    ProtocolError,
+    ServerMessage,
+    parse,
+)
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_key(url: str) -> tuple[str, str, int] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:
+        return None
+    if not parts.hostname or port is None:
+        return None
+    return parts.scheme, parts.hostname.lower(), port
+
+
+def same_origin(websocket: WebSocket, public_url: str) -> bool:
+    """Is the page that opened the socket one of ours? Browsers always send ``Origin``
+    on a WebSocket handshake, and cookies go along whatever the page, so a socket
+    authorised by a cookie must check it (cross-site WebSocket hijacking). A link
+    token needs no such check: whoever holds it may connect from anywhere."""
+    origin = websocket.headers.get("origin")
+    ours = _origin_key(public_url)
+    return origin is not None and ours is not None and _origin_key(origin) == ours
+
+
+# --- what a session receives -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FromClient:
+    message: ClientMessage | ProtocolError
+
+
+@dataclass(frozen=True)
+class FromBus:
+    event: Event
+
+
+@dataclass(frozen=True)
+class Tick:
+    """Time to check again what may have changed without an event."""
+
+
+@dataclass(frozen=True)
+class Gone:
+    """The client closed the connection, or stayed silent past ``idle_seconds``."""
+
+    silent: bool
+
+
+Item = FromClient | FromBus | Tick | Gone
+
+
+class JsonSocket:
+    """Sends server messages and closes with a :class:`CloseCode`; a client that has
+    gone away makes both quietly do nothing."""
+
+    def __init__(self, websocket: WebSocket, accepted: Mapping[str, type[ClientMessage]]) -> None:
+        self.websocket = websocket
+        self.accepted = accepted
+
+    @property
+    def open(self) -> bool:
+        return (
+            self.websocket.client_state == WebSocketState.CONNECTED
+            and self.websocket.application_state == WebSocketState.CONNECTED
+        )
+
+    async def send(self, message: ServerMessage) -> None:
+        if not self.open:
+            return
+        with contextlib.suppress(Exception):  # the peer vanished mid-send
+            await self.websocket.send_text(message.to_json())
+
+    async def close(self, code: CloseCode) -> None:
+        if self.websocket.application_state == WebSocketState.DISCONNECTED:
+            return
+        with contextlib.suppress(Exception):
+            await self.websocket.close(code=code, reason=code.reason)
+
+    async def receive(self) -> ClientMessage | ProtocolError | None:
+        """The next frame, parsed; ``None`` when the client has closed."""
+        try:
+            message = await self.websocket.receive()
+        except (RuntimeError, OSError):
+            return None
+        if message["type"] == "websocket.disconnect":
+            return None
+        text, data = message.get("text"), message.get("bytes")
+        frame = text if text is not None else (data or b"")
+        return parse(frame, self.accepted)
+
+
+class Inbox:
+    """Client frames, bus events and ticks, in arrival order, for one session.
+
+    At most :data:`CLIENT_BACKLOG` client frames wait unhandled; then the inbox
+    stops reading the socket, so a flooding client is slowed down by TCP instead
+    of filling the server's memory.
+    """
+
+    CLIENT_BACKLOG = 8
+
+    def __init__(self, socket: JsonSocket, *, idle_seconds: float, tick_seconds: float) -> None:
+        self._socket = socket
+        self._idle = idle_seconds
+        self._tick = tick_seconds
+        self._queue: asyncio.Queue[Item] = asyncio.Queue()
+        self._backlog = asyncio.Semaphore(self.CLIENT_BACKLOG)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def __aenter__(self) -> Inbox:
+        self._start(self._read_client())
+        self._start(self._ticks())
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def follow(self, events: AsyncIterator[Event]) -> None:
+        """Add a bus subscription's events to the inbox."""
+        self._start(self._forward(events))
+
+    def put(self, item: Item) -> None:
+        """Add an item from elsewhere in this process (presence changes)."""
+        self._queue.put_nowait(item)
+
+    async def get(self) -> Item:
+        item = await self._queue.get()
+        if isinstance(item, FromClient):
+            self._backlog.release()
+        return item
+
+    def _start(self, work: Coroutine[Any, Any, None]) -> None:
+        self._tasks.append(asyncio.create_task(work))
+
+    async def _read_client(self) -> None:
+        while True:
+            await self._backlog.acquire()
+            try:
+                async with asyncio.timeout(self._idle):
+                    message = await self._socket.receive()
+            except TimeoutError:
+                self._queue.put_nowait(Gone(silent=True))
+                return
+            if message is None:
+                self._queue.put_nowait(Gone(silent=False))
+                return
+            self._queue.put_nowait(FromClient(message))
+
+    async def _ticks(self) -> None:
+        while True:
+            await asyncio.sleep(self._tick)
+            self._queue.put_nowait(Tick())
+
+    async def _forward(self, events: AsyncIterator[Event]) -> None:
+        async for event in events:
+            self._queue.put_nowait(FromBus(event))

@@ -1,0 +1,283 @@
+"""Who is waiting, and since when — the same answer on every app instance.
+
+A citizen's waiting-room connection lives on one app instance; the advisor may
+be connected to another. Presence therefore travels over the bus: every
+instance keeps a :class:`PresenceBoard` (participant → entry) and feeds it from
+the ``presence`` channel, to which each instance announces the connections it
+holds (``presence_enter``/``presence_leave``) and repeats them every few
+seconds (``presence_heartbeat``). A heartbeat is the whole truth about its
+instance, so a lost message heals on the next one; entries of an instance that
+stops repeating them (it crashed) are dropped after ``instance_ttl_seconds``.
+A new instance asks the others to repeat at once (``presence_sync``).
+
+Rules:
+
+- "waiting since" is the first connect time of a waiting spell: a reload, a
+  second tab taking over or a reconnect to another instance keeps it;
+- a closed connection keeps its place for ``grace_seconds`` on the app clock;
+  only the instance that held it ends the spell, and only if no newer
+  connection took over in the meantime;
+- the last ``presence_enter`` wins; a heartbeat never takes an entry away from
+  another instance.
+
+The board changes only through :meth:`PresenceService` here or bus messages,
+and every change is passed to local listeners (the advisors' live lists).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from videotermin.domain.clock import Clock
+from videotermin.realtime.bus import Bus, Event
+from videotermin.realtime.timing import Timing
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "presence"
+
+
+@dataclass(frozen=True)
+class Entry:
+    participant_id: str
+    appointment_id: str
+    connection_id: str
+    instance_id: str
+    since: datetime
+
+    def to_event(self) -> dict[str, str]:
+        return {
+            "participant_id": self.participant_id,
+            "appointment_id": self.appointment_id,
+            "connection_id": self.connection_id,
+            "since": self.since.isoformat(),
+        }
+
+    @classmethod
+    def from_event(cls, data: dict[str, Any], instance_id: str) -> Entry:
+        since = datetime.fromisoformat(str(data["since"]))
+        if since.tzinfo is None:
+            raise ValueError("since must carry an offset")
+        return cls(
+            participant_id=str(data["participant_id"]),
+            appointment_id=str(data["appointment_id"]),
+            connection_id=str(data["connection_id"]),
+            instance_id=instance_id,
+            since=since,
+        )
+
+
+@dataclass(frozen=True)
+class Change:
+    """A participant started (``entered``) or stopped waiting."""
+
+    appointment_id: str
+    participant_id: str
+    entered: bool
+
+
+class PresenceBoard:
+    """The presence this instance knows of; plain data, no I/O."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, Entry] = {}
+
+    def get(self, participant_id: str) -> Entry | None:
+        return self._entries.get(participant_id)
+
+    def of_instance(self, instance_id: str) -> list[Entry]:
+        return [e for e in self._entries.values() if e.instance_id == instance_id]
+
+    def put(self, entry: Entry) -> list[Change]:
+        before = self._entries.get(entry.participant_id)
+        self._entries[entry.participant_id] = entry
+        if before is None:
+            return [Change(entry.appointment_id, entry.participant_id, entered=True)]
+        return []
+
+    def remove(self, participant_id: str, connection_id: str) -> list[Change]:
+        """Only the connection that holds the entry can end it."""
+        entry = self._entries.get(participant_id)
+        if entry is None or entry.connection_id != connection_id:
+            return []
+        del self._entries[participant_id]
+        return [Change(entry.appointment_id, participant_id, entered=False)]
+
+    def replace_instance(self, instance_id: str, entries: list[Entry]) -> list[Change]:
+        """Apply a heartbeat: ``entries`` is all that ``instance_id`` holds now."""
+        listed = {entry.participant_id for entry in entries}
+        changes: list[Change] = []
+        for gone in self.of_instance(instance_id):
+            if gone.participant_id not in listed:
+                changes += self.remove(gone.participant_id, gone.connection_id)
+        for entry in entries:
+            current = self._entries.get(entry.participant_id)
+            if current is None or current.instance_id == instance_id:
+                changes += self.put(entry)
+        return changes
+
+    def drop_instance(self, instance_id: str) -> list[Change]:
+        return self.replace_instance(instance_id, [])
+
+
+Listener = Callable[[Change], None]
+
+
+class PresenceService:
+    """This instance's side of presence: announces its connections, applies the others'."""
+
+    def __init__(self, bus: Bus, clock: Clock, timing: Timing) -> None:
+        self.instance_id = uuid.uuid4().hex
+        self.board = PresenceBoard()
+        self._bus = bus
+        self._clock = clock
+        self._timing = timing
+        self._listeners: set[Listener] = set()
+        self._grace: dict[str, tuple[str, datetime]] = {}
+        self._heard: dict[str, float] = {}
+        self._publishing = asyncio.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Listen on the bus before asking the other instances to repeat their presence."""
+        subscribed = asyncio.Event()
+        self._tasks = [
+            asyncio.create_task(self._follow(subscribed), name="presence-follow"),
+            asyncio.create_task(self._sweep(), name="presence-sweep"),
+        ]
+        await subscribed.wait()
+        await self._publish({"type": "presence_sync"})
+
+    async def close(self) -> None:
+        """Stop without announcing departures: the connections move to another
+        instance, which keeps their "waiting since"; if none does, the others
+        drop this instance's entries after ``instance_ttl_seconds``."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    def waiting_since(self, participant_id: str) -> datetime | None:
+        entry = self.board.get(participant_id)
+        return entry.since if entry else None
+
+    def listen(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.add(listener)
+        return lambda: self._listeners.discard(listener)
+
+    async def enter(self, appointment_id: str, participant_id: str, connection_id: str) -> datetime:
+        """A connection of this instance is waiting; returns since when the participant is."""
+        current = self.board.get(participant_id)
+        since = current.since if current else self._clock()
+        entry = Entry(participant_id, appointment_id, connection_id, self.instance_id, since)
+        self._grace.pop(participant_id, None)
+        self._notify(self.board.put(entry))
+        await self._publish({"type": "presence_enter", "entry": entry.to_event()})
+        return since
+
+    async def leave(self, participant_id: str, connection_id: str, *, grace: bool) -> None:
+        """A connection of this instance closed: after the grace, or at once when the
+        participant may no longer wait (window closed, consent withdrawn)."""
+        entry = self.board.get(participant_id)
+        if entry is None or entry.connection_id != connection_id:
+            return
+        if grace:
+            self._grace[participant_id] = (connection_id, self._clock())
+            return
+        await self._end(participant_id, connection_id)
+
+    # --- internals -----------------------------------------------------------
+
+    async def _end(self, participant_id: str, connection_id: str) -> None:
+        self._grace.pop(participant_id, None)
+        changes = self.board.remove(participant_id, connection_id)
+        if changes:
+            self._notify(changes)
+            await self._publish(
+                {
+                    "type": "presence_leave",
+                    "participant_id": participant_id,
+                    "connection_id": connection_id,
+                }
+            )
+
+    async def _publish(self, event: Event) -> None:
+        """One at a time, so the other instances see this instance's messages in order."""
+        async with self._publishing:
+            await self._bus.publish(CHANNEL, {**event, "instance": self.instance_id})
+
+    async def _heartbeat(self) -> None:
+        entries = [entry.to_event() for entry in self.board.of_instance(self.instance_id)]
+        await self._publish({"type": "presence_heartbeat", "entries": entries})
+
+    def _notify(self, changes: list[Change]) -> None:
+        for change in changes:
+            for listener in list(self._listeners):
+                listener(change)
+
+    async def _follow(self, subscribed: asyncio.Event) -> None:
+        async with self._bus.subscribe(CHANNEL) as events:
+            subscribed.set()
+            async for event in events:
+                try:
+                    await self._apply(event)
+                except (KeyError, TypeError, ValueError):
+                    log.warning("presence event ignored reason=malformed")
+
+    async def _apply(self, event: Event) -> None:
+        kind = event.get("type")
+        if kind == "resync":
+            await self._publish({"type": "presence_sync"})
+            return
+        instance = event.get("instance")
+        if not isinstance(instance, str) or instance == self.instance_id:
+            return
+        self._heard[instance] = time.monotonic()
+        if kind == "presence_enter":
+            self._notify(self.board.put(Entry.from_event(event["entry"], instance)))
+        elif kind == "presence_leave":
+            self._notify(
+                self.board.remove(str(event["participant_id"]), str(event["connection_id"]))
+            )
+        elif kind == "presence_heartbeat":
+            entries = [Entry.from_event(item, instance) for item in event["entries"]]
+            self._notify(self.board.replace_instance(instance, entries))
+        elif kind == "presence_sync":
+            await self._heartbeat()
+
+    async def _sweep(self) -> None:
+        last_beat = time.monotonic()
+        while True:
+            await asyncio.sleep(self._timing.sweep_seconds)
+            try:
+                await self._end_graces()
+                self._drop_silent_instances()
+                if time.monotonic() - last_beat >= self._timing.heartbeat_seconds:
+                    last_beat = time.monotonic()
+                    await self._heartbeat()
+            except Exception:  # the sweep must outlive a bus hiccup
+                log.warning("presence sweep failed", exc_info=True)
+
+    async def _end_graces(self) -> None:
+        now = self._clock()
+        for participant_id, (connection_id, left_at) in list(self._grace.items()):
+            if (now - left_at).total_seconds() >= self._timing.grace_seconds:
+                self._grace.pop(participant_id, None)
+                await self._end(participant_id, connection_id)
+
+    def _drop_silent_instances(self) -> None:
+        deadline = time.monotonic() - self._timing.instance_ttl_seconds
+        for instance, heard in list(self._heard.items()):
+            if heard < deadline:
+                del self._heard[instance]
+                self._notify(self.board.drop_instance(instance))

@@ -1,0 +1,41 @@
+"""How often the real-time parts look at the world, in one place.
+
+Two kinds of time are involved. Durations a person could notice — the grace
+after a closed tab before "wartet seit" disappears — are measured on the app's
+clock (``ctx.clock``), so tests move the fake clock instead of sleeping. How
+often loops wake up, and how long a silent connection or app instance is
+trusted, is plumbing and runs on real (monotonic) time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Timing:
+    ping_seconds: float = 10.0
+    """The client pings this often; the server tells it in ``welcome``."""
+    idle_seconds: float = 35.0
+    """A connection silent this long is dead (three missed pings and some slack)."""
+    hello_seconds: float = 10.0
+    """A connection that has not said ``hello`` by then is closed."""
+    recheck_seconds: float = 5.0
+    """The journey rule (window, consent, cancellation) is checked again this often."""
+    grace_seconds: float = 10.0
+    """On the app clock: a closed waiting-room tab keeps its place this long, so a
+    reload or a short network drop does not reset "wartet seit"."""
+    heartbeat_seconds: float = 5.0
+    """Each app instance repeats the presence it holds this often."""
+    instance_ttl_seconds: float = 16.0
+    """Presence of an instance not heard of this long is dropped (it crashed)."""
+    sweep_seconds: float = 0.5
+    """How often ended graces and silent instances are looked for."""
+
+
+DEFAULT = Timing()
+
+
+def current() -> Timing:
+    """The timing an app instance starts with; tests replace ``DEFAULT`` to speed loops up."""
+    return DEFAULT

@@ -1,0 +1,138 @@
+"""Two app instances on one PostgreSQL database and one Redis, as in production: a citizen
+waiting on instance B is seen by the advisor connected to instance A, a second connection
+on A replaces the one on B, and a message sent through A reaches B."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from page_helpers import Booking, book, login, post_form
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from waiting_helpers import (
+    IN_WINDOW,
+    after_the_grace,
+    channel_prefix,
+    citizen,
+    closed,
+    fast_timing,
+    greet,
+    receive,
+    receive_until,
+    record_consent,
+    serve,
+    session_cookie,
+    staff,
+)
+
+from conftest import LiveServer, skip_or_fail
+from videotermin.domain.clock import FakeClock
+from videotermin.realtime.redis_bus import RedisBus
+from videotermin.settings import Settings
+from videotermin.store.models import StaffUser
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+__all__ = ["fast_timing"]
+pytestmark = pytest.mark.parametrize("db_kind", ["postgresql"], indirect=True)
+
+
+@dataclass
+class Instances:
+    a: LiveServer
+    b: LiveServer
+
+
+@pytest.fixture
+async def redis_prefix() -> str:
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except Exception as error:
+        skip_or_fail(f"Redis at {REDIS_URL} is not reachable: {error!r}")
+    finally:
+        await client.aclose()
+    return channel_prefix()
+
+
+@pytest.fixture
+def instances(
+    fast_timing: object, settings: Settings, clock: FakeClock, redis_prefix: str
+) -> Iterator[Instances]:
+    shared = settings.model_copy(update={"redis_url": REDIS_URL})
+    a = serve(shared, clock, RedisBus(REDIS_URL, channel_prefix=redis_prefix))
+    b = serve(shared, clock, RedisBus(REDIS_URL, channel_prefix=redis_prefix))
+    try:
+        yield Instances(a, b)
+    finally:
+        a.stop()
+        b.stop()
+
+
+@pytest.fixture
+async def booking(
+    advisor: StaffUser,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+) -> Booking:
+    booking = await book(db, settings, clock)
+    await record_consent(db, settings, booking.participant_ids[0])
+    clock.set(IN_WINDOW)
+    return booking
+
+
+@pytest.fixture
+async def advisor_on_a(instances: Instances, booking: Booking) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=instances.a.url, timeout=20) as client:
+        await login(client)
+        yield client
+
+
+async def test_a_citizen_waiting_on_b_is_seen_by_the_advisor_on_a(
+    instances: Instances, booking: Booking, advisor_on_a: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    async with staff(instances.a, session_cookie(advisor_on_a)) as ws:
+        await greet(ws, watch=[booking.appointment_id])
+        async with citizen(instances.b, booking.tokens[0]) as waiting:
+            await greet(waiting)
+            entered = await receive_until(ws, {"type": "participant", "entered": True})
+            listing = (await advisor_on_a.get("/termine")).text
+
+        assert "wartet seit 09:58 Uhr" in entered["html"]
+        assert "wartet seit 09:58 Uhr" in listing
+        left = await after_the_grace(clock, ws, {"type": "participant", "waiting_since": None})
+
+    assert left["participant_id"] == booking.participant_ids[0]
+    assert "wartet seit" not in (await advisor_on_a.get("/termine")).text
+
+
+async def test_a_connection_on_a_replaces_the_one_on_b(
+    instances: Instances, booking: Booking
+) -> None:
+    async with citizen(instances.b, booking.tokens[0]) as first:
+        welcome = await greet(first)
+        async with citizen(instances.a, booking.tokens[0]) as second:
+            again = await greet(second)
+
+            assert await receive(first) == {"type": "replaced"}
+            assert await closed(first) == (4409, "replaced")
+            assert again["waiting_since"] == welcome["waiting_since"]
+
+
+async def test_a_message_sent_through_a_reaches_the_citizen_on_b(
+    instances: Instances, booking: Booking, advisor_on_a: httpx.AsyncClient
+) -> None:
+    url = f"/termine/{booking.appointment_id}"
+    async with citizen(instances.b, booking.tokens[0]) as waiting:
+        await greet(waiting)
+        await post_form(
+            advisor_on_a, url, f"{url}/warteraum-nachricht", {"waiting_message": "Gleich da."}
+        )
+
+        message = await receive_until(waiting, {"type": "message"})
+
+    assert message["message"]["text"] == "Gleich da."
