@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Debian packages the tests drive for real: Chromium (browser journeys) and coturn (TURN relay).
+# Debian packages the tests drive for real: Chromium (browser journeys), Firefox ESR (the
+# cross-browser journeys, over WebDriver BiDi) and coturn (TURN relay).
 # Installs only what is missing; needs root (or sudo) the first time.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v firefox-esr >/dev/null 2>&1 || missing+=(firefox-esr)
 command -v turnserver >/dev/null 2>&1 || missing+=(coturn)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${missing[*]}"

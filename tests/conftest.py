@@ -28,8 +28,10 @@ from argon2 import PasswordHasher
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from turn_server import TurnServer, running_turn_server, turnserver_available
 from videotermin.app import create_app
 from videotermin.domain.clock import FakeClock
+from videotermin.realtime.bus import Bus
 from videotermin.settings import Settings
 from videotermin.store.db import create_engine, session_factory
 from videotermin.store.migrate import upgrade
@@ -217,10 +219,12 @@ class LiveServer:
         self.thread.join(timeout=10)
 
 
-def start_server(settings: Settings, clock: FakeClock) -> LiveServer:
+def start_server(settings: Settings, clock: FakeClock, bus: Bus | None = None) -> LiveServer:
+    """Serve the app on a free port; ``bus`` replaces the one the settings would choose
+    (two instances on one Redis), like the clock never through a setting."""
     port = free_port()
     settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
-    app = create_app(settings, clock=clock)
+    app = create_app(settings, clock=clock, bus=bus)
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on"
     )
@@ -249,6 +253,15 @@ def live_server(settings: Settings, clock: FakeClock) -> Iterator[LiveServer]:
 async def client(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=live_server.url, timeout=20) as http:
         yield http
+
+
+@pytest.fixture
+def turn_server() -> Iterator[TurnServer]:
+    """A real coturn on free ports with a random secret (see tests/turn_server.py)."""
+    if not turnserver_available():
+        skip_or_fail("turnserver is missing (apt-get install coturn)")
+    with running_turn_server() as turn:
+        yield turn
 
 
 def random_name() -> str:

@@ -20,6 +20,7 @@ def test_defaults_run_the_embedded_system(monkeypatch: pytest.MonkeyPatch, tmp_p
     assert settings.timezone == "Europe/Berlin"
     assert settings.retention_days == 14
     assert settings.join_early_minutes == 5
+    assert settings.redis_channel_prefix == "videotermin"
     assert not settings.secure_cookies
 
 
@@ -49,6 +50,9 @@ def test_smtp_url_is_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
         ("DATABASE_URL", "mysql://x", "VIDEOTERMIN_DATABASE_URL: must start with"),
         ("RETENTION_DAYS", "0", "VIDEOTERMIN_RETENTION_DAYS:"),
         ("JOIN_EARLY_MINUTES", "fünf", "VIDEOTERMIN_JOIN_EARLY_MINUTES:"),
+        ("REDIS_CHANNEL_PREFIX", "amt:a", "VIDEOTERMIN_REDIS_CHANNEL_PREFIX: 'amt:a' must be"),
+        ("REDIS_CHANNEL_PREFIX", "", "VIDEOTERMIN_REDIS_CHANNEL_PREFIX: '' must be 1 to 40"),
+        ("REDIS_CHANNEL_PREFIX", "x" * 41, "VIDEOTERMIN_REDIS_CHANNEL_PREFIX:"),
     ],
 )
 def test_invalid_settings_name_the_setting(
@@ -74,3 +78,10 @@ def test_ice_servers_are_comma_separated_and_turn_needs_a_secret(
     monkeypatch.setenv("VIDEOTERMIN_STUN_URLS", "https://stun.example")
     with pytest.raises(SettingsError, match=r"VIDEOTERMIN_STUN_URLS: 'https://stun\.example'"):
         load_settings()
+
+
+def test_redis_channel_prefix_is_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("VIDEOTERMIN_REDIS_CHANNEL_PREFIX", "amt-nord_2.test")
+    assert load_settings().redis_channel_prefix == "amt-nord_2.test"

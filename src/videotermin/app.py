@@ -16,25 +16,26 @@ from videotermin.jobs.outbox import OutboxWorker
 from videotermin.jobs.retention import RetentionJob
 from videotermin.mail.transport import transport_for
 from videotermin.media.echo import EchoService
-from videotermin.realtime.bus import bus_for
+from videotermin.realtime.bus import Bus, bus_for
 from videotermin.settings import Settings
 from videotermin.store.db import create_engine, session_factory
-from videotermin.web import api_v1, citizen, device_check, staff, survey, waiting_room
+from videotermin.web import api_v1, call_page, citizen, device_check, staff, survey, waiting_room
 from videotermin.web.middleware import AccessLogMiddleware, SecurityHeadersMiddleware
 from videotermin.web.templating import message_page
 
 STATIC = Path(__file__).parent / "web" / "static"
 
 
-def create_app(settings: Settings, clock: Clock = system_clock) -> FastAPI:
-    """Build the app. ``clock`` is replaced only by tests; production always uses system time."""
+def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None = None) -> FastAPI:
+    """Build the app. ``clock`` and ``bus`` are replaced only by tests; production always
+    uses system time and the bus its settings choose."""
     engine = create_engine(settings.database_url or "")
     ctx = AppContext(
         settings=settings,
         clock=clock,
         engine=engine,
         sessions=session_factory(engine),
-        bus=bus_for(settings),
+        bus=bus if bus is not None else bus_for(settings),
         echo=EchoService(settings),
     )
 
@@ -71,6 +72,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> FastAPI:
     app.include_router(waiting_room.router)
     app.include_router(survey.router)
     app.include_router(staff.router)
+    app.include_router(call_page.router)
     app.add_exception_handler(StarletteHTTPException, page_for_http_error)
     return app
 

@@ -30,3 +30,20 @@ def quiet_libraries() -> None:
     for name in NOISY:
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("uvicorn.access").disabled = True
+    handshakes = logging.getLogger("uvicorn.error")
+    if _drop_websocket_handshakes not in handshakes.filters:
+        handshakes.addFilter(_drop_websocket_handshakes)
+
+
+# Uvicorn's line for every WebSocket handshake: client address and full path.
+_HANDSHAKE = '%s - "WebSocket %s"'
+
+
+def _drop_websocket_handshakes(record: logging.LogRecord) -> bool:
+    """Drop uvicorn's WebSocket handshake lines.
+
+    They carry the client's IP address and the path, and a citizen's socket
+    path (``/ws/v/<token>``) holds the personal link token. Everything else
+    uvicorn reports on this logger (startup, errors) passes.
+    """
+    return not (isinstance(record.msg, str) and record.msg.startswith(_HANDSHAKE))

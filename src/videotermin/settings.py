@@ -7,13 +7,19 @@ PostgreSQL and SMTP by configuration only.
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Channels are "<prefix>:<name>"; a ':' or pattern characters in the prefix would blur
+# which deployment a channel belongs to.
+_CHANNEL_PREFIX = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 
 
 class SmtpTarget(BaseModel):
@@ -54,12 +60,25 @@ class Settings(BaseSettings):
         default=None, description="Operator's consent texts; overrides the shipped ones."
     )
     redis_url: str | None = None
+    redis_channel_prefix: str = Field(
+        default="videotermin",
+        description="Prefix of this deployment's Redis channels, so several deployments"
+        " can share one Redis server.",
+    )
     stun_urls: list[str] = Field(default_factory=list)
     turn_urls: list[str] = Field(default_factory=list)
     turn_secret: str | None = None
     turn_credential_ttl_seconds: int = Field(default=6 * 3600, ge=60, le=7 * 24 * 3600)
+    ice_transport_policy: Literal["all", "relay"] = Field(
+        default="all",
+        description="'relay' sends all browser media through TURN: peers never learn each"
+        " other's IP address (privacy), at the cost of a hop. Needs TURN_URLS.",
+    )
     testcall_max_concurrent: int = Field(default=16, ge=1, le=1000)
     testcall_seconds: int = Field(default=6, ge=2, le=30)
+    call_max_participants: int = Field(
+        default=4, ge=2, le=16, description="Mesh limit of a call, the advisor included."
+    )
 
     @field_validator("public_url")
     @classmethod
@@ -89,6 +108,23 @@ class Settings(BaseSettings):
         if self.turn_urls and not self.turn_secret:
             raise ValueError("VIDEOTERMIN_TURN_SECRET is required when TURN_URLS is set")
         return self
+
+    @model_validator(mode="after")
+    def _relay_needs_turn(self) -> Settings:
+        if self.ice_transport_policy == "relay" and not self.turn_urls:
+            raise ValueError(
+                "VIDEOTERMIN_ICE_TRANSPORT_POLICY=relay needs VIDEOTERMIN_TURN_URLS"
+            )
+        return self
+
+    @field_validator("redis_channel_prefix")
+    @classmethod
+    def _channel_prefix_is_plain(cls, value: str) -> str:
+        if not _CHANNEL_PREFIX.fullmatch(value):
+            raise ValueError(
+                f"{value!r} must be 1 to 40 letters, digits, '_', '.' or '-' (no ':' or spaces)"
+            )
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -32,7 +32,10 @@ def test_entering_is_a_change_once_and_the_last_enter_wins() -> None:
     board = PresenceBoard()
 
     assert board.put(entry("p", "c1")) == [Change("appt", "p", entered=True)]
-    assert board.put(entry("p", "c2", instance="B")) == [], "a takeover is no new arrival"
+    assert board.put(entry("p", "c2", instance="B")) == [
+        Change("appt", "p", entered=False, updated=True)
+    ], "a takeover is no new arrival, only a new connection"
+    assert board.put(entry("p", "c2", instance="B")) == [], "a repeat changes nothing"
     assert board.get("p") == entry("p", "c2", instance="B")
 
 

@@ -8,13 +8,15 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
 from conftest import skip_or_fail
-from videotermin.realtime.bus import RESYNC, Event, MemoryBus
+from videotermin.realtime.bus import RESYNC, Event, MemoryBus, bus_for
 from videotermin.realtime.redis_bus import RedisBus
+from videotermin.settings import Settings
 
 REDIS_URL = os.environ.get("VIDEOTERMIN_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
@@ -84,6 +86,25 @@ async def test_deployments_with_other_prefixes_do_not_hear_each_other(
             assert await next_event(events) == {"from": "same"}
     finally:
         await other.close()
+
+
+async def test_the_configured_prefix_separates_deployments(prefix: str) -> None:
+    """Two deployments on one Redis, told apart by VIDEOTERMIN_REDIS_CHANNEL_PREFIX only."""
+
+    def instance(channel_prefix: str) -> Any:
+        return bus_for(Settings(redis_url=REDIS_URL, redis_channel_prefix=channel_prefix))
+
+    north, north_too, south = instance(prefix + "-n"), instance(prefix + "-n"), instance(prefix)
+    try:
+        async with north.subscribe("appointment:1") as events:
+            await south.publish("appointment:1", {"from": "south"})
+            await north_too.publish("appointment:1", {"from": "north"})
+            assert await next_event(events) == {"from": "north"}
+            with pytest.raises(TimeoutError):
+                await next_event(events, timeout=0.3)
+    finally:
+        for bus in (north, north_too, south):
+            await bus.close()
 
 
 async def test_leaving_a_subscription_stops_delivery_for_it_only(

@@ -23,12 +23,11 @@ from waiting_helpers import (
     receive,
     receive_until,
     record_consent,
-    serve,
     session_cookie,
     staff,
 )
 
-from conftest import LiveServer, skip_or_fail
+from conftest import LiveServer, skip_or_fail, start_server
 from videotermin.domain.clock import FakeClock
 from videotermin.realtime.redis_bus import RedisBus
 from videotermin.settings import Settings
@@ -63,8 +62,8 @@ def instances(
     fast_timing: object, settings: Settings, clock: FakeClock, redis_prefix: str
 ) -> Iterator[Instances]:
     shared = settings.model_copy(update={"redis_url": REDIS_URL})
-    a = serve(shared, clock, RedisBus(REDIS_URL, channel_prefix=redis_prefix))
-    b = serve(shared, clock, RedisBus(REDIS_URL, channel_prefix=redis_prefix))
+    a = start_server(shared, clock, RedisBus(REDIS_URL, channel_prefix=redis_prefix))
+    b = start_server(shared, clock, RedisBus(REDIS_URL, channel_prefix=redis_prefix))
     try:
         yield Instances(a, b)
     finally:

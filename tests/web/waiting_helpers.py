@@ -1,7 +1,6 @@
 """Helpers for the WebSocket tests: connecting as a citizen or an advisor with the
-``websockets`` client, reading JSON messages and close codes, recording consent,
-moving the fake clock into the join window, and serving the app on a bus of the
-test's choice (for two instances on one Redis).
+``websockets`` client, reading JSON messages and close codes, recording consent and
+moving the fake clock into the join window.
 
 Plain functions and fixtures, not a ``conftest.py`` (a second one would shadow the
 root one for every ``from conftest import …``)."""
@@ -10,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -20,17 +18,14 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from conftest import NOW, LiveServer, free_port
-from videotermin.app import create_app
+from conftest import NOW, LiveServer
 from videotermin.consent_texts import current_version
 from videotermin.domain.clock import FakeClock
 from videotermin.realtime import timing
-from videotermin.realtime.bus import Bus
 from videotermin.settings import Settings
 from videotermin.store.models import ConsentRecord
 
@@ -159,32 +154,6 @@ def session_cookie(client: httpx.AsyncClient) -> str:
     cookie = client.cookies.get("vt_session")
     assert cookie, "logged in"
     return cookie
-
-
-def serve(settings: Settings, clock: FakeClock, bus: Bus | None = None) -> LiveServer:
-    """The app served like ``conftest.start_server``, optionally on a given bus.
-
-    The bus is a dependency like the clock: the test replaces it before the app
-    starts, never through a setting a production server would read.
-    """
-    port = free_port()
-    settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
-    app = create_app(settings, clock=clock)
-    if bus is not None:
-        app.state.ctx.bus = bus
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("test server did not start")
-        time.sleep(0.02)
-    return LiveServer(url=f"http://127.0.0.1:{port}", server=server, thread=thread)
 
 
 def channel_prefix() -> str:

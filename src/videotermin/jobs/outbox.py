@@ -9,6 +9,10 @@ transaction. Delivery is at least once: a process that dies between handing a
 mail over and recording it leaves the lease to expire, and the mail is sent
 again rather than lost.
 
+When a mail with a participant's link is sent or finally fails, the worker
+announces it on the bus, so the advisor's live list shows the invitation's state
+without a reload.
+
 Log lines carry ids, kinds, counts and error classes only: never addresses,
 names or links.
 """
@@ -26,7 +30,9 @@ from sqlalchemy import or_, select, update
 from videotermin.context import AppContext
 from videotermin.domain.outbox import MailStatus, after_failure
 from videotermin.mail.compose import stamp_date
+from videotermin.mail.outbox import MailKind
 from videotermin.mail.transport import Transport
+from videotermin.realtime.events import participant_changed
 from videotermin.store.models import OutboxMail
 
 log = logging.getLogger("videotermin.outbox")
@@ -36,11 +42,15 @@ BATCH_SIZE = 20
 # send is never taken over by a second instance while it is still running.
 LEASE = timedelta(minutes=10)
 SEND_DEADLINE_SECONDS = 120.0
+# The mails whose state the advisor sees as the participant's invitation.
+CARRY_LINKS = (MailKind.INVITATION, MailKind.UPDATE)
 
 
 @dataclass(frozen=True)
 class _Claimed:
     id: int
+    appointment_id: str
+    participant_id: str | None
     kind: str
     attempts: int
     recipient: str | None
@@ -141,6 +151,8 @@ class OutboxWorker:
             rows = await session.execute(
                 select(
                     OutboxMail.id,
+                    OutboxMail.appointment_id,
+                    OutboxMail.participant_id,
                     OutboxMail.kind,
                     OutboxMail.attempts,
                     OutboxMail.recipient,
@@ -170,6 +182,7 @@ class OutboxWorker:
             last_error=None,
         )
         log.info("mail_sent mail_id=%d kind=%s attempts=%d", mail.id, mail.kind, mail.attempts + 1)
+        await self._announce(mail)
         return 1
 
     async def _record_failure(self, mail: _Claimed, error: str, *, final: bool = False) -> None:
@@ -214,6 +227,14 @@ class OutboxWorker:
                 next_attempt_at.isoformat(),
             )
         await self._record(mail.id, **changes)
+        if next_attempt_at is None:
+            await self._announce(mail)
+
+    async def _announce(self, mail: _Claimed) -> None:
+        """Tell the advisor's live list that the invitation's state changed (a retry
+        does not: the list shows "wird versendet" before and after it)."""
+        if mail.participant_id is not None and mail.kind in CARRY_LINKS:
+            await participant_changed(self.ctx, mail.appointment_id, mail.participant_id)
 
     async def _record(self, mail_id: int, **changes: object) -> None:
         """Write the outcome and release the lease in one statement."""

@@ -9,13 +9,19 @@ the participant, because it ends up in the TURN server's log.
 The echo peer runs on the server itself; it uses STUN (to learn its public
 address behind NAT) but never TURN: relaying the server's own side would add a
 hop that no real call has, and the browser's side already tests the relay.
+
+``ICE_TRANSPORT_POLICY=relay`` makes browsers send everything through TURN
+(``iceTransportPolicy: 'relay'``): a peer then sees only the TURN server's
+address, never a participant's own IP address — a privacy choice an operator
+can make at the cost of one more hop. The browser gets the policy together with
+the ICE servers so that the test call proves exactly the path the call takes.
 """
 
 from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from typing import TypedDict
+from typing import Literal, TypedDict
 
 from aiortc import RTCConfiguration, RTCIceServer
 
@@ -49,6 +55,21 @@ def browser_ice_servers(settings: Settings, now: datetime) -> list[BrowserIceSer
             }
         )
     return servers
+
+
+class BrowserRtcConfiguration(TypedDict):
+    """The part of ``RTCConfiguration`` the server decides (JSON, browser spelling)."""
+
+    iceServers: list[BrowserIceServer]
+    iceTransportPolicy: Literal["all", "relay"]
+
+
+def browser_rtc_configuration(settings: Settings, now: datetime) -> BrowserRtcConfiguration:
+    """ICE servers and transport policy for one page's peer connections."""
+    return {
+        "iceServers": browser_ice_servers(settings, now),
+        "iceTransportPolicy": settings.ice_transport_policy,
+    }
 
 
 def echo_configuration(settings: Settings) -> RTCConfiguration:

@@ -128,9 +128,10 @@ class MemoryBus:
 
 
 def bus_for(settings: Settings) -> Bus:
-    """Redis pub/sub when ``VIDEOTERMIN_REDIS_URL`` is set, so app instances share rooms."""
+    """Redis pub/sub when ``VIDEOTERMIN_REDIS_URL`` is set, so app instances share rooms;
+    instances with the same ``REDIS_CHANNEL_PREFIX`` form one deployment."""
     if settings.redis_url:
         from videotermin.realtime.redis_bus import RedisBus
 
-        return RedisBus(settings.redis_url)
+        return RedisBus(settings.redis_url, channel_prefix=settings.redis_channel_prefix)
     return MemoryBus()

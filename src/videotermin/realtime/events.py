@@ -1,12 +1,24 @@
-"""Events that pages and jobs publish when a participant's visible state changes.
+"""Events that pages and jobs publish when a participant's or an appointment's visible
+state changes.
 
 The advisor's live list subscribes to its appointments' channels and re-reads
-the participant from the database when told something changed.
+the participant from the database when told something changed; a citizen's
+waiting-room connection re-checks the journey rule (cancelled, moved).
+
+Publish only after the change is committed, or a receiver re-reads the old state.
+A bus that fails (Redis down) costs only promptness: the change is committed, the
+waiting rooms check again periodically and the advisor's list shows it on reload.
+So the failure is logged, not raised into the request or job that made the change.
 """
 
 from __future__ import annotations
 
+import logging
+
 from videotermin.context import AppContext
+from videotermin.realtime.bus import Event
+
+log = logging.getLogger(__name__)
 
 
 def appointment_channel(appointment_id: str) -> str:
@@ -15,11 +27,27 @@ def appointment_channel(appointment_id: str) -> str:
 
 async def participant_changed(ctx: AppContext, appointment_id: str, participant_id: str) -> None:
     """Consent, device check, presence or removal of one participant changed."""
-    await ctx.bus.publish(
-        appointment_channel(appointment_id),
+    await _publish(
+        ctx,
+        appointment_id,
         {
             "type": "participant_changed",
             "appointment_id": appointment_id,
             "participant_id": participant_id,
         },
     )
+
+
+async def appointment_changed(ctx: AppContext, appointment_id: str) -> None:
+    """The appointment was rescheduled or cancelled: its connections re-check at once
+    instead of at their next periodic check."""
+    await _publish(
+        ctx, appointment_id, {"type": "appointment_changed", "appointment_id": appointment_id}
+    )
+
+
+async def _publish(ctx: AppContext, appointment_id: str, event: Event) -> None:
+    try:
+        await ctx.bus.publish(appointment_channel(appointment_id), event)
+    except Exception as error:
+        log.warning("bus publish failed type=%s error=%s", event["type"], type(error).__name__)

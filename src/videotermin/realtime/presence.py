@@ -18,7 +18,12 @@ Rules:
   only the instance that held it ends the spell, and only if no newer
   connection took over in the meantime;
 - the last ``presence_enter`` wins; a heartbeat never takes an entry away from
-  another instance.
+  another instance;
+- during the grace the entry stays but is marked not ``connected`` (the call
+  shows "reconnecting", the advisor's waiting list drops the person at once);
+- an entry in the call carries its :class:`CallSeat` (peer id and media
+  state), so every instance knows who is in which call. The advisor's call
+  connection holds an entry too, keyed :func:`advisor_key`.
 
 The board changes only through :meth:`PresenceService` here or bus messages,
 and every change is passed to local listeners (the advisors' live lists).
@@ -32,7 +37,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +50,31 @@ log = logging.getLogger(__name__)
 CHANNEL = "presence"
 
 
+def advisor_key(appointment_id: str) -> str:
+    """The presence key of an appointment's advisor in its call (one staff seat)."""
+    return f"advisor:{appointment_id}"
+
+
+@dataclass(frozen=True)
+class CallSeat:
+    """A connection in the call: its opaque peer id and media state (ids and flags only)."""
+
+    peer: str
+    audio: bool = False
+    video: bool = False
+    screen: bool = False
+
+    def to_event(self) -> dict[str, Any]:
+        return {"peer": self.peer, "audio": self.audio, "video": self.video, "screen": self.screen}
+
+    @classmethod
+    def from_event(cls, data: Any) -> CallSeat | None:
+        if data is None:
+            return None
+        flags = {key: data.get(key) is True for key in ("audio", "video", "screen")}
+        return cls(peer=str(data["peer"]), **flags)
+
+
 @dataclass(frozen=True)
 class Entry:
     participant_id: str
@@ -52,14 +82,26 @@ class Entry:
     connection_id: str
     instance_id: str
     since: datetime
+    connected: bool = True
+    call: CallSeat | None = None
 
-    def to_event(self) -> dict[str, str]:
+    def to_event(self) -> dict[str, Any]:
         return {
             "participant_id": self.participant_id,
             "appointment_id": self.appointment_id,
             "connection_id": self.connection_id,
             "since": self.since.isoformat(),
+            "connected": self.connected,
+            "call": self.call.to_event() if self.call else None,
         }
+
+    def same_view(self, other: Entry) -> bool:
+        """Nothing another connection shows has changed."""
+        return (self.connection_id, self.connected, self.call) == (
+            other.connection_id,
+            other.connected,
+            other.call,
+        )
 
     @classmethod
     def from_event(cls, data: dict[str, Any], instance_id: str) -> Entry:
@@ -72,16 +114,20 @@ class Entry:
             connection_id=str(data["connection_id"]),
             instance_id=instance_id,
             since=since,
+            connected=data.get("connected", True) is not False,
+            call=CallSeat.from_event(data.get("call")),
         )
 
 
 @dataclass(frozen=True)
 class Change:
-    """A participant started (``entered``) or stopped waiting."""
+    """A participant started (``entered``) or stopped waiting, or (``updated``) their
+    connection, its connectedness or their call seat changed."""
 
     appointment_id: str
     participant_id: str
     entered: bool
+    updated: bool = False
 
 
 class PresenceBoard:
@@ -96,12 +142,24 @@ class PresenceBoard:
     def of_instance(self, instance_id: str) -> list[Entry]:
         return [e for e in self._entries.values() if e.instance_id == instance_id]
 
+    def of_appointment(self, appointment_id: str) -> list[Entry]:
+        return [e for e in self._entries.values() if e.appointment_id == appointment_id]
+
     def put(self, entry: Entry) -> list[Change]:
         before = self._entries.get(entry.participant_id)
         self._entries[entry.participant_id] = entry
         if before is None:
             return [Change(entry.appointment_id, entry.participant_id, entered=True)]
+        if not before.same_view(entry):
+            return [Change(entry.appointment_id, entry.participant_id, False, updated=True)]
         return []
+
+    def drop(self, participant_id: str, connection_id: str) -> list[Change]:
+        """The holding connection closed; the entry stays, not connected, for the grace."""
+        entry = self._entries.get(participant_id)
+        if entry is None or entry.connection_id != connection_id or not entry.connected:
+            return []
+        return self.put(replace(entry, connected=False))
 
     def remove(self, participant_id: str, connection_id: str) -> list[Change]:
         """Only the connection that holds the entry can end it."""
@@ -175,11 +233,20 @@ class PresenceService:
         self._listeners.add(listener)
         return lambda: self._listeners.discard(listener)
 
-    async def enter(self, appointment_id: str, participant_id: str, connection_id: str) -> datetime:
-        """A connection of this instance is waiting; returns since when the participant is."""
+    async def enter(
+        self,
+        appointment_id: str,
+        participant_id: str,
+        connection_id: str,
+        call: CallSeat | None = None,
+    ) -> datetime:
+        """A connection of this instance is waiting (or, with ``call``, in the call; called
+        again when its seat or media change); returns since when the participant is."""
         current = self.board.get(participant_id)
         since = current.since if current else self._clock()
-        entry = Entry(participant_id, appointment_id, connection_id, self.instance_id, since)
+        entry = Entry(
+            participant_id, appointment_id, connection_id, self.instance_id, since, call=call
+        )
         self._grace.pop(participant_id, None)
         self._notify(self.board.put(entry))
         await self._publish({"type": "presence_enter", "entry": entry.to_event()})
@@ -193,6 +260,14 @@ class PresenceService:
             return
         if grace:
             self._grace[participant_id] = (connection_id, self._clock())
+            self._notify(self.board.drop(participant_id, connection_id))
+            await self._publish(
+                {
+                    "type": "presence_drop",
+                    "participant_id": participant_id,
+                    "connection_id": connection_id,
+                }
+            )
             return
         await self._end(participant_id, connection_id)
 
@@ -245,6 +320,8 @@ class PresenceService:
         self._heard[instance] = time.monotonic()
         if kind == "presence_enter":
             self._notify(self.board.put(Entry.from_event(event["entry"], instance)))
+        elif kind == "presence_drop":
+            self._notify(self.board.drop(str(event["participant_id"]), str(event["connection_id"])))
         elif kind == "presence_leave":
             self._notify(
                 self.board.remove(str(event["participant_id"]), str(event["connection_id"]))

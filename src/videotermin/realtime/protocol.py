@@ -16,13 +16,22 @@ against the endpoint.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from videotermin.domain.journey import Journey
 
@@ -30,7 +39,11 @@ PROTOCOL_VERSION = 1
 SUPPORTED_VERSIONS = frozenset({PROTOCOL_VERSION})
 MAX_MESSAGE_BYTES = 4096
 """Client messages are tiny; anything larger is refused before parsing."""
+MAX_SIGNAL_BYTES = 65536
+"""A `signal` frame carries an SDP, which can be tens of kilobytes."""
 MAX_WATCHED = 200
+MAX_CHAT = 1000
+_SIGNAL_PREFIX = re.compile(r'\s*\{\s*"type"\s*:\s*"signal"\s*[,}]')
 
 
 class CloseCode(IntEnum):
@@ -48,6 +61,8 @@ class CloseCode(IntEnum):
     CONSENT_DECLINED = 4413
     CONSENT_WITHDRAWN = 4414
     BEFORE_WINDOW = 4415
+    REMOVED = 4417
+    LEFT = 4418
     UNSUPPORTED_VERSION = 4426
 
     @property
@@ -76,6 +91,11 @@ class ErrorCode(StrEnum):
     HELLO_REQUIRED = "hello_required"
     ALREADY_GREETED = "already_greeted"
     UNSUPPORTED_VERSION = "unsupported_version"
+    NOT_ALLOWED = "not_allowed"
+    NOT_ADMITTED = "not_admitted"
+    NOT_WAITING = "not_waiting"
+    UNKNOWN_PEER = "unknown_peer"
+    CALL_FULL = "call_full"
 
 
 @dataclass(frozen=True)
@@ -125,18 +145,132 @@ class Ping(ClientMessage):
     id: int | None = Field(default=None, ge=0, le=2**53 - 1)
 
 
-CITIZEN_MESSAGES: Mapping[str, type[ClientMessage]] = {"hello": CitizenHello, "ping": Ping}
+class CallHello(ClientMessage):
+    """Opens the advisor's call connection; answered by `admitted` and `waiting`."""
+
+    type: Literal["hello"]
+    version: int = Field(ge=1, le=65535)
+    role: Literal["advisor"] | None = None
+
+
+PeerId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class Admit(ClientMessage):
+    """The advisor lets a waiting participant into the call (or everyone waiting: `"all"`)."""
+
+    type: Literal["admit"]
+    participant: Annotated[str, StringConstraints(min_length=1, max_length=36)]
+
+
+class Remove(ClientMessage):
+    """The advisor takes someone out of the call; `participant` is a peer id or a
+    participant id. Their admission ends: coming back needs a new one."""
+
+    type: Literal["remove"]
+    participant: PeerId
+
+
+class End(ClientMessage):
+    """The advisor ends the call for everyone; the appointment becomes completed."""
+
+    type: Literal["end"]
+
+
+class Leave(ClientMessage):
+    """Hang up: the sender leaves the call (the others stay)."""
+
+    type: Literal["leave"]
+
+
+class SessionDescription(BaseModel):
+    """An SDP offer or answer, as `RTCSessionDescription.toJSON()` gives it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    type: Literal["offer", "answer"]
+    sdp: Annotated[str, StringConstraints(max_length=MAX_SIGNAL_BYTES)]
+
+
+class IceCandidate(BaseModel):
+    """An ICE candidate, as `RTCIceCandidate.toJSON()` gives it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    candidate: Annotated[str, StringConstraints(max_length=1024)]
+    sdpMid: Annotated[str, StringConstraints(max_length=64)] | None = None
+    sdpMLineIndex: int | None = Field(default=None, ge=0, le=1024)
+    usernameFragment: Annotated[str, StringConstraints(max_length=256)] | None = None
+
+
+class Signal(ClientMessage):
+    """WebRTC negotiation for one peer: exactly one of `description` or `candidate`
+    (`candidate: null` means the end of candidates). The server adds `from`."""
+
+    type: Literal["signal"]
+    to: PeerId
+    description: SessionDescription | None = None
+    candidate: IceCandidate | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Signal:
+        given = {"description", "candidate"} & self.model_fields_set
+        if len(given) != 1 or ("description" in given and self.description is None):
+            raise ValueError("exactly one of description or candidate is needed")
+        return self
+
+
+class Media(ClientMessage):
+    """The sender's own media state, shown to the others."""
+
+    type: Literal["media"]
+    audio: bool
+    video: bool
+    screen: bool
+
+
+class Chat(ClientMessage):
+    """A chat line to everyone in the call; relayed, never stored."""
+
+    type: Literal["chat"]
+    text: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_CHAT)
+    ]
+
+
+_CALL_MESSAGES: Mapping[str, type[ClientMessage]] = {
+    "signal": Signal,
+    "media": Media,
+    "chat": Chat,
+    "leave": Leave,
+    "admit": Admit,
+    "remove": Remove,
+    "end": End,
+}
+CITIZEN_MESSAGES: Mapping[str, type[ClientMessage]] = {
+    "hello": CitizenHello,
+    "ping": Ping,
+    **_CALL_MESSAGES,
+}
+"""Citizens may send `admit`/`remove`/`end`: they parse, and are refused `not_allowed`."""
 STAFF_MESSAGES: Mapping[str, type[ClientMessage]] = {"hello": StaffHello, "ping": Ping}
+CALL_MESSAGES: Mapping[str, type[ClientMessage]] = {
+    "hello": CallHello,
+    "ping": Ping,
+    **_CALL_MESSAGES,
+}
 
 
 # --- server → client ---------------------------------------------------------
 
 
 class ServerMessage(BaseModel):
-    model_config = ConfigDict(frozen=True, json_schema_serialization_defaults_required=True)
+    model_config = ConfigDict(
+        frozen=True, json_schema_serialization_defaults_required=True, populate_by_name=True
+    )
 
     def to_json(self) -> str:
-        return self.model_dump_json()
+        return self.model_dump_json(by_alias=True)
 
 
 class WaitingMessageText(BaseModel):
@@ -163,6 +297,15 @@ class StaffWelcome(ServerMessage):
     role: Literal["staff"] = "staff"
     ping_interval: float
     watching: list[str]
+
+
+class CallWelcome(ServerMessage):
+    """The advisor's call connection is open; `admitted` and `waiting` follow at once."""
+
+    type: Literal["welcome"] = "welcome"
+    version: int
+    role: Literal["advisor"] = "advisor"
+    ping_interval: float
 
 
 class Pong(ServerMessage):
@@ -218,6 +361,111 @@ class ParticipantUpdate(ServerMessage):
     notice: str | None
 
 
+# --- the call (server → client) --------------------------------------------------
+
+
+class IceServer(BaseModel):
+    """One entry of `RTCConfiguration.iceServers`; TURN entries carry short-lived credentials."""
+
+    model_config = ConfigDict(frozen=True)
+
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class Peer(BaseModel):
+    """Someone in the call. `name` is plain text (show it as text, never as HTML)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    role: str
+    audio: bool
+    video: bool
+    screen: bool
+    connection: Literal["connected", "reconnecting"]
+
+
+class Admitted(ServerMessage):
+    """You are in the call: your peer id, ICE servers made now, and who else is there."""
+
+    type: Literal["admitted"] = "admitted"
+    self_: str = Field(alias="self")
+    ice_servers: list[IceServer]
+    ice_transport_policy: Literal["all", "relay"]
+    peers: list[Peer]
+    max_participants: int
+
+
+class PeerJoined(ServerMessage):
+    """Someone joined (or rejoined after a drop: start that peer connection afresh)."""
+
+    type: Literal["peer_joined"] = "peer_joined"
+    peer: Peer
+
+
+class PeerUpdated(ServerMessage):
+    """A peer's media or connection state changed."""
+
+    type: Literal["peer_updated"] = "peer_updated"
+    peer: Peer
+
+
+class PeerLeft(ServerMessage):
+    type: Literal["peer_left"] = "peer_left"
+    id: str
+    reason: Literal["left", "removed"]
+
+
+class SignalFrom(ServerMessage):
+    """Negotiation from a peer; `from` is set by the server. A null `description`
+    means this is a candidate (a null `candidate`: the end of candidates)."""
+
+    type: Literal["signal"] = "signal"
+    from_: str = Field(alias="from")
+    description: SessionDescription | None
+    candidate: IceCandidate | None
+
+
+class ChatLine(ServerMessage):
+    """A chat line, also echoed to its sender; `from`, `name` and `role` are the server's."""
+
+    type: Literal["chat"] = "chat"
+    from_: str = Field(alias="from")
+    name: str
+    role: str
+    text: str
+    at: datetime
+
+
+class Removed(ServerMessage):
+    """The advisor took you out of the call; the connection closes with 4417."""
+
+    type: Literal["removed"] = "removed"
+
+
+Verdict = Literal["green", "yellow", "red"]
+
+
+class WaitingPerson(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    role: str
+    since: datetime
+    verdict: Verdict | None
+
+
+class Waiting(ServerMessage):
+    """Who waits to be admitted, in order of arrival; sent whenever the list changes."""
+
+    type: Literal["waiting"] = "waiting"
+    participants: list[WaitingPerson]
+
+
 # --- parsing -------------------------------------------------------------------
 
 
@@ -233,6 +481,18 @@ def _problems(error: ValidationError) -> str:
     return "; ".join(parts)[:300]
 
 
+def _size(frame: str) -> int:
+    return max(len(frame), len(frame.encode("utf-8", "replace")))
+
+
+def _limit(frame: str, accepted: Mapping[str, type[ClientMessage]]) -> int:
+    """Only a frame that begins with ``{"type":"signal"`` may exceed 4096 bytes, so a large
+    frame is refused before any parsing unless it says it is a signal (and is one)."""
+    if "signal" in accepted and _SIGNAL_PREFIX.match(frame[:64]):
+        return MAX_SIGNAL_BYTES
+    return MAX_MESSAGE_BYTES
+
+
 def parse(
     frame: str | bytes, accepted: Mapping[str, type[ClientMessage]]
 ) -> ClientMessage | ProtocolError:
@@ -240,8 +500,11 @@ def parse(
     that says why not. Never raises, whatever the frame holds."""
     if isinstance(frame, bytes):
         return ProtocolError(ErrorCode.BINARY_FRAME, "only text frames carry messages")
-    if len(frame) > MAX_MESSAGE_BYTES or len(frame.encode("utf-8", "replace")) > MAX_MESSAGE_BYTES:
-        return ProtocolError(ErrorCode.TOO_LARGE, f"messages are at most {MAX_MESSAGE_BYTES} bytes")
+    if _size(frame) > _limit(frame, accepted):
+        return ProtocolError(
+            ErrorCode.TOO_LARGE,
+            f"messages are at most {MAX_MESSAGE_BYTES} bytes ({MAX_SIGNAL_BYTES} for signal)",
+        )
     try:
         data = json.loads(frame, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
@@ -266,17 +529,34 @@ def parse(
 CLIENT_SCHEMAS: Mapping[str, type[BaseModel]] = {
     "hello (citizen)": CitizenHello,
     "hello (staff)": StaffHello,
+    "hello (call)": CallHello,
     "ping": Ping,
+    "admit": Admit,
+    "remove": Remove,
+    "end": End,
+    "leave": Leave,
+    "signal (to the server)": Signal,
+    "media": Media,
+    "chat (to the server)": Chat,
 }
 SERVER_SCHEMAS: Mapping[str, type[BaseModel]] = {
     "welcome (citizen)": CitizenWelcome,
     "welcome (staff)": StaffWelcome,
+    "welcome (call)": CallWelcome,
     "pong": Pong,
     "message": AdvisorMessage,
     "state": StateChanged,
     "replaced": Replaced,
     "error": Error,
     "participant": ParticipantUpdate,
+    "admitted": Admitted,
+    "peer_joined": PeerJoined,
+    "peer_updated": PeerUpdated,
+    "peer_left": PeerLeft,
+    "signal (from the server)": SignalFrom,
+    "chat (from the server)": ChatLine,
+    "removed": Removed,
+    "waiting": Waiting,
 }
 
 

@@ -12,10 +12,20 @@ every older connection of the link — on any app instance — is told
 ``replaced`` and closed. Presence (:mod:`videotermin.realtime.presence`)
 starts with ``hello`` and ends with the connection: after the grace when the
 client went away, at once when the journey no longer allows waiting.
+
+The same connection carries on into the call (:mod:`videotermin.realtime.call`):
+when the advisor admits the participant (an event on the link's channel, or
+found on the periodic check), or at ``hello`` when the participant is admitted
+already (a reload). Until then every call message is refused — a connection
+that was not admitted gets no peer list, no signal, no chat and no ICE servers —
+and ``admit``/``remove``/``end`` are refused to a citizen whatever their state.
+A removal (``removed``, 4417) and hanging up (``leave``, 4418) end the
+connection and the admission.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from enum import Enum
@@ -23,9 +33,12 @@ from enum import Enum
 from starlette.websockets import WebSocket
 
 from videotermin.context import AppContext
+from videotermin.domain.call import peer_id, rejoins
 from videotermin.domain.journey import Journey
 from videotermin.participation import Participation, participation_for_token
+from videotermin.realtime import call
 from videotermin.realtime.bus import Event
+from videotermin.realtime.call import ROLE_NAMES, InCall, Member, follow_presence, seat_channel
 from videotermin.realtime.connection import FromBus, FromClient, Gone, Inbox, JsonSocket, Tick
 from videotermin.realtime.events import appointment_channel
 from videotermin.realtime.protocol import (
@@ -33,25 +46,29 @@ from videotermin.realtime.protocol import (
     JOURNEY_CLOSE,
     PROTOCOL_VERSION,
     SUPPORTED_VERSIONS,
+    Admit,
     AdvisorMessage,
+    Chat,
     CitizenHello,
     CitizenWelcome,
     ClientMessage,
     CloseCode,
+    End,
     Error,
     ErrorCode,
+    Leave,
+    Media,
     Ping,
     Pong,
     ProtocolError,
+    Remove,
+    Removed,
     Replaced,
+    Signal,
     StateChanged,
     WaitingMessageText,
 )
 from videotermin.realtime.service import Realtime
-
-
-def participant_channel(participant_id: str) -> str:
-    return f"participant:{participant_id}"
 
 
 class Ending(Enum):
@@ -61,6 +78,8 @@ class Ending(Enum):
     """The journey no longer allows waiting: presence ends at once."""
     REPLACED = "replaced"
     """A newer connection of the link holds the presence now."""
+    LEFT = "left"
+    """Removed from the call or hung up: presence ends at once, admission is over."""
 
 
 async def _participation(ctx: AppContext, token: str) -> Participation | None:
@@ -102,22 +121,29 @@ class CitizenSession:
         self.greeted_at: tuple[int, str] | None = None
         self.opened = time.monotonic()
         self.shown: WaitingMessageText | None = None
+        self.call: InCall | None = None
+        self._stack = contextlib.AsyncExitStack()
+        self._inbox: Inbox | None = None
 
     async def run(self) -> None:
         realtime = self.realtime
         ending = Ending.GONE
         try:
-            async with (
-                realtime.ctx.bus.subscribe(
-                    appointment_channel(self.appointment_id),
-                    participant_channel(self.participant_id),
-                ) as events,
-                Inbox(
-                    self.socket,
-                    idle_seconds=realtime.timing.idle_seconds,
-                    tick_seconds=realtime.timing.recheck_seconds,
-                ) as inbox,
-            ):
+            async with self._stack:
+                events = await self._stack.enter_async_context(
+                    realtime.ctx.bus.subscribe(
+                        appointment_channel(self.appointment_id),
+                        seat_channel(self.participant_id),
+                    )
+                )
+                inbox = await self._stack.enter_async_context(
+                    Inbox(
+                        self.socket,
+                        idle_seconds=realtime.timing.idle_seconds,
+                        tick_seconds=realtime.timing.recheck_seconds,
+                    )
+                )
+                self._inbox = inbox
                 inbox.follow(events)
                 ending = await self._serve(inbox)
         finally:
@@ -167,12 +193,71 @@ class CitizenSession:
             await self.socket.send(Error.of(message))
         elif isinstance(message, CitizenHello):
             return await self._on_hello(message, participation)
+        elif isinstance(message, Admit | Remove | End):
+            await self._refuse(ErrorCode.NOT_ALLOWED, "only the advisor may do this", message.type)
+        elif self.greeted_at is None:
+            await self._refuse(ErrorCode.HELLO_REQUIRED, "say hello first", message.type)
         elif isinstance(message, Ping):
-            if self.greeted_at is None:
-                await self._refuse(ErrorCode.HELLO_REQUIRED, "say hello first", "ping")
-            else:
-                await self.socket.send(Pong(id=message.id))
+            await self.socket.send(Pong(id=message.id))
+        elif isinstance(message, Signal | Media | Chat | Leave):
+            return await self._in_call(message, participation)
         return None
+
+    # --- the call -------------------------------------------------------------------
+
+    async def _in_call(
+        self, message: Signal | Media | Chat | Leave, participation: Participation
+    ) -> Ending | None:
+        """Only a seated connection of an admitted participant takes part; asked again for
+        every message, from the database, not from what this connection remembers."""
+        if self.call is not None and participation.participant.admitted_at is None:
+            return await self._removed()
+        if self.call is None:
+            await self._refuse(ErrorCode.NOT_ADMITTED, "you are not in the call", message.type)
+            return None
+        if isinstance(message, Signal):
+            await self.call.signal(message)
+        elif isinstance(message, Media):
+            await self.call.media(message)
+        elif isinstance(message, Chat):
+            await self.call.chat(message)
+        else:
+            await call.leave(self.realtime, self.appointment_id, self.participant_id)
+            await self.socket.close(CloseCode.LEFT)
+            return Ending.LEFT
+        return None
+
+    async def _follow_admission(self, participation: Participation) -> Ending | None:
+        """Join the call when admitted, leave it when the admission is gone."""
+        running = participation.state == Journey.WINDOW_OPEN
+        admitted = rejoins(participation.participant.admitted_at, running)
+        if self.greeted_at is None:
+            return None
+        if admitted and self.call is None:
+            await self._join(participation)
+        elif not admitted and self.call is not None:
+            return await self._removed()
+        return None
+
+    async def _join(self, participation: Participation) -> None:
+        assert self._inbox is not None
+        participant = participation.participant
+        key = await call.call_key(self.realtime, self.appointment_id)
+        member = Member(
+            appointment_id=self.appointment_id,
+            subject=participant.id,
+            peer=peer_id(key, participant.id),
+            name=participant.name or ROLE_NAMES.get(participant.role, participant.role),
+            role=participant.role,
+        )
+        self.call = InCall(self.realtime, self.socket, member, self.connection_id)
+        self._stack.callback(follow_presence(self.realtime, self._inbox, self.appointment_id))
+        await self.call.join(self._inbox, self._stack)
+
+    async def _removed(self) -> Ending:
+        await self.socket.send(Removed())
+        await self.socket.close(CloseCode.REMOVED)
+        return Ending.LEFT
 
     async def _on_hello(self, hello: CitizenHello, participation: Participation) -> Ending | None:
         if self.greeted_at is not None:
@@ -188,7 +273,7 @@ class CitizenSession:
             return Ending.REFUSED
         self.greeted_at = (time.time_ns(), self.connection_id)
         await self.realtime.ctx.bus.publish(
-            participant_channel(self.participant_id),
+            seat_channel(self.participant_id),
             {
                 "type": "takeover",
                 "connection_id": self.connection_id,
@@ -207,7 +292,7 @@ class CitizenSession:
                 message=self.shown,
             )
         )
-        return None
+        return await self._follow_admission(participation)
 
     async def _refuse(self, code: ErrorCode, message: str, ref: str) -> None:
         await self.socket.send(Error(code=code, message=message, ref=ref))
@@ -220,11 +305,23 @@ class CitizenSession:
             return await self._on_takeover(event)
         if kind == "participant_changed" and event.get("participant_id") != self.participant_id:
             return None
-        if kind in ("participant_changed", "appointment_changed", "waiting_message", "resync"):
+        if kind in (
+            "participant_changed",
+            "appointment_changed",
+            "waiting_message",
+            "resync",
+            "call_admit",
+            "call_remove",
+        ):
             participation = await self._check()
             if isinstance(participation, Ending):
                 return participation
             await self._show_message(participation)
+            ending = await self._follow_admission(participation)
+            if ending is not None or kind != "resync":
+                return ending
+        if self.call is not None:
+            await self.call.on_event(event)
         return None
 
     async def _on_takeover(self, event: Event) -> Ending | None:
@@ -248,7 +345,7 @@ class CitizenSession:
         if isinstance(participation, Ending):
             return participation
         await self._show_message(participation)  # in case the bus lost the event
-        return None
+        return await self._follow_admission(participation)
 
     async def _show_message(self, participation: Participation) -> None:
         current = _message_of(participation)

@@ -153,6 +153,8 @@ class Appointment(Base):
     waiting_message: Mapped[str | None] = personal(type_=String(500), nullable=True)
     waiting_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ics_sequence: Mapped[int] = mapped_column(Integer, default=0)
+    call_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """Made when the call starts; peer ids are derived from it (domain/call.py)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -186,6 +188,8 @@ class Participant(Base):
     survey_closed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    admitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """Set when the advisor admits them to the call; removal or hanging up clears it."""
 
     appointment: Mapped[Appointment] = relationship(back_populates="participants")
     consents: Mapped[list[ConsentRecord]] = relationship(

@@ -30,6 +30,7 @@ from videotermin.domain.appointments import (
     RuleViolation,
 )
 from videotermin.domain.tokens import hash_token, looks_like_token
+from videotermin.realtime.events import appointment_changed
 from videotermin.store.models import ApiToken, Appointment, OutboxMail, Participant
 
 CONFLICT_CODES = {"not_scheduled"}
@@ -288,6 +289,8 @@ def create_api(ctx: AppContext) -> FastAPI:
             subject=body.subject,
         )
         await commit(session)
+        if issued:
+            await appointment_changed(ctx, appointment.id)
         out = AppointmentOut.of(appointment)
         mails = {i.participant.id: i.mail for i in issued}
         for p in out.participants:
@@ -304,6 +307,7 @@ def create_api(ctx: AppContext) -> FastAPI:
         """Cancel; each participant is told and their link shows the cancelled page."""
         await scheduling.cancel(session, ctx, appointment)
         await commit(session)
+        await appointment_changed(ctx, appointment.id)
         return AppointmentOut.of(appointment)
 
     @api.post(

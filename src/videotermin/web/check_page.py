@@ -20,11 +20,11 @@ from fastapi.responses import HTMLResponse
 from videotermin.context import AppContext
 from videotermin.domain.device import device_parameters, permission_help
 from videotermin.domain.tokens import looks_like_token, new_token
-from videotermin.media.ice import browser_ice_servers
+from videotermin.media.ice import browser_rtc_configuration
 from videotermin.participation import Participation
 from videotermin.store.models import Unit
 from videotermin.web.check_requests import CSRF_COOKIE, CSRF_HEADER
-from videotermin.web.citizen import LANGUAGE_COOKIE, PRIVATE
+from videotermin.web.citizen import LANGUAGE_COOKIE, PRIVATE, page_language
 from videotermin.web.speed_test import DOWN_URL, MAX_SPEED_BYTES, UP_URL
 from videotermin.web.templating import LANGUAGES, render
 
@@ -52,23 +52,6 @@ class CheckUrls:
         return {**urls, "roomUrl": self.room} if self.room else urls
 
 
-def page_language(request: Request, preferred: str | None) -> tuple[str, bool]:
-    """The page's language and whether to remember it (an explicit ``?lang=`` choice).
-
-    ``preferred`` is the participant's language; ``None`` on the public page,
-    where the browser's ``Accept-Language`` decides instead.
-    """
-    asked = request.query_params.get("lang")
-    if asked in LANGUAGES:
-        return asked, True
-    remembered = request.cookies.get(LANGUAGE_COOKIE)
-    if remembered in LANGUAGES:
-        return remembered, False
-    if preferred is None:
-        return accepted_language(request.headers.get("accept-language", "")), False
-    return (preferred if preferred in LANGUAGES else LANGUAGES[0]), False
-
-
 def accepted_language(header: str) -> str:
     """The best of our languages by an ``Accept-Language`` header; German if none fits."""
     best, best_q = LANGUAGES[0], 0.0
@@ -94,9 +77,13 @@ def check_page(
     urls: CheckUrls,
     participation: Participation | None = None,
 ) -> HTMLResponse:
-    language, remember = page_language(
-        request, participation.participant.language if participation else None
+    # The public page has no participant: the browser's preference stands in.
+    preferred = (
+        participation.participant.language
+        if participation
+        else accepted_language(request.headers.get("accept-language", ""))
     )
+    language, remember = page_language(request, preferred)
     csrf = request.cookies.get(CSRF_COOKIE, "")
     if not looks_like_token(csrf):
         csrf = new_token()
@@ -105,7 +92,7 @@ def check_page(
     config: dict[str, Any] = {
         "csrfHeader": CSRF_HEADER,
         "csrfToken": csrf,
-        "iceServers": browser_ice_servers(ctx.settings, now),
+        **browser_rtc_configuration(ctx.settings, now),
         "testcallSeconds": ctx.settings.testcall_seconds,
         "maxSpeedBytes": MAX_SPEED_BYTES,
         **urls.config(),

@@ -63,9 +63,10 @@ SHOWS_CONSENT_TEXT = (Journey.CONSENT_NEEDED, Journey.CONSENT_DECLINED)
 DECISIONS = {"agree": Decision.AGREED, "decline": Decision.DECLINED}
 
 
-def _language(request: Request, preferred: str) -> tuple[str, bool]:
+def page_language(request: Request, preferred: str) -> tuple[str, bool]:
     """The page language: an explicit ``?lang=`` choice, then the remembered one, then
-    the participant's own; the second value says whether the choice is new."""
+    ``preferred`` (the participant's own); the second value says whether the choice is
+    new, so the page remembers it. Every page of a personal link chooses this way."""
     asked = request.query_params.get("lang")
     if asked in LANGUAGES:
         return asked, True
@@ -111,7 +112,7 @@ class LinkPages:
         """Render one page of the link. Every page carries the support code and renews the
         form key cookie, so a form on it (consent, withdrawal) can always be sent."""
         participant, appointment = participation.participant, participation.appointment
-        language, remember = _language(self.request, participant.language)
+        language, remember = page_language(self.request, participant.language)
         key = form_key(self.request)
         now = self.ctx.clock()
         context: dict[str, Any] = {
@@ -160,7 +161,7 @@ class LinkPages:
         return self.page("journey_refused.html", participation, status=403)
 
     async def unknown(self, db: AsyncSession) -> HTMLResponse:
-        language, remember = _language(self.request, "de")
+        language, remember = page_language(self.request, "de")
         unit = await db.scalar(select(Unit).where(Unit.is_default.is_(True)))
         response = render(
             "link_unknown.html",

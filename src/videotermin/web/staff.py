@@ -31,6 +31,7 @@ from videotermin.context import AppContext
 from videotermin.domain.agenda import agenda_days
 from videotermin.domain.appointments import RuleViolation, is_over
 from videotermin.realtime import waiting_message
+from videotermin.realtime.events import appointment_changed
 from videotermin.realtime.service import realtime_of
 from videotermin.store.models import Appointment, Participant, StaffUser, Unit
 from videotermin.web import appointment_forms as forms
@@ -431,6 +432,8 @@ async def reschedule(appointment_id: str, view: View, db: Db, form: CheckedForm)
         except RuleViolation as refused:
             errors.add_all(refused.errors, forms.reschedule_rename)
         else:
+            if links:
+                await appointment_changed(view.ctx, appointment_id)
             flash = "rescheduled" if links else "unchanged"
             return _redirect(view.ctx, f"/termine/{appointment_id}", flash)
     return await _appointment_page(view, db, appointment_id, values, errors.ordered())
@@ -452,6 +455,7 @@ async def cancel(appointment_id: str, view: View, db: Db) -> Response:
         await view.change(appointment_id, lambda s, a: scheduling.cancel(s, view.ctx, a))
     except RuleViolation as refused:
         return await _appointment_page(view, db, appointment_id, errors=_general_errors(refused))
+    await appointment_changed(view.ctx, appointment_id)
     return _redirect(view.ctx, f"/termine/{appointment_id}", "cancelled")
 
 

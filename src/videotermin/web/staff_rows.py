@@ -1,9 +1,11 @@
 """A participant's row on the advisor's pages: the live state, and its one rendering.
 
-The row shows consent, the latest device check, "wartet seit" and the
-invitation. The pages render it inside their templates and the live feed
-(:mod:`videotermin.web.staff_feed`) renders the very same macro
-(``_appointment.html: participant_row``) when something changes, so a row
+The row shows consent, the latest device check, "wartet seit" (with
+"Abholen", which opens the advisor's call and admits the person), "im
+Gespräch" while they are in the call, and the invitation. The pages render
+it inside their templates and the live feed (:mod:`videotermin.web.staff_feed`)
+renders the very same macro (``_appointment.html: participant_row``) when
+something changes, so a row
 swapped in by the browser is exactly what a reload would show.
 """
 
@@ -33,20 +35,25 @@ class ParticipantLive:
     consent: Consent
     check: DeviceCheck | None
     waiting_since: datetime | None
+    in_call: bool = False
+    """Admitted, and a connection of theirs holds a seat in the call right now."""
 
 
 def live_states(
     settings: Settings, presence: PresenceService, participants: Iterable[Participant]
 ) -> dict[str, ParticipantLive]:
     version = current_version(settings)
-    return {
-        p.id: ParticipantLive(
+    live = {}
+    for p in participants:
+        entry = presence.board.get(p.id)
+        seated = entry is not None and entry.call is not None and p.admitted_at is not None
+        live[p.id] = ParticipantLive(
             consent=consent_of(p, version),
             check=p.latest_check,
-            waiting_since=presence.waiting_since(p.id),
+            waiting_since=None if seated else presence.waiting_since(p.id),
+            in_call=seated and entry is not None and entry.connected,
         )
-        for p in participants
-    }
+    return live
 
 
 def _macros() -> object:

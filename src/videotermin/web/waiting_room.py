@@ -6,6 +6,8 @@
   the personal link, whose page says why.
 - ``/ws/v/<token>``: the citizen's presence (:mod:`videotermin.realtime.waiting`).
 - ``/ws/staff``: the advisor's live list (:mod:`videotermin.web.staff_feed`).
+- ``/ws/call/<appointment id>``: the advisor's side of the call
+  (:mod:`videotermin.realtime.call_session`); the citizens' side is ``/ws/v/<token>``.
 
 The router's lifespan starts this app instance's :class:`Realtime` (presence
 across instances) and stops it before the app closes the bus.
@@ -23,12 +25,13 @@ from fastapi.responses import RedirectResponse, Response
 from videotermin.domain.support_code import format_support_code
 from videotermin.participation import participation_for_token
 from videotermin.realtime import timing
+from videotermin.realtime.call_session import serve_call
 from videotermin.realtime.service import Realtime, realtime_of
 from videotermin.realtime.waiting import serve_citizen
-from videotermin.web.citizen import LANGUAGE_COOKIE, PRIVATE
+from videotermin.web.citizen import PRIVATE, page_language
 from videotermin.web.sessions import Ctx, Db
 from videotermin.web.staff_feed import serve_staff
-from videotermin.web.templating import LANGUAGES, PageRoute, render
+from videotermin.web.templating import PageRoute, render
 
 
 @contextlib.asynccontextmanager
@@ -43,14 +46,6 @@ async def realtime_lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 router = APIRouter(route_class=PageRoute, lifespan=realtime_lifespan)
-
-
-def _language(request: Request, preferred: str) -> str:
-    """The link pages' choice: ``?lang=``, then the remembered one, then the participant's."""
-    for candidate in (request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
-        if candidate in LANGUAGES:
-            return candidate
-    return preferred if preferred in LANGUAGES else "de"
 
 
 @router.get("/v/{token}/warteraum", response_model=None)
@@ -69,7 +64,7 @@ async def waiting_room(token: str, request: Request, ctx: Ctx, db: Db) -> Respon
             "zone": ZoneInfo(appointment.unit.timezone),
             "support_code": format_support_code(participant.support_code),
         },
-        language=_language(request, participant.language),
+        language=page_language(request, participant.language)[0],
         headers=PRIVATE,
     )
 
@@ -82,3 +77,8 @@ async def citizen_socket(websocket: WebSocket, token: str) -> None:
 @router.websocket("/ws/staff")
 async def staff_socket(websocket: WebSocket) -> None:
     await serve_staff(realtime_of(websocket), websocket)
+
+
+@router.websocket("/ws/call/{appointment_id}")
+async def call_socket(websocket: WebSocket, appointment_id: str) -> None:
+    await serve_call(realtime_of(websocket), websocket, appointment_id)

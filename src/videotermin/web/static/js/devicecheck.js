@@ -26,6 +26,7 @@ import { measureDownload, measureUpload } from './speedtest.js';
  * @property {string} csrfHeader
  * @property {string} csrfToken
  * @property {RTCIceServer[]} iceServers
+ * @property {RTCIceTransportPolicy} iceTransportPolicy
  * @property {number} testcallSeconds
  * @property {number} maxSpeedBytes
  * @property {number} [opensInSeconds]

@@ -13,13 +13,18 @@
  * except after a close code that says reconnecting cannot help (the link is
  * no longer valid, the appointment is over, another window took over …):
  * then `onclose` reports the end and the page explains it.
+ *
+ * The call (docs/signaling.md, "The call") rides on the same connection:
+ * `send(type, fields)` sends any client message, `on(type, handler)` hears any
+ * server message by its type, fully typed by `ClientMessageMap` and
+ * `ServerMessageMap`. The `on…` callbacks above stay for the waiting room.
  */
 
 export const PROTOCOL_VERSION = 1;
 
 /** Close codes after which reconnecting cannot help (see docs/signaling.md). */
 export const FINAL_CLOSE_CODES = new Set([
-  4401, 4403, 4404, 4409, 4410, 4411, 4412, 4413, 4414, 4415, 4426,
+  4401, 4403, 4404, 4409, 4410, 4411, 4412, 4413, 4414, 4415, 4417, 4418, 4426,
 ]);
 
 /** Pauses before reconnect attempts, in milliseconds; the last one repeats. */
@@ -49,7 +54,12 @@ const SILENT = 4000;
  * @property {string[]} [watch] the appointments the page shows
  * @property {'agenda'|'appointment'} [view]
  *
- * @typedef {CitizenHello|StaffHello} HelloMessage
+ * @typedef {object} CallHello the advisor's hello on /ws/call/<appointment id>
+ * @property {'hello'} type
+ * @property {number} version
+ * @property {'advisor'} [role]
+ *
+ * @typedef {CitizenHello|StaffHello|CallHello} HelloMessage
  *
  * @typedef {object} CitizenWelcome
  * @property {'welcome'} type
@@ -65,6 +75,12 @@ const SILENT = 4000;
  * @property {'staff'} role
  * @property {number} ping_interval seconds
  * @property {string[]} watching the appointments the server will report on
+ *
+ * @typedef {object} CallWelcome the advisor's call socket; `admitted` and `waiting` follow
+ * @property {'welcome'} type
+ * @property {number} version
+ * @property {'advisor'} role
+ * @property {number} ping_interval seconds
  *
  * @typedef {object} PongMessage
  * @property {'pong'} type
@@ -96,13 +112,114 @@ const SILENT = 4000;
  * @property {boolean} entered
  * @property {string|null} notice
  *
- * @typedef {CitizenWelcome|StaffWelcome|PongMessage|AdvisorMessage|StateMessage|ReplacedMessage|ErrorMessage|ParticipantMessage} ServerMessage
+ * --- the call ---
+ *
+ * @typedef {object} SessionDescriptionInit as RTCSessionDescription.toJSON() gives it
+ * @property {'offer'|'answer'} type
+ * @property {string} sdp
+ *
+ * @typedef {object} IceCandidateInit as RTCIceCandidate.toJSON() gives it
+ * @property {string} candidate
+ * @property {string|null} [sdpMid]
+ * @property {number|null} [sdpMLineIndex]
+ * @property {string|null} [usernameFragment]
+ *
+ * @typedef {object} IceServer one entry of RTCConfiguration.iceServers
+ * @property {string[]} urls
+ * @property {string|null} username TURN only (short-lived REST credential)
+ * @property {string|null} credential TURN only
+ *
+ * @typedef {object} Peer someone in the call
+ * @property {string} id opaque, stable for this person for the whole call
+ * @property {string} name plain text: show it as text, never as HTML
+ * @property {string} role 'advisor', 'citizen', 'interpreter', …
+ * @property {boolean} audio microphone on
+ * @property {boolean} video camera on
+ * @property {boolean} screen sharing the screen
+ * @property {'connected'|'reconnecting'} connection
+ *
+ * @typedef {object} AdmittedMessage you are in the call
+ * @property {'admitted'} type
+ * @property {string} self your own peer id
+ * @property {IceServer[]} ice_servers made at this moment; use them for every peer connection
+ * @property {'all'|'relay'} ice_transport_policy pass as RTCConfiguration.iceTransportPolicy
+ * @property {Peer[]} peers everyone else in the call
+ * @property {number} max_participants mesh limit, including the advisor
+ *
+ * @typedef {object} PeerJoinedMessage someone joined, or rejoined after a drop: (re)create that pair
+ * @property {'peer_joined'} type
+ * @property {Peer} peer
+ *
+ * @typedef {object} PeerUpdatedMessage media or connection state changed
+ * @property {'peer_updated'} type
+ * @property {Peer} peer
+ *
+ * @typedef {object} PeerLeftMessage
+ * @property {'peer_left'} type
+ * @property {string} id
+ * @property {'left'|'removed'} reason
+ *
+ * @typedef {object} SignalFromMessage negotiation from a peer; `from` is set by the server
+ * @property {'signal'} type
+ * @property {string} from
+ * @property {SessionDescriptionInit|null} description
+ * @property {IceCandidateInit|null} candidate used when description is null; null: end of candidates
+ *
+ * @typedef {object} ChatFromMessage a chat line (your own ones come back too)
+ * @property {'chat'} type
+ * @property {string} from peer id
+ * @property {string} name plain text
+ * @property {string} role
+ * @property {string} text plain text
+ * @property {string} at ISO 8601
+ *
+ * @typedef {object} RemovedMessage the advisor removed you; close 4417 follows
+ * @property {'removed'} type
+ *
+ * @typedef {object} WaitingPerson
+ * @property {string} id participant id (what `admit` takes)
+ * @property {string} name plain text
+ * @property {string} role
+ * @property {string} since ISO 8601
+ * @property {'green'|'yellow'|'red'|null} verdict latest device check
+ *
+ * @typedef {object} WaitingMessage advisor's call socket: who waits, whenever that changes
+ * @property {'waiting'} type
+ * @property {WaitingPerson[]} participants
+ *
+ * @typedef {CitizenWelcome|StaffWelcome|CallWelcome|PongMessage|AdvisorMessage|StateMessage|ReplacedMessage|ErrorMessage|ParticipantMessage|AdmittedMessage|PeerJoinedMessage|PeerUpdatedMessage|PeerLeftMessage|SignalFromMessage|ChatFromMessage|RemovedMessage|WaitingMessage} ServerMessage
+ *
+ * @typedef {object} ServerMessageMap server messages by type, for `on(type, handler)`
+ * @property {CitizenWelcome|StaffWelcome|CallWelcome} welcome
+ * @property {PongMessage} pong
+ * @property {AdvisorMessage} message
+ * @property {StateMessage} state
+ * @property {ReplacedMessage} replaced
+ * @property {ErrorMessage} error
+ * @property {ParticipantMessage} participant
+ * @property {AdmittedMessage} admitted
+ * @property {PeerJoinedMessage} peer_joined
+ * @property {PeerUpdatedMessage} peer_updated
+ * @property {PeerLeftMessage} peer_left
+ * @property {SignalFromMessage} signal
+ * @property {ChatFromMessage} chat
+ * @property {RemovedMessage} removed
+ * @property {WaitingMessage} waiting
+ *
+ * @typedef {object} ClientMessageMap the fields of client messages by type, for `send(type, fields)`
+ * @property {{participant: string}} admit advisor only: a participant id or 'all'
+ * @property {{participant: string}} remove advisor only: a peer id or a participant id
+ * @property {Record<string, never>} end advisor only
+ * @property {Record<string, never>} leave hang up
+ * @property {{to: string, description: SessionDescriptionInit} | {to: string, candidate: IceCandidateInit|null}} signal
+ * @property {{audio: boolean, video: boolean, screen: boolean}} media
+ * @property {{text: string}} chat 1–1000 characters
  */
 
 export class ServerConnection {
   /** @type {((status: ConnectionStatus) => void) | null} the connection status changed */
   onstatus = null;
-  /** @type {((welcome: CitizenWelcome|StaffWelcome) => void) | null} a handshake completed (again) */
+  /** @type {((welcome: CitizenWelcome|StaffWelcome) => void) | null} a handshake completed (again); the call socket's welcome comes through on('welcome') */
   onwelcome = null;
   /** @type {((message: AdvisorMessage) => void) | null} the advisor's message changed */
   onadvisormessage = null;
@@ -119,6 +236,9 @@ export class ServerConnection {
 
   /** @type {ConnectionStatus} */
   status = 'closed';
+
+  /** @type {Map<string, Set<(message: any) => void>>} */
+  #handlers = new Map();
 
   /** @type {WebSocket | null} */
   #socket = null;
@@ -155,6 +275,37 @@ export class ServerConnection {
     clearTimeout(this.#retryTimer);
     this.#socket?.close(1000);
     this.#finish(1000, 'closed by the page');
+  }
+
+  /**
+   * Hear every server message of one type (after the `on…` callback, if any).
+   * @template {keyof ServerMessageMap} K
+   * @param {K} type
+   * @param {(message: ServerMessageMap[K]) => void} handler
+   * @returns {() => void} call it to stop hearing
+   */
+  on(type, handler) {
+    let handlers = this.#handlers.get(type);
+    if (!handlers) {
+      handlers = new Set();
+      this.#handlers.set(type, handlers);
+    }
+    handlers.add(handler);
+    return () => handlers.delete(handler);
+  }
+
+  /**
+   * Send a client message now. `type` comes first in the frame, as the server
+   * needs for signal frames over 4096 bytes.
+   * @template {keyof ClientMessageMap} K
+   * @param {K} type
+   * @param {ClientMessageMap[K]} fields
+   * @returns {boolean} false when the connection is not open (nothing is queued)
+   */
+  send(type, fields) {
+    if (this.status !== 'open' || this.#socket?.readyState !== WebSocket.OPEN) return false;
+    this.#socket.send(JSON.stringify({ type, ...fields }));
+    return true;
   }
 
   /** Try at once instead of waiting out the pause (the network came back). */
@@ -207,7 +358,7 @@ export class ServerConnection {
         this.#pingMs = (message.ping_interval || DEFAULT_PING_SECONDS) * 1000;
         this.#startPings();
         this.#setStatus('open');
-        this.onwelcome?.(message);
+        if (message.role !== 'advisor') this.onwelcome?.(message);
         break;
       case 'message':
         this.onadvisormessage?.(message);
@@ -227,6 +378,7 @@ export class ServerConnection {
       case 'pong':
         break;
     }
+    for (const handler of this.#handlers.get(message.type) ?? []) handler(message);
   }
 
   /** @param {HelloMessage | {type: 'ping', id: number}} message */

@@ -28,7 +28,7 @@ export function problemOf(error) {
 }
 
 /** @param {DeviceKind} kind @returns {string | null} */
-function remembered(kind) {
+export function remembered(kind) {
   try {
     return localStorage.getItem(STORAGE[kind]);
   } catch {
@@ -37,7 +37,7 @@ function remembered(kind) {
 }
 
 /** @param {DeviceKind} kind @param {string} deviceId */
-function remember(kind, deviceId) {
+export function remember(kind, deviceId) {
   try {
     localStorage.setItem(STORAGE[kind], deviceId);
   } catch {
@@ -52,7 +52,7 @@ function remember(kind, deviceId) {
  * @param {boolean} exact
  * @returns {MediaTrackConstraints}
  */
-function constraintsFor(kind, deviceId, exact) {
+export function constraintsFor(kind, deviceId, exact) {
   /** @type {MediaTrackConstraints} */
   const base = kind === 'videoinput' ? { width: { ideal: 640 }, height: { ideal: 480 } } : {};
   if (!deviceId) return base;

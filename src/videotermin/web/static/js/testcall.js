@@ -13,6 +13,8 @@
  * @property {string} csrfHeader   header that carries the page token
  * @property {string} csrfToken
  * @property {RTCIceServer[]} iceServers  the same servers a real call uses
+ * @property {RTCIceTransportPolicy} iceTransportPolicy  'relay' when the operator sends
+ *     all media through TURN — then the test call must take that path too
  */
 
 /**
@@ -23,7 +25,9 @@
  * @property {number|null} packetLossPct  loss on the way there and back
  * @property {number|null} jitterMs
  * @property {number|null} bitrateKbps    video rate the path carries (see videoBitrate)
- * @property {number} audioEnergy         energy the microphone sent (0 = silence)
+ * @property {number} audioEnergy         energy the microphone sent (0 = silence); where
+ *     the browser does not report it (Firefox has no `totalAudioEnergy` on `media-source`),
+ *     the energy of the echo's returned audio — the same sound, back from the server
  */
 
 /** @typedef {'connecting'|'waiting'|'measuring'|'failed'} CallState */
@@ -173,7 +177,9 @@ export function figuresBetween(first, last, seconds) {
         packetLossPct: received > 0 ? 100 * (1 - (1 - up) * (1 - down)) : null,
         jitterMs: jitters.length ? Math.max(...jitters) * 1000 : null,
         bitrateKbps: videoBitrate(first, last, seconds),
-        audioEnergy: delta('media-source', 'totalAudioEnergy', 'audio'),
+        audioEnergy:
+            delta('media-source', 'totalAudioEnergy', 'audio') ||
+            delta('inbound-rtp', 'totalAudioEnergy', 'audio'),
     };
 }
 
@@ -198,7 +204,10 @@ export class TestCall {
      */
     async connect(stream) {
         this.onstate('connecting');
-        const pc = new RTCPeerConnection({ iceServers: this.options.iceServers });
+        const pc = new RTCPeerConnection({
+            iceServers: this.options.iceServers,
+            iceTransportPolicy: this.options.iceTransportPolicy,
+        });
         this.pc = pc;
         for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendrecv' });
         pc.addEventListener('track', (event) => {

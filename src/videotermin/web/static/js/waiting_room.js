@@ -1,7 +1,13 @@
 // @ts-check
 /**
  * The citizen's waiting room page: self-view, device choice, the advisor's
- * message, and the connection that keeps the citizen's place.
+ * message, and the connection that keeps the citizen's place. When the
+ * advisor admits the citizen, the same page and connection become the call
+ * (call.js, call_ui.js): camera and microphone are handed over, nobody is
+ * asked again. After the call: hanging up leads to the survey, the end of the
+ * call for everyone to the link's page (which says the appointment is over
+ * and offers the survey), removal to a page that leads back to the waiting
+ * room. A reload during the call rejoins it: the server admits again.
  *
  * Texts come from the page (translated by the server, in #waiting-config), so
  * this module holds no language. The link's address is taken from the page's
@@ -9,12 +15,17 @@
  */
 import { ServerConnection, PROTOCOL_VERSION, socketUrl } from './protocol.js';
 import { SelfView } from './self_view.js';
+import { Call, LocalMedia } from './call.js';
+import { CallView } from './call_ui.js';
 
 /**
  * @typedef {object} PageConfig
  * @property {string} lang
  * @property {string} zone IANA time zone of the unit
+ * @property {string} name the participant's own name
+ * @property {string} role
  * @property {Record<string, string>} texts
+ * @property {Record<string, string>} call_texts
  */
 
 /** @typedef {import('./protocol.js').WaitingMessageText} WaitingMessageText */
@@ -38,6 +49,13 @@ const endedText = element('waiting-ended-text');
 const hubLink = /** @type {HTMLAnchorElement} */ (element('waiting-hub'));
 const resumeButton = /** @type {HTMLButtonElement} */ (element('waiting-resume'));
 const mediaProblem = element('media-problem');
+const waitingView = element('waiting-view');
+const removedView = element('call-removed');
+const waitingTitle = document.title;
+/** @type {import('./call.js').CallEnd | null} the call ended here for this reason; the close that follows leads on */
+let callEnd = null;
+/** Hanging up waits for the server's close (so the leave is surely sent), but not forever. */
+const LEAVE_WAIT_MS = 3000;
 
 /**
  * "09:58 Uhr" / "9:58 am" in the unit's time zone, as the server writes it.
@@ -118,20 +136,56 @@ function advisorMessage(message) {
 
 /**
  * The connection ended for good: release the devices unless the citizen may
- * take the waiting room back into this window.
+ * take the waiting room back into this window; after a call, lead on.
  * @param {number} _code
  * @param {string} reason
  */
 function closed(_code, reason) {
+  call.close();
+  callView.hide();
   if (reason !== 'replaced') selfView.stop();
-  showEnd(reason);
+  if (callEnd === 'left' || reason === 'left') {
+    location.assign(`${hubPath}/umfrage`);
+  } else if (callEnd === 'ended') {
+    location.assign(hubPath);
+  } else if (callEnd === 'removed' || reason === 'removed') {
+    showRemoved();
+  } else {
+    waitingView.hidden = false;
+    document.title = waitingTitle;
+    showEnd(reason);
+  }
+}
+
+function showRemoved() {
+  waitingView.hidden = true;
+  removedView.hidden = false;
+  document.title = waitingTitle;
+  removedView.focus();
 }
 
 function resume() {
   ended.hidden = true;
   mediaProblem.hidden = true;
-  selfView.start();
+  callEnd = null;
+  media.adopt(selfView.start().then(() => selfView.stream));
   connection.connect();
+}
+
+function admitted() {
+  callEnd = null;
+  waitingView.hidden = true;
+  ended.hidden = true;
+  document.title = `${texts.call_title} – ${waitingTitle.split(' – ').slice(1).join(' – ')}`;
+  callView.show();
+}
+
+/** @param {import('./call.js').CallEnd} reason */
+function callEnded(reason) {
+  callEnd = reason;
+  callView.hide();
+  if (reason === 'removed') showRemoved();
+  if (reason === 'left') setTimeout(() => location.assign(`${hubPath}/umfrage`), LEAVE_WAIT_MS);
 }
 
 const connection = new ServerConnection(socketUrl(`/ws${hubPath}`), {
@@ -139,16 +193,36 @@ const connection = new ServerConnection(socketUrl(`/ws${hubPath}`), {
   version: PROTOCOL_VERSION,
   role: 'citizen',
 });
+const media = new LocalMedia(selfView.start().then(() => selfView.stream));
+const call = new Call(connection, media);
+const callView = new CallView(element('call'), call, media, {
+  lang: config.lang,
+  zone: config.zone,
+  texts: config.call_texts,
+  selfName: config.name,
+  selfRole: config.role,
+  onhangup: () => call.hangUp(),
+});
+call.onadmitted = admitted;
+call.onend = callEnded;
+
 selfView.onproblem = showMediaProblem;
-connection.onstatus = showStatus;
+connection.onstatus = (/** @type {import('./protocol.js').ConnectionStatus} */ status) => {
+  showStatus(status);
+  if (call.active) callView.renderStatus(status);
+};
 connection.onwelcome = welcomed;
 connection.onadvisormessage = advisorMessage;
-connection.onreplaced = () => selfView.stop();
+connection.onreplaced = () => {
+  call.close();
+  callView.hide();
+  waitingView.hidden = false;
+  selfView.stop();
+};
 connection.onclose = closed;
 
 hubLink.href = hubPath;
 resumeButton.addEventListener('click', resume);
 window.addEventListener('online', () => connection.reconnectNow());
 
-selfView.start();
 connection.connect();

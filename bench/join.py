@@ -1,0 +1,311 @@
+"""Time from the advisor's "Abholen" click to the first remote video frame on screen.
+
+For each run, a citizen waits in the waiting room of a fresh appointment and the
+advisor has the call page open (alone in the call, camera on). The advisor clicks
+"Abholen"; the run measures, in headless Chromium on loopback, how long until the
+first video frame received from the other side is rendered — at the citizen and
+at the advisor — and the later of the two (both see each other).
+
+How it is measured, without touching the served pages: a bench-only init script
+keeps the page's RTCPeerConnections and, whenever a <video> gets a stream, asks
+``requestVideoFrameCallback`` for its first frame; if that frame's track is one a
+peer connection received, its presentation time is the "first remote frame". The
+click's time is the click event's own timestamp on the advisor's page. All times
+are ``performance.timeOrigin``-based wall times of the same browser on the same
+machine. One warm-up run is not counted.
+
+Prints every run and p50/p95; asserts nothing. Target: p50 under 400 ms.
+
+    .venv/bin/python bench/join.py [--runs 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import socket
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import uvicorn
+from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+from sqlalchemy import select
+
+from videotermin import scheduling
+from videotermin.app import create_app
+from videotermin.consent_texts import current_version
+from videotermin.context import AppContext
+from videotermin.domain.appointments import ParticipantDraft
+from videotermin.domain.passwords import hash_password
+from videotermin.settings import Settings
+from videotermin.store.db import create_engine, session_factory
+from videotermin.store.migrate import upgrade
+from videotermin.store.models import ConsentRecord, StaffUser, Unit
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+]
+USERNAME, PASSWORD = "bench", "bench-password-1"
+CITIZEN = "Clara Kundin"
+ADMIT = "button.call-waiting__admit"
+TIMEOUT_MS = 30_000
+
+# Bench-only instrumentation (see the module docstring); times in ms since the epoch.
+PROBE = """
+(() => {
+  const made = [];
+  const at = () => performance.timeOrigin + performance.now();
+  window.benchPeerConnectionAt = null;
+  window.benchConnectedAt = null;
+  const Native = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) {
+      super(...args);
+      made.push(this);
+      if (window.benchPeerConnectionAt === null) window.benchPeerConnectionAt = at();
+      this.addEventListener('connectionstatechange', () => {
+        if (this.connectionState === 'connected' && window.benchConnectedAt === null) {
+          window.benchConnectedAt = at();
+        }
+      });
+    }
+  };
+  const received = (track) =>
+    made.some((pc) => pc.getReceivers().some((receiver) => receiver.track === track));
+  window.benchFirstRemoteFrameAt = null;
+  window.benchAdmitClickAt = null;
+  const source = Object.getOwnPropertyDescriptor(HTMLMediaElement.prototype, 'srcObject');
+  Object.defineProperty(HTMLMediaElement.prototype, 'srcObject', {
+    configurable: true,
+    get() { return source.get.call(this); },
+    set(stream) {
+      source.set.call(this, stream);
+      if (!(this instanceof HTMLVideoElement) || !stream) return;
+      this.requestVideoFrameCallback((now, frame) => {
+        const shown = source.get.call(this);
+        const remote = shown && shown.getVideoTracks().some(received);
+        if (remote && window.benchFirstRemoteFrameAt === null) {
+          window.benchFirstRemoteFrameAt = performance.timeOrigin + frame.presentationTime;
+        }
+      });
+    },
+  });
+  document.addEventListener('click', (event) => {
+    if (event.target instanceof Element && event.target.closest('ADMIT')) {
+      window.benchAdmitClickAt = performance.timeOrigin + event.timeStamp;
+    }
+  }, true);
+})();
+""".replace("ADMIT", ADMIT)
+
+
+@dataclass(frozen=True)
+class Side:
+    """One page's milestones, in ms after the click."""
+
+    peer_connection_ms: float  # the page made its first RTCPeerConnection
+    connected_ms: float  # its connectionState became 'connected'
+    frame_ms: float  # the first remote video frame was rendered
+
+
+@dataclass(frozen=True)
+class Run:
+    citizen: Side
+    advisor: Side
+
+    @property
+    def both_ms(self) -> float:
+        return max(self.citizen.frame_ms, self.advisor.frame_ms)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def prepare(settings: Settings, calls: int) -> list[tuple[str, str]]:
+    """An advisor and ``calls`` appointments starting in 3 minutes, each with one agreed
+    citizen; returns (appointment id, link token) per appointment."""
+    engine = create_engine(settings.database_url or "")
+    await upgrade(engine, settings.timezone)
+    sessions = session_factory(engine)
+    now = datetime.now(UTC)
+    ctx = AppContext(settings=settings, clock=lambda: now, engine=engine, sessions=sessions)
+    made = []
+    async with sessions() as session, session.begin():
+        unit = await session.scalar(select(Unit).where(Unit.is_default.is_(True)))
+        assert unit is not None
+        advisor = StaffUser(
+            username=USERNAME,
+            display_name="Bea Berater",
+            role="advisor",
+            unit_id=unit.id,
+            password_hash=hash_password(PASSWORD),
+            created_at=now,
+        )
+        session.add(advisor)
+        await session.flush()
+        for _ in range(calls):
+            appointment, links = await scheduling.create_appointment(
+                session,
+                ctx,
+                advisor=advisor,
+                start=now + timedelta(minutes=3),
+                duration_minutes=60,
+                subject=None,
+                participants=[ParticipantDraft(name=CITIZEN, email="clara@example.org")],
+            )
+            session.add(
+                ConsentRecord(
+                    participant_id=links[0].participant.id,
+                    version=current_version(settings),
+                    language="de",
+                    text_hash="0" * 64,
+                    decision="agreed",
+                    decided_at=now,
+                )
+            )
+            made.append((appointment.id, links[0].link.rsplit("/", 1)[1]))
+    await engine.dispose()
+    return made
+
+
+async def advisor_page(browser: Browser, base: str) -> Page:
+    context = await browser.new_context(locale="de-DE", viewport={"width": 1024, "height": 800})
+    await context.add_init_script(PROBE)
+    page = await context.new_page()
+    await page.goto(f"{base}/login")
+    await page.get_by_label("Benutzername").fill(USERNAME)
+    await page.get_by_label("Passwort").fill(PASSWORD)
+    await page.get_by_role("button", name="Anmelden").click()
+    await page.wait_for_url("**/termine")
+    return page
+
+
+async def milestones(page: Page, clicked: float) -> Side:
+    await page.wait_for_function(
+        "() => window.benchFirstRemoteFrameAt !== null", polling="raf", timeout=TIMEOUT_MS
+    )
+    times = await page.evaluate(
+        "() => [window.benchPeerConnectionAt, window.benchConnectedAt,"
+        " window.benchFirstRemoteFrameAt]"
+    )
+    made, connected, frame = (float(t) - clicked if t is not None else math.nan for t in times)
+    return Side(peer_connection_ms=made, connected_ms=connected, frame_ms=frame)
+
+
+async def one_call(
+    browser: Browser, desk: Page, base: str, appointment: str, token: str
+) -> Run | None:
+    """One admission; None when a side saw no remote frame within the timeout."""
+    context = await browser.new_context(locale="de-DE", viewport={"width": 360, "height": 740})
+    await context.add_init_script(PROBE)
+    room = await context.new_page()
+    try:
+        await room.goto(f"{base}/v/{token}/warteraum")
+        await room.locator("#connection-state[data-state='open']").wait_for(timeout=TIMEOUT_MS)
+        await desk.goto(f"{base}/appointments/{appointment}/call")
+        await desk.get_by_text("Noch ist niemand sonst da.").wait_for(timeout=TIMEOUT_MS)
+        await desk.get_by_role("button", name=f"Abholen: {CITIZEN}").click(timeout=TIMEOUT_MS)
+        clicked = float(await desk.evaluate("() => window.benchAdmitClickAt"))
+        citizen, advisor = await asyncio.gather(
+            milestones(room, clicked), milestones(desk, clicked)
+        )
+        return Run(citizen=citizen, advisor=advisor)
+    except PlaywrightTimeout:
+        return None
+    finally:
+        await context.close()
+
+
+async def measure(base: str, calls: list[tuple[str, str]]) -> list[Run | None]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            desk = await advisor_page(browser, base)
+            return [await one_call(browser, desk, base, *call) for call in calls]
+        finally:
+            await browser.close()
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        settings = Settings(data_dir=Path(tmp), public_url=f"http://127.0.0.1:{port}")
+        calls = asyncio.run(prepare(settings, args.runs + 1))
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        while not server.started:
+            time.sleep(0.05)
+        try:
+            warmup, *results = asyncio.run(measure(settings.public_url, calls))
+        finally:
+            server.should_exit = True
+            thread.join(10)
+    runs = [run for run in results if run is not None]
+    print(f"admit click → first remote video frame rendered, {len(results)} calls (+1 warm-up)")
+    print("headless Chromium, fake camera, loopback, app in this process; ms after the click")
+    print("  per side: first RTCPeerConnection / connected / first remote frame")
+    for label, run in [("warm-up", warmup), *((f"{i:7}", r) for i, r in enumerate(results, 1))]:
+        if run is None:
+            print(f"  {label}: FAILED — no remote frame within {TIMEOUT_MS / 1000:.0f} s")
+            continue
+        print(f"  {label}: citizen {describe(run.citizen)}   advisor {describe(run.advisor)}")
+    if not runs:
+        return
+    for name, values in (
+        ("citizen", [r.citizen.frame_ms for r in runs]),
+        ("advisor", [r.advisor.frame_ms for r in runs]),
+        ("both", [r.both_ms for r in runs]),
+    ):
+        print(
+            f"  {name:8} first frame p50 = {percentile(values, 0.5):5.0f} ms"
+            f"   p95 = {percentile(values, 0.95):5.0f} ms   max = {max(values):5.0f} ms"
+        )
+    for name, sides in (
+        ("citizen", [r.citizen for r in runs]),
+        ("advisor", [r.advisor for r in runs]),
+    ):
+        made = percentile([s.peer_connection_ms for s in sides], 0.5)
+        connected = percentile([s.connected_ms for s in sides], 0.5)
+        print(
+            f"  {name:8} p50 of: peer connection made {made:5.0f} ms, connected {connected:5.0f} ms"
+        )
+    failed = len(results) - len(runs)
+    print(f"  failed calls: {failed} of {len(results)}")
+    print("  target: p50 < 400 ms")
+
+
+def describe(side: Side) -> str:
+    return f"{side.peer_connection_ms:5.0f} / {side.connected_ms:5.0f} / {side.frame_ms:5.0f}"
+
+
+if __name__ == "__main__":
+    main()

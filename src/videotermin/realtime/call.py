@@ -1,0 +1,491 @@
+"""The call: who is in it, who waits, and the relay between the connections in it.
+
+Both kinds of connection take a seat here — the citizen's (``/ws/v/<token>``,
+:mod:`videotermin.realtime.waiting`) once admitted, and the advisor's
+(``/ws/call/<id>``, :mod:`videotermin.realtime.call_session`).
+
+Who is in the call is presence (:mod:`videotermin.realtime.presence`): a
+connection in the call holds a presence entry with a :class:`CallSeat` (peer
+id and media flags), so every app instance knows the roster and heals it with
+the heartbeats. A participant's seat counts only while the database says they
+are admitted, so a removal takes effect at once, even for a connection that is
+just reconnecting. Names and roles come from the database, read with the
+server's own authority; the bus carries ids and flags.
+
+The relay runs over the bus channel ``call:<appointment id>``, to which only
+connections in the call subscribe: ``signal`` (SDP and ICE candidates) and
+``chat`` travel there *in transit* — pub/sub keeps nothing, and neither does
+the server. Every relayed event carries the sender's peer id as the sending
+connection's session knows it; a client's message never names its sender.
+
+Each connection keeps its own view of the others (:class:`InCall`) and tells
+its client the differences: a new peer or a new connection of a known peer
+(a reload, a reconnect, another tab) is ``peer_joined`` — every side then
+starts that one pair afresh; media and connectedness are ``peer_updated``; a
+peer gone from the roster is ``peer_left``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+
+from videotermin.domain.call import ADMIT_ALL, ADVISOR, fits, peer_id
+from videotermin.media.ice import browser_ice_servers
+from videotermin.realtime.bus import Event
+from videotermin.realtime.connection import FromBus, Inbox, JsonSocket
+from videotermin.realtime.events import appointment_changed, participant_changed
+from videotermin.realtime.presence import CallSeat, Change, advisor_key
+from videotermin.realtime.protocol import (
+    Admitted,
+    Chat,
+    ChatLine,
+    Error,
+    ErrorCode,
+    IceCandidate,
+    IceServer,
+    Media,
+    Peer,
+    PeerJoined,
+    PeerLeft,
+    PeerUpdated,
+    SessionDescription,
+    Signal,
+    SignalFrom,
+    Verdict,
+    WaitingPerson,
+)
+from videotermin.realtime.service import Realtime
+from videotermin.store.models import Appointment, Participant, StaffUser
+
+log = logging.getLogger(__name__)
+
+ROSTER_EVENT = "call_roster"
+"""Presence changes of the appointment reach a session's inbox by this type."""
+ROLE_NAMES = {
+    "citizen": "Kundin/Kunde",
+    "interpreter": "Dolmetschung",
+    "companion": "Begleitperson",
+    "colleague": "Kollegin/Kollege",
+}
+"""Shown for a participant without a name (the advisor's list uses the same words)."""
+
+
+def call_channel(appointment_id: str) -> str:
+    return f"call:{appointment_id}"
+
+
+def seat_channel(key: str) -> str:
+    """Where a new connection of a seat (a link, or the advisor's call) announces itself."""
+    return f"participant:{key}"
+
+
+def follow_presence(realtime: Realtime, inbox: Inbox, appointment_id: str) -> Callable[[], None]:
+    """Put a :data:`ROSTER_EVENT` into ``inbox`` whenever presence of the appointment
+    changes; returns the callable that stops it."""
+
+    def changed(change: Change) -> None:
+        if change.appointment_id == appointment_id:
+            inbox.put(FromBus({"type": ROSTER_EVENT}))
+
+    return realtime.presence.listen(changed)
+
+
+async def call_key(realtime: Realtime, appointment_id: str) -> str:
+    """The call's secret for peer ids; the first instance to write one wins."""
+    async with realtime.ctx.sessions() as db:
+        await db.execute(
+            update(Appointment)
+            .where(Appointment.id == appointment_id, Appointment.call_key.is_(None))
+            .values(call_key=secrets.token_hex(16))
+        )
+        await db.commit()
+        key = await db.scalar(select(Appointment.call_key).where(Appointment.id == appointment_id))
+    assert key is not None
+    return key
+
+
+# --- who is in the call, who waits ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seated:
+    peer: Peer
+    connection_id: str
+
+
+async def roster(realtime: Realtime, appointment_id: str) -> dict[str, Seated]:
+    """Everyone in the call now, by peer id: seats on the presence board whose holder
+    is the advisor or a participant the database calls admitted."""
+    entries = [e for e in realtime.presence.board.of_appointment(appointment_id) if e.call]
+    if not entries:
+        return {}
+    async with realtime.ctx.sessions() as db:
+        advisor = await db.scalar(
+            select(StaffUser.display_name)
+            .join(Appointment, Appointment.advisor_id == StaffUser.id)
+            .where(Appointment.id == appointment_id)
+        )
+        rows = await db.execute(
+            select(Participant.id, Participant.name, Participant.role).where(
+                Participant.appointment_id == appointment_id,
+                Participant.removed_at.is_(None),
+                Participant.admitted_at.is_not(None),
+            )
+        )
+        admitted = {
+            row.id: (row.name or ROLE_NAMES.get(row.role, row.role), row.role) for row in rows
+        }
+    seated: dict[str, Seated] = {}
+    for entry in entries:
+        assert entry.call is not None
+        if entry.participant_id == advisor_key(appointment_id):
+            who = (advisor or "", "advisor")
+        elif entry.participant_id in admitted:
+            who = admitted[entry.participant_id]
+        else:
+            continue
+        seat = entry.call
+        seated[seat.peer] = Seated(
+            Peer(
+                id=seat.peer,
+                name=who[0],
+                role=who[1],
+                audio=seat.audio,
+                video=seat.video,
+                screen=seat.screen,
+                connection="connected" if entry.connected else "reconnecting",
+            ),
+            entry.connection_id,
+        )
+    return seated
+
+
+async def waiting_list(realtime: Realtime, appointment_id: str) -> list[WaitingPerson]:
+    """Who waits to be admitted: connected now, not in the call, not admitted, not removed."""
+    entries = {
+        e.participant_id: e
+        for e in realtime.presence.board.of_appointment(appointment_id)
+        if e.call is None and e.connected
+    }
+    if not entries:
+        return []
+    async with realtime.ctx.sessions() as db:
+        participants = await db.scalars(
+            select(Participant).where(
+                Participant.id.in_(entries),
+                Participant.appointment_id == appointment_id,
+                Participant.removed_at.is_(None),
+                Participant.admitted_at.is_(None),
+            )
+        )
+        people = [
+            WaitingPerson(
+                id=p.id,
+                name=p.name or ROLE_NAMES.get(p.role, p.role),
+                role=p.role,
+                since=entries[p.id].since,
+                verdict=_verdict(p),
+            )
+            for p in participants
+        ]
+    return sorted(people, key=lambda person: (person.since, person.id))
+
+
+def _verdict(participant: Participant) -> Verdict | None:
+    check = participant.latest_check
+    if check is None or check.verdict not in ("green", "yellow", "red"):
+        return None
+    return check.verdict  # type: ignore[return-value]
+
+
+async def _admitted_count(realtime: Realtime, appointment_id: str) -> int:
+    async with realtime.ctx.sessions() as db:
+        count = await db.scalar(
+            select(func.count())
+            .select_from(Participant)
+            .where(
+                Participant.appointment_id == appointment_id,
+                Participant.removed_at.is_(None),
+                Participant.admitted_at.is_not(None),
+            )
+        )
+    return int(count or 0)
+
+
+# --- the advisor's actions ----------------------------------------------------------------
+
+
+async def admit(realtime: Realtime, appointment_id: str, who: str) -> ErrorCode | None:
+    """Admit one waiting participant, or everyone waiting (all or none: the mesh limit)."""
+    waiting = {person.id for person in await waiting_list(realtime, appointment_id)}
+    chosen = sorted(waiting) if who == ADMIT_ALL else [who] if who in waiting else []
+    if not chosen:
+        return ErrorCode.NOT_WAITING
+    limit = realtime.ctx.settings.call_max_participants
+    if not fits(limit, await _admitted_count(realtime, appointment_id), len(chosen)):
+        return ErrorCode.CALL_FULL
+    async with realtime.ctx.sessions() as db:
+        await db.execute(
+            update(Participant)
+            .where(
+                Participant.id.in_(chosen),
+                Participant.appointment_id == appointment_id,
+                Participant.removed_at.is_(None),
+                Participant.admitted_at.is_(None),
+            )
+            .values(admitted_at=realtime.ctx.clock())
+        )
+        await db.commit()
+    for participant_id in chosen:
+        await _tell(realtime, seat_channel(participant_id), {"type": "call_admit"})
+        await participant_changed(realtime.ctx, appointment_id, participant_id)
+    return None
+
+
+async def remove(
+    realtime: Realtime, appointment_id: str, key: str, target: str
+) -> ErrorCode | None:
+    """Take an admitted participant (by peer id or participant id) out of the call; their
+    admission ends, so the same link must be admitted again."""
+    async with realtime.ctx.sessions() as db:
+        admitted = list(
+            await db.scalars(
+                select(Participant.id).where(
+                    Participant.appointment_id == appointment_id,
+                    Participant.removed_at.is_(None),
+                    Participant.admitted_at.is_not(None),
+                )
+            )
+        )
+        found = next((p for p in admitted if target in (p, peer_id(key, p))), None)
+        if found is None:
+            return ErrorCode.UNKNOWN_PEER
+        await db.execute(
+            update(Participant).where(Participant.id == found).values(admitted_at=None)
+        )
+        await db.commit()
+    await _tell(
+        realtime,
+        call_channel(appointment_id),
+        {"type": "call_removed", "peer": peer_id(key, found)},
+    )
+    await _tell(realtime, seat_channel(found), {"type": "call_remove"})
+    await participant_changed(realtime.ctx, appointment_id, found)
+    return None
+
+
+async def _tell(realtime: Realtime, channel: str, event: Event) -> None:
+    """Publish a change already committed. Should the bus fail, the connections find the
+    admission in the database on their next periodic check; the advisor's goes on."""
+    try:
+        await realtime.ctx.bus.publish(channel, event)
+    except Exception:
+        log.warning("call event not published reason=bus_failed", exc_info=True)
+
+
+async def leave(realtime: Realtime, appointment_id: str, participant_id: str) -> None:
+    """A participant hung up: their admission ends (coming back needs a new one)."""
+    async with realtime.ctx.sessions() as db:
+        await db.execute(
+            update(Participant).where(Participant.id == participant_id).values(admitted_at=None)
+        )
+        await db.commit()
+    await participant_changed(realtime.ctx, appointment_id, participant_id)
+
+
+async def end(realtime: Realtime, appointment_id: str) -> None:
+    """The advisor ends the call: the appointment is completed, so every link's journey
+    is ``ended`` and every connection of the appointment closes with 4411."""
+    now = realtime.ctx.clock()
+    async with realtime.ctx.sessions() as db:
+        await db.execute(
+            update(Appointment)
+            .where(Appointment.id == appointment_id, Appointment.status == "scheduled")
+            .values(status="completed", updated_at=now)
+        )
+        await db.commit()
+    await appointment_changed(realtime.ctx, appointment_id)
+
+
+# --- one connection's seat --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Member:
+    """Who a connection in the call is — from its token or staff session, never a message."""
+
+    appointment_id: str
+    subject: str
+    """A participant id, or :data:`~videotermin.domain.call.ADVISOR`."""
+    peer: str
+    name: str
+    role: str
+
+    @property
+    def presence_key(self) -> str:
+        if self.subject == ADVISOR:
+            return advisor_key(self.appointment_id)
+        return self.subject
+
+
+class InCall:
+    """One connection's seat: it enters the roster, relays its client's signal, media and
+    chat, and turns roster changes and relayed events into messages for its client."""
+
+    def __init__(
+        self, realtime: Realtime, socket: JsonSocket, member: Member, connection_id: str
+    ) -> None:
+        self.realtime = realtime
+        self.socket = socket
+        self.member = member
+        self.connection_id = connection_id
+        self.seat = CallSeat(peer=member.peer)
+        self.known: dict[str, Seated] = {}
+        self.removed: set[str] = set()
+
+    @property
+    def peer(self) -> str:
+        return self.member.peer
+
+    async def join(self, inbox: Inbox, stack: contextlib.AsyncExitStack) -> None:
+        """Subscribe to the relay, take the seat, and tell the client who is there."""
+        realtime, appointment_id = self.realtime, self.member.appointment_id
+        events = await stack.enter_async_context(
+            realtime.ctx.bus.subscribe(call_channel(appointment_id))
+        )
+        inbox.follow(events)
+        await self._sit()
+        self.known = await self._others()
+        now = realtime.ctx.clock()
+        await self.socket.send(
+            Admitted(
+                self_=self.peer,
+                ice_servers=[
+                    IceServer.model_validate(server)
+                    for server in browser_ice_servers(realtime.ctx.settings, now)
+                ],
+                ice_transport_policy=realtime.ctx.settings.ice_transport_policy,
+                peers=[seated.peer for seated in self.known.values()],
+                max_participants=realtime.ctx.settings.call_max_participants,
+            )
+        )
+
+    async def _sit(self) -> None:
+        await self.realtime.presence.enter(
+            self.member.appointment_id, self.member.presence_key, self.connection_id, self.seat
+        )
+
+    async def _others(self) -> dict[str, Seated]:
+        seated = await roster(self.realtime, self.member.appointment_id)
+        seated.pop(self.peer, None)
+        return seated
+
+    async def refresh(self) -> None:
+        """Tell the client how the roster differs from what it was told before."""
+        current = await self._others()
+        for peer, seated in current.items():
+            before = self.known.get(peer)
+            if before is None or before.connection_id != seated.connection_id:
+                self.removed.discard(peer)
+                await self.socket.send(PeerJoined(peer=seated.peer))
+            elif before.peer != seated.peer:
+                await self.socket.send(PeerUpdated(peer=seated.peer))
+        for peer in self.known.keys() - current.keys():
+            reason = "removed" if peer in self.removed else "left"
+            await self.socket.send(PeerLeft(id=peer, reason=reason))
+        self.known = current
+
+    # --- from the client (already authorised by the session) -----------------------------
+
+    async def signal(self, message: Signal) -> None:
+        if message.to not in self.known:
+            await self.refresh()
+        if message.to not in self.known:
+            await self.socket.send(
+                Error(code=ErrorCode.UNKNOWN_PEER, message="no such peer in the call", ref="signal")
+            )
+            return
+        await self._relay(
+            {
+                "type": "call_signal",
+                "from": self.peer,
+                "connection": self.connection_id,
+                "to": message.to,
+                "description": message.description.model_dump() if message.description else None,
+                "candidate": message.candidate.model_dump() if message.candidate else None,
+            }
+        )
+
+    async def media(self, message: Media) -> None:
+        self.seat = CallSeat(self.peer, message.audio, message.video, message.screen)
+        await self._sit()
+
+    async def chat(self, message: Chat) -> None:
+        await self._relay(
+            {
+                "type": "call_chat",
+                "from": self.peer,
+                "name": self.member.name,
+                "role": self.member.role,
+                "text": message.text,
+                "at": self.realtime.ctx.clock().isoformat(),
+            }
+        )
+
+    async def _relay(self, event: Event) -> None:
+        await _tell(self.realtime, call_channel(self.member.appointment_id), event)
+
+    # --- from the bus ---------------------------------------------------------------------------
+
+    async def on_event(self, event: Event) -> bool:
+        """Handle a call event; ``False`` when it was none."""
+        kind = event.get("type")
+        if kind in (ROSTER_EVENT, "resync"):
+            await self.refresh()
+        elif kind == "call_signal":
+            if event.get("to") == self.peer:
+                await self._deliver_signal(event)
+        elif kind == "call_chat":
+            await self.socket.send(
+                ChatLine(
+                    from_=str(event["from"]),
+                    name=str(event["name"]),
+                    role=str(event["role"]),
+                    text=str(event["text"]),
+                    at=datetime.fromisoformat(str(event["at"])),
+                )
+            )
+        elif kind == "call_removed":
+            self.removed.add(str(event.get("peer")))
+            await self.refresh()
+        else:
+            return False
+        return True
+
+    def _knows(self, event: Event) -> bool:
+        seated = self.known.get(str(event.get("from")))
+        return seated is not None and seated.connection_id == event.get("connection")
+
+    async def _deliver_signal(self, event: Event) -> None:
+        """Pass a signal on — never before the client has heard of its sender: a newcomer
+        offers as soon as it is admitted (or reloaded), and its offer can overtake the
+        roster change that introduces that connection here."""
+        if not self._knows(event):
+            await self.refresh()
+        if not self._knows(event):
+            return
+        description, candidate = event.get("description"), event.get("candidate")
+        await self.socket.send(
+            SignalFrom(
+                from_=str(event["from"]),
+                description=SessionDescription.model_validate(description) if description else None,
+                candidate=IceCandidate.model_validate(candidate) if candidate else None,
+            )
+        )

@@ -1,0 +1,41 @@
+"""The advisor's call page (``GET /appointments/<id>/call``).
+
+The page holds the advisor's side of the call: the live waiting list with
+"Abholen" per person and "Alle abholen", the call grid and controls,
+"Entfernen" per participant and "Gespräch für alle beenden". Everything live
+runs over ``/ws/call/<id>`` (static/js/call_page.js); the server authorises
+each action there again, so this page only decides who may see it: the
+appointment's own advisor, or an admin (others get the same 404 as an unknown
+appointment). ``?admit=<participant id>`` (the "Abholen" link of the
+appointment page) admits that person once the socket is open.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+
+from videotermin.domain.appointments import is_over
+from videotermin.web.sessions import Db
+from videotermin.web.staff import View
+from videotermin.web.templating import PageRoute, message_page
+
+router = APIRouter(route_class=PageRoute)
+
+
+@router.get("/appointments/{appointment_id}/call")
+async def call_page(appointment_id: str, view: View, db: Db, admit: str = "") -> HTMLResponse:
+    appointment = await view.appointment(db, appointment_id)
+    if is_over(
+        appointment.start_at, appointment.duration_minutes, appointment.status, view.ctx.clock()
+    ):
+        ended = "abgesagt" if appointment.status == "cancelled" else "beendet"
+        return message_page(
+            409,
+            "Kein Gespräch möglich",
+            f"Dieser Termin ist {ended}. Ein Gespräch kann nicht mehr beginnen.",
+            view.login.user.unit.name,
+            next_step=(f"/termine/{appointment.id}", "Zum Termin"),
+            staff=view.login.page_context,
+        )
+    return view.page("call.html", {"a": appointment, "admit": admit[:64]})

@@ -1,0 +1,495 @@
+// @ts-check
+/**
+ * The call on screen: the grid of tiles, the controls, chat, participant list
+ * and device choice. Used by the citizen's waiting room (which turns into the
+ * call) and by the advisor's call page; the markup is the template macro
+ * `call_view` in templates/_call.html, the texts come from the page.
+ *
+ * Everything other people wrote (names, chat) is set as text, never as HTML.
+ * Remote audio plays through its own <audio> element, the picture through a
+ * muted <video>: hiding a picture (camera off) never silences the voice, and a
+ * picture is shown only while its owner says the camera is on — with the
+ * stream detached otherwise, so no frozen last frame can stay on screen.
+ */
+import { canShareScreen } from './call.js';
+
+/**
+ * @typedef {import('./call.js').Call} Call
+ * @typedef {import('./call.js').LocalMedia} LocalMedia
+ * @typedef {import('./call.js').RemotePeer} RemotePeer
+ * @typedef {import('./call.js').DeviceKind} DeviceKind
+ * @typedef {import('./protocol.js').ChatFromMessage} ChatFromMessage
+ *
+ * @typedef {object} ViewOptions
+ * @property {string} lang
+ * @property {string} zone IANA time zone for chat times
+ * @property {Record<string, string>} texts
+ * @property {string} selfName
+ * @property {string} selfRole
+ * @property {() => void} onhangup the hang-up button was pressed
+ * @property {((peer: RemotePeer) => void) | null} [onremove] advisor only: "Entfernen"
+ */
+
+const MAX_CHAT = 1000;
+
+/** @param {ParentNode} root @param {string} selector @returns {HTMLElement} */
+function find(root, selector) {
+  const found = root.querySelector(selector);
+  if (!(found instanceof HTMLElement)) throw new Error(`${selector} is missing`);
+  return found;
+}
+
+/**
+ * @param {string} tag
+ * @param {string} className
+ * @param {string} [text]
+ */
+function make(tag, className, text) {
+  const element = document.createElement(tag);
+  element.className = className;
+  if (text !== undefined) element.textContent = text;
+  return element;
+}
+
+/** @param {string} name */
+function initials(name) {
+  const parts = name.trim().split(/\s+/).filter(Boolean);
+  const letters = parts.length > 1 ? [parts[0], parts[parts.length - 1]] : parts;
+  return letters.map((part) => [...part][0] ?? '').join('').toUpperCase() || '?';
+}
+
+/**
+ * Show a stream in a media element, or nothing (a detached element keeps no frame).
+ * @param {HTMLMediaElement} element @param {MediaStream | null} stream */
+function attach(element, stream) {
+  if (element.srcObject !== stream) {
+    element.srcObject = stream;
+    if (stream) element.play().catch(() => {});
+  }
+}
+
+/** One participant's picture, name and state. */
+class Tile {
+  /**
+   * @param {string} key
+   * @param {boolean} mirrored own camera: shown like a mirror
+   * @param {boolean} withAudio remote participants: their voice
+   */
+  constructor(key, mirrored, withAudio) {
+    this.root = /** @type {HTMLElement} */ (make('figure', 'tile'));
+    this.root.dataset.tile = key;
+    this.video = /** @type {HTMLVideoElement} */ (make('video', 'tile__video'));
+    this.video.muted = true;
+    this.video.playsInline = true;
+    this.video.classList.toggle('tile__video--mirrored', mirrored);
+    this.avatar = make('div', 'tile__avatar');
+    this.avatar.setAttribute('aria-hidden', 'true');
+    this.overlay = make('p', 'tile__overlay');
+    this.overlay.hidden = true;
+    const caption = make('figcaption', 'tile__caption');
+    this.name = make('span', 'tile__name');
+    this.muted = make('span', 'tile__badge tile__badge--muted');
+    this.muted.hidden = true;
+    this.quality = make('span', 'tile__quality');
+    this.quality.hidden = true;
+    caption.append(this.name, this.muted, this.quality);
+    this.root.append(this.video, this.avatar, this.overlay, caption);
+    /** @type {HTMLAudioElement | null} */
+    this.audio = null;
+    if (withAudio) {
+      this.audio = /** @type {HTMLAudioElement} */ (make('audio', 'tile__audio'));
+      this.root.append(this.audio);
+    }
+  }
+
+  /**
+   * @param {{name: string, label: string, video: MediaStream | null, audio?: MediaStream | null,
+   *   muted: boolean, mutedText: string, reconnecting: string | null,
+   *   quality?: {grade: string, text: string} | null}} state
+   */
+  render(state) {
+    this.name.textContent = state.label;
+    this.avatar.textContent = initials(state.name);
+    this.root.dataset.video = state.video ? 'on' : 'off';
+    this.video.hidden = !state.video;
+    attach(this.video, state.video);
+    if (this.audio) attach(this.audio, state.audio ?? null);
+    this.muted.hidden = !state.muted;
+    this.muted.textContent = state.mutedText;
+    this.overlay.hidden = !state.reconnecting;
+    this.overlay.textContent = state.reconnecting ?? '';
+    this.root.dataset.reconnecting = state.reconnecting ? 'true' : 'false';
+    if (state.quality) {
+      this.quality.hidden = false;
+      this.quality.dataset.quality = state.quality.grade;
+      this.quality.textContent = state.quality.text;
+    }
+  }
+
+  remove() {
+    attach(this.video, null);
+    if (this.audio) attach(this.audio, null);
+    this.root.remove();
+  }
+}
+
+export class CallView {
+  /** @type {Map<string, Tile>} */
+  #tiles = new Map();
+  #unread = 0;
+
+  /**
+   * @param {HTMLElement} root the `call_view` markup
+   * @param {Call} call
+   * @param {LocalMedia} media
+   * @param {ViewOptions} options
+   */
+  constructor(root, call, media, options) {
+    this.root = root;
+    this.call = call;
+    this.media = media;
+    this.options = options;
+    this.texts = options.texts;
+    this.grid = find(root, '.call-grid');
+    this.status = find(root, '.call-status');
+    this.announcer = find(root, '.call-announcer');
+    this.buttons = {
+      microphone: /** @type {HTMLButtonElement} */ (find(root, '[data-action="microphone"]')),
+      camera: /** @type {HTMLButtonElement} */ (find(root, '[data-action="camera"]')),
+      screen: /** @type {HTMLButtonElement} */ (find(root, '[data-action="screen"]')),
+      fullscreen: /** @type {HTMLButtonElement} */ (find(root, '[data-action="fullscreen"]')),
+      hangup: /** @type {HTMLButtonElement} */ (find(root, '[data-action="hangup"]')),
+    };
+    this.chatLog = find(root, '.call-chat__log');
+    this.chatForm = /** @type {HTMLFormElement} */ (find(root, '.call-chat__form'));
+    this.chatText = /** @type {HTMLTextAreaElement} */ (find(root, '.call-chat__text'));
+    this.chatProblem = find(root, '.call-chat__problem');
+    this.chatBadge = find(root, '.call-unread');
+    this.participants = find(root, '.call-participants__list');
+    this.selects = {
+      videoinput: /** @type {HTMLSelectElement} */ (find(root, '.call-device--camera')),
+      audioinput: /** @type {HTMLSelectElement} */ (find(root, '.call-device--microphone')),
+    };
+    this.self = new Tile('self', true, false);
+    this.self.root.classList.add('tile--self');
+    this.grid.append(this.self.root);
+    this.#wire();
+  }
+
+  /** @param {string} key @param {Record<string, string>} [values] */
+  text(key, values = {}) {
+    let text = this.texts[key] ?? key;
+    for (const [name, value] of Object.entries(values)) text = text.replace(`{${name}}`, value);
+    return text;
+  }
+
+  /** @param {string} role */
+  roleLabel(role) {
+    return this.texts[`role_${role}`] ?? role;
+  }
+
+  /** Open the call view (admitted); the focus moves to it so nobody is lost. */
+  show() {
+    const opening = this.root.hidden;
+    this.root.hidden = false;
+    this.renderSelf();
+    this.renderParticipants();
+    this.renderStatus('open');
+    this.fillDevices();
+    if (opening) find(this.root, '.call-title').focus();
+  }
+
+  #wire() {
+    const { call, media } = this;
+    call.onpeer = (peer) => this.renderPeer(peer);
+    call.onpeerleft = (peer, reason) => {
+      this.#removeTiles(peer.id);
+      this.renderParticipants();
+      this.announce(this.text(reason === 'removed' ? 'peer_removed' : 'peer_left', { name: peer.info.name }));
+    };
+    call.onchat = (message) => this.addChat(message);
+    media.watch(() => {
+      this.renderSelf();
+      this.renderParticipants();
+    });
+
+    const { microphone, camera, screen, fullscreen, hangup } = this.buttons;
+    microphone.addEventListener('click', () => media.setMicrophone(!media.microphoneOn));
+    camera.addEventListener('click', async () => {
+      camera.disabled = true;
+      await media.setCamera(!media.camera);
+      camera.disabled = false;
+      this.renderSelf();
+    });
+    screen.hidden = !canShareScreen();
+    screen.addEventListener('click', () => (media.screen ? media.stopScreen() : media.startScreen()));
+    fullscreen.hidden = !document.fullscreenEnabled;
+    fullscreen.addEventListener('click', () => {
+      if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+      else this.root.requestFullscreen().catch(() => {});
+    });
+    document.addEventListener('fullscreenchange', () => {
+      fullscreen.setAttribute('aria-pressed', String(document.fullscreenElement === this.root));
+    });
+    hangup.addEventListener('click', () => this.options.onhangup());
+
+    for (const toggle of this.root.querySelectorAll('[aria-controls][aria-expanded]')) {
+      toggle.addEventListener('click', () => this.#togglePanel(/** @type {HTMLButtonElement} */ (toggle)));
+    }
+
+    this.chatForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.#sendChat();
+    });
+    this.chatText.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.#sendChat();
+      }
+    });
+
+    for (const kind of /** @type {DeviceKind[]} */ (['videoinput', 'audioinput'])) {
+      this.selects[kind].addEventListener('change', async () => {
+        await media.useDevice(kind, this.selects[kind].value);
+        this.fillDevices();
+      });
+    }
+    navigator.mediaDevices?.addEventListener('devicechange', () => this.fillDevices());
+  }
+
+  /** @param {HTMLButtonElement} toggle */
+  #togglePanel(toggle) {
+    const panel = document.getElementById(toggle.getAttribute('aria-controls') || '');
+    if (!panel) return;
+    const open = toggle.getAttribute('aria-expanded') !== 'true';
+    toggle.setAttribute('aria-expanded', String(open));
+    panel.hidden = !open;
+    if (open && panel.classList.contains('call-chat')) {
+      this.#unread = 0;
+      this.#renderUnread();
+      this.chatText.focus();
+    }
+  }
+
+  #sendChat() {
+    const text = this.chatText.value.trim();
+    this.chatProblem.hidden = true;
+    if (!text) return;
+    if (text.length > MAX_CHAT) {
+      this.#chatProblem(this.text('chat_too_long'));
+      return;
+    }
+    if (!this.call.sendChat(text)) {
+      this.#chatProblem(this.text('chat_failed'));
+      return;
+    }
+    this.chatText.value = '';
+  }
+
+  /** @param {string} message */
+  #chatProblem(message) {
+    this.chatProblem.textContent = message;
+    this.chatProblem.hidden = false;
+  }
+
+  /** @param {ChatFromMessage} message */
+  addChat(message) {
+    const own = message.from === this.call.self;
+    const item = make('li', own ? 'call-chat__line call-chat__line--own' : 'call-chat__line');
+    const head = make('p', 'call-chat__head');
+    const who = make('span', 'call-chat__who', own ? this.text('you') : message.name);
+    const time = /** @type {HTMLTimeElement} */ (make('time', 'call-chat__time', this.#clock(message.at)));
+    time.dateTime = message.at;
+    head.append(who, ' · ', time);
+    item.append(head, make('p', 'call-chat__text-line', message.text));
+    this.chatLog.append(item);
+    this.chatLog.scrollTop = this.chatLog.scrollHeight;
+    const panel = this.chatLog.closest('.call-chat');
+    if (!own && panel instanceof HTMLElement && panel.hidden) {
+      this.#unread += 1;
+      this.#renderUnread();
+      this.announce(this.text('chat_new', { name: message.name }));
+    }
+  }
+
+  #renderUnread() {
+    this.chatBadge.textContent = this.#unread ? String(this.#unread) : '';
+    this.chatBadge.hidden = this.#unread === 0;
+  }
+
+  /** @param {string} iso */
+  #clock(iso) {
+    const german = this.options.lang === 'de';
+    return new Intl.DateTimeFormat(german ? 'de-DE' : 'en-GB', {
+      hour: '2-digit',
+      minute: '2-digit',
+      timeZone: this.options.zone,
+    }).format(new Date(iso));
+  }
+
+  /** Tell screen readers something that happened (joined, left, new chat line). @param {string} message */
+  announce(message) {
+    this.announcer.textContent = message;
+  }
+
+  /** The signaling connection's state, in words. @param {import('./protocol.js').ConnectionStatus} status */
+  renderStatus(status) {
+    this.status.dataset.state = status;
+    this.status.textContent =
+      status === 'reconnecting' || status === 'connecting'
+        ? this.text('call_reconnecting')
+        : this.text(this.call.peers.size ? 'in_call' : 'alone');
+  }
+
+  renderSelf() {
+    const { media } = this;
+    const state = media.state;
+    this.self.render({
+      name: this.options.selfName,
+      label: this.text('you_named', { name: this.options.selfName }),
+      video: state.video ? media.stream : null,
+      muted: !state.audio,
+      mutedText: this.text('muted'),
+      reconnecting: null,
+    });
+    this.buttons.microphone.setAttribute('aria-pressed', String(!state.audio));
+    this.buttons.microphone.disabled = !media.microphone;
+    this.buttons.camera.setAttribute('aria-pressed', String(!state.video));
+    this.buttons.screen.setAttribute('aria-pressed', String(state.screen));
+    this.#renderScreen('self', state.screen ? media.screen : null, this.text('screen_own'));
+  }
+
+  /** @param {RemotePeer} peer */
+  renderPeer(peer) {
+    let tile = this.#tiles.get(peer.id);
+    if (!tile) {
+      tile = new Tile(peer.id, false, true);
+      this.#tiles.set(peer.id, tile);
+      this.grid.append(tile.root);
+      this.announce(this.text('peer_joined', { name: peer.info.name }));
+    }
+    const { info } = peer;
+    tile.render({
+      name: info.name,
+      label: `${info.name} (${this.roleLabel(info.role)})`,
+      video: info.video && !peer.reconnecting ? peer.camera : null,
+      audio: peer.audio,
+      muted: !info.audio,
+      mutedText: this.text('muted'),
+      reconnecting: peer.reconnecting ? this.text('reconnecting_peer') : null,
+      quality: { grade: peer.quality ?? 'unknown', text: this.text(`quality_${peer.quality ?? 'unknown'}`) },
+    });
+    this.#renderScreen(
+      peer.id,
+      info.screen ? peer.screen : null,
+      this.text('screen_of', { name: info.name }),
+    );
+    this.renderParticipants();
+    this.renderStatus('open');
+  }
+
+  /**
+   * A shared screen gets its own tile, shown whole and first.
+   * @param {string} owner @param {MediaStream | null} stream @param {string} label
+   */
+  #renderScreen(owner, stream, label) {
+    const key = `screen:${owner}`;
+    let tile = this.#tiles.get(key);
+    if (!stream) {
+      tile?.remove();
+      this.#tiles.delete(key);
+      return;
+    }
+    if (!tile) {
+      tile = new Tile(key, false, false);
+      tile.root.classList.add('tile--screen');
+      this.#tiles.set(key, tile);
+      this.grid.prepend(tile.root);
+    }
+    tile.render({ name: label, label, video: stream, muted: false, mutedText: '', reconnecting: null });
+  }
+
+  /** @param {string} id */
+  #removeTiles(id) {
+    for (const key of [id, `screen:${id}`]) {
+      this.#tiles.get(key)?.remove();
+      this.#tiles.delete(key);
+    }
+    this.renderStatus('open');
+  }
+
+  renderParticipants() {
+    const items = [];
+    const state = this.media.state;
+    items.push(
+      this.#participantItem(
+        this.text('you_named', { name: this.options.selfName }),
+        this.options.selfRole,
+        state,
+        null,
+      ),
+    );
+    for (const peer of this.call.peers.values()) {
+      items.push(this.#participantItem(peer.info.name, peer.info.role, peer.info, peer));
+    }
+    this.participants.replaceChildren(...items);
+    this.grid.dataset.count = String(this.grid.children.length);
+  }
+
+  /**
+   * @param {string} name
+   * @param {string} role
+   * @param {{audio: boolean, video: boolean, screen: boolean}} state
+   * @param {RemotePeer | null} peer
+   */
+  #participantItem(name, role, state, peer) {
+    const item = make('li', 'call-participants__item');
+    item.append(make('span', 'call-participants__name', name), ` (${this.roleLabel(role)})`);
+    const notes = [];
+    if (!state.audio) notes.push(this.text('muted'));
+    if (!state.video) notes.push(this.text('camera_off'));
+    if (state.screen) notes.push(this.text('sharing'));
+    if (peer?.reconnecting) notes.push(this.text('reconnecting_peer'));
+    if (notes.length) item.append(make('span', 'call-participants__state', ` – ${notes.join(', ')}`));
+    const remove = this.options.onremove;
+    if (peer && remove) {
+      const button = /** @type {HTMLButtonElement} */ (make('button', 'secondary call-participants__remove'));
+      button.type = 'button';
+      button.textContent = this.text('remove');
+      button.setAttribute('aria-label', `${this.text('remove')}: ${name}`);
+      button.addEventListener('click', () => remove(peer));
+      item.append(' ', button);
+    }
+    return item;
+  }
+
+  /** List the cameras and microphones in the two selects. */
+  async fillDevices() {
+    const devices = await this.media.devices();
+    for (const kind of /** @type {DeviceKind[]} */ (['videoinput', 'audioinput'])) {
+      const select = this.selects[kind];
+      const inUse = this.media.deviceInUse(kind);
+      const options = devices
+        .filter((device) => device.kind === kind)
+        .map((device, index) => {
+          const option = new Option(
+            device.label || this.text('device', { number: String(index + 1) }),
+            device.deviceId,
+          );
+          option.selected = device.deviceId === inUse;
+          return option;
+        });
+      select.replaceChildren(...options);
+      select.disabled = options.length < 2;
+    }
+  }
+
+  /** Leave the call view: release the pictures (the page shows what comes next). */
+  hide() {
+    for (const tile of this.#tiles.values()) tile.remove();
+    this.#tiles.clear();
+    this.self.render({ name: '', label: '', video: null, muted: false, mutedText: '', reconnecting: null });
+    if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+    this.root.hidden = true;
+  }
+}

@@ -1,0 +1,416 @@
+"""The call in Debian's Chromium with fake camera and microphone: citizen, interpreter and
+advisor in separate browser contexts, admitted from the advisor's call page.
+
+Media is judged by the browser, not by the page's claims: a test-only init script
+(``PEER_CONNECTIONS`` below, added by Playwright to the test's contexts — nothing in the
+served pages knows about it) keeps a list of the page's RTCPeerConnections, so the test
+reads ``getStats()`` — ``inbound-rtp`` video ``framesDecoded`` growing, audio packets
+arriving — and checks that the picture in a participant's tile is a track received from a
+peer connection, rendered (``videoWidth`` > 0) and moving (``currentTime`` advancing).
+The server's clock is the test's FakeClock: the appointment starts in two minutes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Browser, Locator, Page, async_playwright, expect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from test_waiting_room_browser import ARGS, CHROMIUM, START
+
+from conftest import NOW, PASSWORD, LiveServer, skip_or_fail
+from videotermin import scheduling
+from videotermin.consent_texts import current_version
+from videotermin.context import AppContext
+from videotermin.domain.appointments import ParticipantDraft
+from videotermin.domain.clock import FakeClock
+from videotermin.settings import Settings
+from videotermin.store.models import ConsentRecord, StaffUser
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True),
+]
+
+# Screen capture without a picker: Chromium's fake UI picks the (fake) screen itself.
+CALL_ARGS = [*ARGS, "--auto-select-desktop-capture-source=Entire screen"]
+
+# Test-only instrumentation, injected before any page script: every RTCPeerConnection the
+# page makes is kept so the test can ask the browser for its statistics.
+PEER_CONNECTIONS = """
+(() => {
+  const Native = window.RTCPeerConnection;
+  const made = [];
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) { super(...args); made.push(this); }
+  };
+  window.__peerConnections = made;
+})();
+"""
+
+# Sum of a statistic over the page's open peer connections.
+INBOUND = """async ([kind, field]) => {
+  let total = 0;
+  for (const pc of window.__peerConnections || []) {
+    if (pc.connectionState === 'closed') continue;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === kind) total += s[field] || 0;
+    });
+  }
+  return total;
+}"""
+
+# The tile's picture is a track received from a peer connection, rendered and moving.
+RECEIVED_VIDEO = """(video) => {
+  const track = video.srcObject && video.srcObject.getVideoTracks()[0];
+  const received = (window.__peerConnections || []).some(
+    (pc) => pc.getReceivers().some((r) => r.track === track));
+  return received && track.readyState === 'live' && video.videoWidth > 0 && !video.hidden;
+}"""
+
+RECEIVED_AUDIO = """(audio) => {
+  const track = audio.srcObject && audio.srcObject.getAudioTracks()[0];
+  return Boolean(track) && track.readyState === 'live' && (window.__peerConnections || []).some(
+    (pc) => pc.getReceivers().some((r) => r.track === track));
+}"""
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not os.path.exists(CHROMIUM):
+        skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium)")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CALL_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def appointment_with(
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+    drafts: list[ParticipantDraft],
+) -> tuple[str, list[tuple[str, str]]]:
+    """An appointment at START whose participants all agreed; (id, [(participant id, token)])."""
+    ctx = AppContext(settings=settings, clock=clock, engine=db.kw["bind"], sessions=db)
+    async with db() as session, session.begin():
+        advisor = await scheduling.find_advisor(session, "berater")
+        assert advisor is not None
+        appointment, links = await scheduling.create_appointment(
+            session,
+            ctx,
+            advisor=advisor,
+            start=START,
+            duration_minutes=30,
+            subject="Beratung",
+            participants=drafts,
+        )
+        for link in links:
+            session.add(
+                ConsentRecord(
+                    participant_id=link.participant.id,
+                    version=current_version(settings),
+                    language="de",
+                    text_hash="0" * 64,
+                    decision="agreed",
+                    decided_at=NOW,
+                )
+            )
+    return appointment.id, [(link.participant.id, link.link.rsplit("/", 1)[1]) for link in links]
+
+
+async def open_page(browser: Browser, width: int = 1024) -> tuple[Page, list[str]]:
+    context = await browser.new_context(viewport={"width": width, "height": 900}, locale="de-DE")
+    await context.add_init_script(PEER_CONNECTIONS)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return page, errors
+
+
+async def advisor_call_page(
+    browser: Browser, live_server: LiveServer, appointment_id: str
+) -> tuple[Page, list[str]]:
+    desk, errors = await open_page(browser)
+    await desk.goto(f"{live_server.url}/login")
+    await desk.get_by_label("Benutzername").fill("berater")
+    await desk.get_by_label("Passwort").fill(PASSWORD)
+    await desk.get_by_role("button", name="Anmelden").click()
+    await expect(desk).to_have_url(re.compile(r"/termine$"))
+    await desk.goto(f"{live_server.url}/appointments/{appointment_id}/call")
+    await expect(desk.locator("#call .call-status")).to_have_text(
+        "Sie sind im Gespräch. Noch ist niemand sonst da."
+    )
+    return desk, errors
+
+
+async def waiting(
+    browser: Browser, live_server: LiveServer, token: str, width: int = 360
+) -> tuple[Page, list[str]]:
+    room, errors = await open_page(browser, width)
+    await room.goto(f"{live_server.url}/v/{token}/warteraum")
+    await expect(room.locator("#connection-state")).to_have_text(
+        "Verbunden. Sie sind im Warteraum."
+    )
+    return room, errors
+
+
+def tile(page: Page, name: str) -> Locator:
+    return page.locator("figure.tile", has=page.locator(".tile__name", has_text=name))
+
+
+async def sees_video_and_hears(page: Page, name: str) -> None:
+    """``name``'s tile shows received, moving video and plays a received audio track, and
+    the page's peer connections decode video frames and receive audio packets."""
+    their = tile(page, name)
+    video = their.locator("video")
+    await expect(video).to_be_visible()
+    await received_video(page, video)
+    handle = await video.element_handle()
+    start = await handle.evaluate("(v) => v.currentTime")
+    await page.wait_for_function("([v, t]) => v.currentTime > t", arg=[handle, start], polling=100)
+    assert await their.locator("audio").evaluate(RECEIVED_AUDIO), f"audio of {name}"
+    await grows(page, "video", "framesDecoded")
+    await grows(page, "audio", "packetsReceived")
+
+
+async def received_video(page: Page, video: Locator) -> None:
+    handle = await video.element_handle()
+    await page.wait_for_function(f"(v) => ({RECEIVED_VIDEO})(v)", arg=handle, polling=100)
+
+
+async def grows(page: Page, kind: str, field: str) -> None:
+    first = await page.evaluate(INBOUND, [kind, field])
+    await page.wait_for_function(
+        f"async ([kind, field, first]) => ({INBOUND})([kind, field]) .then((n) => n > first)",
+        arg=[kind, field, first],
+        polling=100,
+    )
+
+
+async def axe_violations(page: Page) -> list[str]:
+    return [v["id"] for v in (await Axe().run(page)).response["violations"]]
+
+
+async def test_admitted_citizen_and_advisor_see_hear_chat_mute_and_share(
+    browser: Browser,
+    live_server: LiveServer,
+    advisor: StaffUser,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+) -> None:
+    appointment_id, [(_, token)] = await appointment_with(
+        db, settings, clock, [ParticipantDraft(name="Clara Kundin", email="clara@example.org")]
+    )
+    clock.set(START - timedelta(minutes=2))
+    room, room_errors = await waiting(browser, live_server, token)
+
+    # "Abholen" on the appointment page opens the call page and admits her.
+    desk, desk_errors = await open_page(browser)
+    await desk.goto(f"{live_server.url}/login")
+    await desk.get_by_label("Benutzername").fill("berater")
+    await desk.get_by_label("Passwort").fill(PASSWORD)
+    await desk.get_by_role("button", name="Anmelden").click()
+    await desk.goto(f"{live_server.url}/termine/{appointment_id}")
+    await desk.get_by_role("link", name=re.compile(r"^Abholen\W+Clara Kundin$")).click()
+    await expect(desk).to_have_url(f"{live_server.url}/appointments/{appointment_id}/call")
+
+    await expect(room.get_by_role("heading", level=1)).to_have_text("Videogespräch")
+    await expect(room.locator("#waiting-view")).to_be_hidden()
+    await sees_video_and_hears(room, "Bea Berater")
+    await sees_video_and_hears(desk, "Clara Kundin")
+    await expect(desk.locator("#waiting-summary")).to_have_text("Niemand wartet gerade.")
+    await expect(tile(desk, "Clara Kundin").locator(".tile__quality")).to_have_text(
+        re.compile(r"Verbindung: (gut|mittel|schlecht)")
+    )
+
+    # Mute: the advisor sees it on her tile and in the participant list.
+    mute = room.get_by_role("button", name="Stummschalten")
+    await expect(mute).to_have_attribute("aria-pressed", "false")
+    await mute.click()
+    await expect(mute).to_have_attribute("aria-pressed", "true")
+    await expect(tile(desk, "Clara Kundin").locator(".tile__badge--muted")).to_have_text(
+        "Mikrofon aus"
+    )
+    await mute.press("Enter")
+    await expect(tile(desk, "Clara Kundin").locator(".tile__badge--muted")).to_be_hidden()
+
+    # Camera off: no picture, no track left in her tile — her initials instead.
+    camera = room.get_by_role("button", name="Kamera aus")
+    await camera.click()
+    await expect(camera).to_have_attribute("aria-pressed", "true")
+    clara = tile(desk, "Clara Kundin")
+    await expect(clara).to_have_attribute("data-video", "off")
+    await expect(clara.locator("video")).to_be_hidden()
+    assert await clara.locator("video").evaluate("(v) => v.srcObject === null"), "no stale frame"
+    await expect(clara.locator(".tile__avatar")).to_have_text("CK")
+    await expect(clara.locator(".tile__avatar")).to_be_visible()
+    await camera.click()
+    await expect(clara).to_have_attribute("data-video", "on")
+    await sees_video_and_hears(desk, "Clara Kundin")
+
+    # Chat: text only, both ways.
+    await room.get_by_role("button", name="Chat").click()
+    await room.get_by_label("Ihre Nachricht").fill("<b>x</b> Guten Tag")
+    await room.get_by_role("button", name="Senden").click()
+    await expect(desk.locator(".call-unread")).to_have_text("1")
+    await desk.get_by_role("button", name=re.compile("^Chat")).click()
+    line = desk.locator(".call-chat__line").last
+    await expect(line).to_contain_text("<b>x</b> Guten Tag")
+    await expect(line).to_contain_text("Clara Kundin")
+    assert await desk.locator(".call-chat__log b").count() == 0, "text, never HTML"
+    await expect(room.locator(".call-chat__line").last).to_contain_text("<b>x</b> Guten Tag")
+
+    # Screen share from the advisor: a screen tile appears at the citizen, then goes.
+    share = desk.get_by_role("button", name="Bildschirm teilen")
+    await share.click()
+    await expect(share).to_have_attribute("aria-pressed", "true")
+    screen = tile(room, "Bildschirm von Bea Berater")
+    await expect(screen).to_be_visible()
+    await received_video(room, screen.locator("video"))
+    await share.click()
+    await expect(share).to_have_attribute("aria-pressed", "false")
+    await expect(screen).to_have_count(0)
+    await sees_video_and_hears(room, "Bea Berater")
+
+    # Participant list with names and roles.
+    await room.get_by_role("button", name="Teilnehmende").click()
+    people = room.locator(".call-participants__list")
+    await expect(people).to_contain_text("Bea Berater (Beratung)")
+    await expect(people).to_contain_text("Clara Kundin (Sie) (Kundin/Kunde)")
+
+    assert await axe_violations(room) == [], "the citizen's call view"
+    assert await axe_violations(desk) == [], "the advisor's call page"
+    assert room_errors == [] and desk_errors == [], "no script errors, no CSP refusals"
+
+
+async def test_an_interpreter_joins_and_all_three_see_each_other(
+    browser: Browser,
+    live_server: LiveServer,
+    advisor: StaffUser,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+) -> None:
+    appointment_id, [(_, citizen), (_, interpreter)] = await appointment_with(
+        db,
+        settings,
+        clock,
+        [
+            ParticipantDraft(name="Clara Kundin", email="clara@example.org"),
+            ParticipantDraft(name="Ivo Dolmetscher", email="ivo@example.org", role="interpreter"),
+        ],
+    )
+    clock.set(START - timedelta(minutes=2))
+    room, room_errors = await waiting(browser, live_server, citizen)
+    desk, desk_errors = await advisor_call_page(browser, live_server, appointment_id)
+    await expect(desk.locator("#waiting-summary")).to_have_text("1 Person wartet.")
+    await desk.get_by_role("button", name="Abholen: Clara Kundin").click()
+    await sees_video_and_hears(room, "Bea Berater")
+
+    third, third_errors = await waiting(browser, live_server, interpreter, width=800)
+    await expect(desk.get_by_role("button", name="Abholen: Ivo Dolmetscher")).to_be_visible()
+    await desk.get_by_role("button", name="Alle abholen").click()
+    for page, others in (
+        (desk, ["Clara Kundin", "Ivo Dolmetscher"]),
+        (room, ["Bea Berater", "Ivo Dolmetscher"]),
+        (third, ["Bea Berater", "Clara Kundin"]),
+    ):
+        for name in others:
+            await sees_video_and_hears(page, name)
+    await expect(tile(room, "Ivo Dolmetscher").locator(".tile__name")).to_have_text(
+        "Ivo Dolmetscher (Dolmetschung)"
+    )
+    assert room_errors == [] and desk_errors == [] and third_errors == []
+
+
+async def test_reload_rejoins_remove_leads_out_and_hang_up_leads_to_the_survey(
+    browser: Browser,
+    live_server: LiveServer,
+    advisor: StaffUser,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+) -> None:
+    appointment_id, [(_, token)] = await appointment_with(
+        db, settings, clock, [ParticipantDraft(name="Clara Kundin", email="clara@example.org")]
+    )
+    clock.set(START - timedelta(minutes=2))
+    room, room_errors = await waiting(browser, live_server, token)
+    desk, desk_errors = await advisor_call_page(browser, live_server, appointment_id)
+    await desk.get_by_role("button", name="Abholen: Clara Kundin").click()
+    await sees_video_and_hears(room, "Bea Berater")
+
+    # A reload rejoins the running call; the advisor does nothing.
+    await room.reload()
+    await expect(room.get_by_role("heading", level=1)).to_have_text("Videogespräch")
+    await sees_video_and_hears(room, "Bea Berater")
+    await sees_video_and_hears(desk, "Clara Kundin")
+    await expect(desk.locator("#waiting-summary")).to_have_text("Niemand wartet gerade.")
+
+    # Removed: her page says so and leads back into the waiting room.
+    await desk.get_by_role("button", name="Teilnehmende").click()
+    await desk.get_by_role("button", name="Entfernen: Clara Kundin").click()
+    await expect(desk.get_by_role("dialog")).to_contain_text(
+        "Clara Kundin aus dem Gespräch entfernen?"
+    )
+    await desk.get_by_role("button", name="Entfernen", exact=True).click()
+    await expect(room.get_by_role("heading", level=1)).to_have_text(
+        "Sie wurden aus dem Gespräch entfernt"
+    )
+    await expect(tile(desk, "Clara Kundin")).to_have_count(0)
+    await room.get_by_role("link", name="Zurück in den Warteraum").click()
+    await expect(room.locator("#connection-state")).to_have_text(
+        "Verbunden. Sie sind im Warteraum."
+    )
+    await expect(room.get_by_role("heading", level=1)).to_have_text("Warteraum")
+
+    # Admitted again, she hangs up: the survey follows.
+    await desk.get_by_role("button", name="Abholen: Clara Kundin").click()
+    await sees_video_and_hears(room, "Bea Berater")
+    await room.get_by_role("button", name="Auflegen").click()
+    await expect(room).to_have_url(re.compile(r"/umfrage$"))
+    await expect(room.get_by_role("heading", level=1)).to_have_text("Drei kurze Fragen")
+    await expect(tile(desk, "Clara Kundin")).to_have_count(0)
+    assert room_errors == [] and desk_errors == []
+
+
+async def test_the_advisor_ends_the_call_for_everyone(
+    browser: Browser,
+    live_server: LiveServer,
+    advisor: StaffUser,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+) -> None:
+    appointment_id, [(_, token)] = await appointment_with(
+        db, settings, clock, [ParticipantDraft(name="Clara Kundin", email="clara@example.org")]
+    )
+    clock.set(START - timedelta(minutes=2))
+    room, room_errors = await waiting(browser, live_server, token)
+    desk, desk_errors = await advisor_call_page(browser, live_server, appointment_id)
+    await desk.get_by_role("button", name="Abholen: Clara Kundin").click()
+    await sees_video_and_hears(room, "Bea Berater")
+
+    await desk.get_by_role("button", name="Gespräch für alle beenden").click()
+    dialog = desk.get_by_role("dialog")
+    await expect(dialog).to_contain_text("Das Gespräch für alle beenden?")
+    await desk.keyboard.press("Escape")
+    await expect(dialog).to_be_hidden()
+    await sees_video_and_hears(room, "Bea Berater")
+
+    await desk.get_by_role("button", name="Gespräch für alle beenden").click()
+    await desk.get_by_role("button", name="Ja, für alle beenden").click()
+    await expect(room.get_by_role("heading", level=1)).to_have_text("Dieser Termin ist vorbei")
+    await expect(room.get_by_role("link", name="Zur Umfrage")).to_be_visible()
+    await expect(desk.locator("#call-closed")).to_contain_text("Das Gespräch ist beendet.")
+    assert room_errors == [] and desk_errors == []

@@ -1,0 +1,127 @@
+"""A call forced through a real coturn (``VIDEOTERMIN_ICE_TRANSPORT_POLICY=relay``).
+
+Operators set ``relay`` so that participants never learn each other's network
+addresses and so that calls work behind firewalls that allow nothing but the TURN
+server. The test starts its own ``turnserver`` with a random shared secret; the app
+hands the TURN REST credentials made from it and the policy ``relay`` to admitted
+participants only (in ``admitted``). The citizen and the advisor (two Chromium
+contexts) must then see each other's moving picture, and on BOTH sides the browser's
+own statistics must show that the selected candidate pair's local candidate is a
+relay candidate on this coturn's relay ports — no direct path was used.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Page
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from test_call_browser import (
+    START,
+    advisor_call_page,
+    appointment_with,
+    browser,  # noqa: F401 - the Chromium fixture with fake devices
+    grows,
+    received_video,
+    tile,
+    waiting,
+)
+
+from conftest import LiveServer
+from turn_server import TurnServer, relay_settings
+from videotermin.domain.appointments import ParticipantDraft
+from videotermin.domain.clock import FakeClock
+from videotermin.settings import Settings
+from videotermin.store.models import StaffUser
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True),
+]
+
+# Every open peer connection of the page (recorded by test_call_browser's init script)
+# with its state, its ICE transport policy and the local and remote candidate types of
+# each transport's selected pair: transport → selectedCandidatePairId → candidate-pair
+# → local-candidate.
+SELECTED_PAIRS = """async () => {
+  const found = [];
+  for (const pc of window.__peerConnections || []) {
+    if (pc.connectionState === 'closed') continue;
+    const report = await pc.getStats();
+    const pairs = [];
+    report.forEach((stat) => {
+      if (stat.type !== 'transport') return;
+      const pair = stat.selectedCandidatePairId && report.get(stat.selectedCandidatePairId);
+      const local = pair && report.get(pair.localCandidateId);
+      pairs.push(local
+        ? { type: local.candidateType, address: local.address, port: local.port,
+            relayProtocol: local.relayProtocol, bytesSent: pair.bytesSent,
+            bytesReceived: pair.bytesReceived }
+        : null);
+    });
+    found.push({
+      state: pc.connectionState,
+      policy: pc.getConfiguration().iceTransportPolicy,
+      pairs,
+    });
+  }
+  return found;
+}"""
+
+
+@pytest.fixture
+def settings(settings: Settings, turn_server: TurnServer) -> Settings:
+    return relay_settings(settings, turn_server)
+
+
+async def sees_video(page: Page, name: str) -> None:
+    """``name``'s tile shows a received, rendered picture and the page decodes frames."""
+    await received_video(page, tile(page, name).locator("video"))
+    await grows(page, "video", "framesDecoded")
+
+
+async def relayed(page: Page, turn: TurnServer) -> list[dict[str, Any]]:
+    """The page's one open connection, connected under ``relay`` through ``turn`` only."""
+    connections: list[dict[str, Any]] = await page.evaluate(SELECTED_PAIRS)
+    assert len(connections) == 1, connections
+    [connection] = connections
+    assert (connection["state"], connection["policy"]) == ("connected", "relay"), connection
+    pairs = connection["pairs"]
+    assert pairs, f"no transport stat: {connection}"
+    for local in pairs:
+        assert local is not None, f"a transport without a selected pair: {connection}"
+        assert local["type"] == "relay", connection
+        assert turn.relays(local["address"], local["port"]), (local, turn)
+        assert local["bytesSent"] > 0 and local["bytesReceived"] > 0, connection
+    return pairs
+
+
+async def test_a_relay_only_call_goes_through_coturn_on_both_sides(
+    browser: Browser,  # noqa: F811 - the imported fixture
+    live_server: LiveServer,
+    advisor: StaffUser,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+    turn_server: TurnServer,
+) -> None:
+    appointment_id, [(_, token)] = await appointment_with(
+        db, settings, clock, [ParticipantDraft(name="Clara Kundin", email="clara@example.org")]
+    )
+    clock.set(START - timedelta(minutes=2))
+    room, room_errors = await waiting(browser, live_server, token)
+    desk, desk_errors = await advisor_call_page(browser, live_server, appointment_id)
+    await desk.get_by_role("button", name="Abholen: Clara Kundin").click()
+
+    await sees_video(room, "Bea Berater")
+    await sees_video(desk, "Clara Kundin")
+
+    citizen_side = await relayed(room, turn_server)
+    advisor_side = await relayed(desk, turn_server)
+    # Two allocations on the one coturn: each side relays through its own.
+    assert {(p["address"], p["port"]) for p in citizen_side}.isdisjoint(
+        (p["address"], p["port"]) for p in advisor_side
+    )
+    assert room_errors == [] and desk_errors == [], "no script errors, no CSP refusals"
