@@ -24,7 +24,7 @@ from starlette.websockets import WebSocket
 
 from videotermin.domain.call import ADVISOR, call_running, may_direct, peer_id
 from videotermin.domain.journey import Journey
-from videotermin.realtime import call
+from videotermin.realtime import call, takeover
 from videotermin.realtime.bus import Event
 from videotermin.realtime.call import InCall, Member, follow_presence, seat_channel
 from videotermin.realtime.connection import (
@@ -41,7 +41,6 @@ from videotermin.realtime.presence import advisor_key
 from videotermin.realtime.protocol import (
     CALL_MESSAGES,
     PROTOCOL_VERSION,
-    SUPPORTED_VERSIONS,
     Admit,
     CallHello,
     CallWelcome,
@@ -57,7 +56,6 @@ from videotermin.realtime.protocol import (
     Pong,
     ProtocolError,
     Remove,
-    Replaced,
     Signal,
     StateChanged,
     Waiting,
@@ -214,19 +212,19 @@ class AdvisorCall:
         if isinstance(message, CallHello):
             return await self._on_hello(message, inbox, stack)
         if self.call is None:
-            await self._refuse(ErrorCode.HELLO_REQUIRED, "say hello first", message.type)
+            await self.socket.refuse(ErrorCode.HELLO_REQUIRED, "say hello first", message.type)
         elif isinstance(message, Ping):
             await self.socket.send(Pong(id=message.id))
         elif isinstance(message, Admit):
             problem = await call.admit(self.realtime, self.appointment_id, message.participant)
             if problem is not None:
-                await self._refuse(problem, _WHY[problem], "admit")
+                await self.socket.refuse(problem, _WHY[problem], "admit")
         elif isinstance(message, Remove):
             problem = await call.remove(
                 self.realtime, self.appointment_id, self.key, message.participant
             )
             if problem is not None:
-                await self._refuse(problem, _WHY[problem], "remove")
+                await self.socket.refuse(problem, _WHY[problem], "remove")
         elif isinstance(message, End):
             await call.end(self.realtime, self.appointment_id)
             await self.socket.send(StateChanged(state=Journey.ENDED))
@@ -247,20 +245,14 @@ class AdvisorCall:
         self, hello: CallHello, inbox: Inbox, stack: contextlib.AsyncExitStack
     ) -> Ending | None:
         if self.greeted_at is not None:
-            await self._refuse(ErrorCode.ALREADY_GREETED, "hello was already said", "hello")
+            await self.socket.refuse(ErrorCode.ALREADY_GREETED, "hello was already said", "hello")
             return None
-        if hello.version not in SUPPORTED_VERSIONS:
-            await self._refuse(
-                ErrorCode.UNSUPPORTED_VERSION,
-                f"this server speaks version {PROTOCOL_VERSION}",
-                "hello",
-            )
-            await self.socket.close(CloseCode.UNSUPPORTED_VERSION)
+        if await self.socket.refuse_version(hello.version):
             return Ending.CLOSED
-        self.greeted_at = (time.time_ns(), self.connection_id)
-        await self.realtime.ctx.bus.publish(
+        self.greeted_at = await takeover.claim(
+            self.realtime.ctx.bus,
             seat_channel(advisor_key(self.appointment_id)),
-            {"type": "takeover", "order": list(self.greeted_at)},
+            self.connection_id,
         )
         self.key = await call.call_key(self.realtime, self.appointment_id)
         member = Member(
@@ -277,9 +269,6 @@ class AdvisorCall:
         await self.call.join(inbox, stack)
         await self._show_waiting()
         return None
-
-    async def _refuse(self, code: ErrorCode, message: str, ref: str) -> None:
-        await self.socket.send(Error(code=code, message=message, ref=ref))
 
     # --- events and time ---------------------------------------------------------------
 
@@ -299,14 +288,9 @@ class AdvisorCall:
         return None
 
     async def _on_takeover(self, event: Event) -> Ending | None:
-        order = event.get("order")
-        if self.greeted_at is None or not isinstance(order, list) or len(order) != 2:
+        if not takeover.overtaken(event, self.greeted_at):
             return None
-        newer = (order[0], str(order[1]))
-        if not isinstance(newer[0], int) or newer <= self.greeted_at:
-            return None
-        await self.socket.send(Replaced())
-        await self.socket.close(CloseCode.REPLACED)
+        await takeover.give_way(self.socket)
         return Ending.REPLACED
 
     async def _on_tick(self) -> Ending | None:

@@ -22,8 +22,12 @@ from starlette.websockets import WebSocket, WebSocketState
 
 from videotermin.realtime.bus import Event
 from videotermin.realtime.protocol import (
+    PROTOCOL_VERSION,
+    SUPPORTED_VERSIONS,
     ClientMessage,
     CloseCode,
+    Error,
+    ErrorCode,
     ProtocolError,
     ServerMessage,
     parse,
@@ -101,6 +105,21 @@ class JsonSocket:
             return
         with contextlib.suppress(Exception):  # the peer vanished mid-send
             await self.websocket.send_text(message.to_json())
+
+    async def refuse(self, code: ErrorCode, message: str, ref: str) -> None:
+        """Answer a message the connection may not act on; the connection stays open."""
+        await self.send(Error(code=code, message=message, ref=ref))
+
+    async def refuse_version(self, version: int) -> bool:
+        """Close with 4426 when ``hello`` asks for a version this server does not speak;
+        ``True`` when it did."""
+        if version in SUPPORTED_VERSIONS:
+            return False
+        await self.refuse(
+            ErrorCode.UNSUPPORTED_VERSION, f"this server speaks version {PROTOCOL_VERSION}", "hello"
+        )
+        await self.close(CloseCode.UNSUPPORTED_VERSION)
+        return True
 
     async def close(self, code: CloseCode) -> None:
         if self.websocket.application_state == WebSocketState.DISCONNECTED:

@@ -36,7 +36,7 @@ from videotermin.context import AppContext
 from videotermin.domain.call import peer_id, rejoins
 from videotermin.domain.journey import Journey
 from videotermin.participation import Participation, participation_for_token
-from videotermin.realtime import call
+from videotermin.realtime import call, takeover
 from videotermin.realtime.bus import Event
 from videotermin.realtime.call import ROLE_NAMES, InCall, Member, follow_presence, seat_channel
 from videotermin.realtime.connection import FromBus, FromClient, Gone, Inbox, JsonSocket, Tick
@@ -45,7 +45,6 @@ from videotermin.realtime.protocol import (
     CITIZEN_MESSAGES,
     JOURNEY_CLOSE,
     PROTOCOL_VERSION,
-    SUPPORTED_VERSIONS,
     Admit,
     AdvisorMessage,
     Chat,
@@ -63,7 +62,6 @@ from videotermin.realtime.protocol import (
     ProtocolError,
     Remove,
     Removed,
-    Replaced,
     Signal,
     StateChanged,
     WaitingMessageText,
@@ -194,9 +192,11 @@ class CitizenSession:
         elif isinstance(message, CitizenHello):
             return await self._on_hello(message, participation)
         elif isinstance(message, Admit | Remove | End):
-            await self._refuse(ErrorCode.NOT_ALLOWED, "only the advisor may do this", message.type)
+            await self.socket.refuse(
+                ErrorCode.NOT_ALLOWED, "only the advisor may do this", message.type
+            )
         elif self.greeted_at is None:
-            await self._refuse(ErrorCode.HELLO_REQUIRED, "say hello first", message.type)
+            await self.socket.refuse(ErrorCode.HELLO_REQUIRED, "say hello first", message.type)
         elif isinstance(message, Ping):
             await self.socket.send(Pong(id=message.id))
         elif isinstance(message, Signal | Media | Chat | Leave):
@@ -213,7 +213,9 @@ class CitizenSession:
         if self.call is not None and participation.participant.admitted_at is None:
             return await self._removed()
         if self.call is None:
-            await self._refuse(ErrorCode.NOT_ADMITTED, "you are not in the call", message.type)
+            await self.socket.refuse(
+                ErrorCode.NOT_ADMITTED, "you are not in the call", message.type
+            )
             return None
         if isinstance(message, Signal):
             await self.call.signal(message)
@@ -261,24 +263,12 @@ class CitizenSession:
 
     async def _on_hello(self, hello: CitizenHello, participation: Participation) -> Ending | None:
         if self.greeted_at is not None:
-            await self._refuse(ErrorCode.ALREADY_GREETED, "hello was already said", "hello")
+            await self.socket.refuse(ErrorCode.ALREADY_GREETED, "hello was already said", "hello")
             return None
-        if hello.version not in SUPPORTED_VERSIONS:
-            await self._refuse(
-                ErrorCode.UNSUPPORTED_VERSION,
-                f"this server speaks version {PROTOCOL_VERSION}",
-                "hello",
-            )
-            await self.socket.close(CloseCode.UNSUPPORTED_VERSION)
+        if await self.socket.refuse_version(hello.version):
             return Ending.REFUSED
-        self.greeted_at = (time.time_ns(), self.connection_id)
-        await self.realtime.ctx.bus.publish(
-            seat_channel(self.participant_id),
-            {
-                "type": "takeover",
-                "connection_id": self.connection_id,
-                "order": list(self.greeted_at),
-            },
+        self.greeted_at = await takeover.claim(
+            self.realtime.ctx.bus, seat_channel(self.participant_id), self.connection_id
         )
         since = await self.realtime.presence.enter(
             self.appointment_id, self.participant_id, self.connection_id
@@ -293,9 +283,6 @@ class CitizenSession:
             )
         )
         return await self._follow_admission(participation)
-
-    async def _refuse(self, code: ErrorCode, message: str, ref: str) -> None:
-        await self.socket.send(Error(code=code, message=message, ref=ref))
 
     # --- bus events and time -------------------------------------------------------
 
@@ -325,14 +312,9 @@ class CitizenSession:
         return None
 
     async def _on_takeover(self, event: Event) -> Ending | None:
-        order = event.get("order")
-        if self.greeted_at is None or not isinstance(order, list) or len(order) != 2:
+        if not takeover.overtaken(event, self.greeted_at):
             return None
-        newer = (order[0], str(order[1]))
-        if not isinstance(newer[0], int) or newer <= self.greeted_at:
-            return None
-        await self.socket.send(Replaced())
-        await self.socket.close(CloseCode.REPLACED)
+        await takeover.give_way(self.socket)
         return Ending.REPLACED
 
     async def _on_tick(self) -> Ending | None:

@@ -38,7 +38,6 @@ from videotermin.realtime.presence import Change
 from videotermin.realtime.protocol import (
     PROTOCOL_VERSION,
     STAFF_MESSAGES,
-    SUPPORTED_VERSIONS,
     ClientMessage,
     CloseCode,
     Error,
@@ -155,22 +154,16 @@ class StaffSession:
             if self.greeted:
                 await self.socket.send(Pong(id=message.id))
             else:
-                await self._refuse(ErrorCode.HELLO_REQUIRED, "say hello first", "ping")
+                await self.socket.refuse(ErrorCode.HELLO_REQUIRED, "say hello first", "ping")
         return True
 
     async def _on_hello(
         self, hello: StaffHello, inbox: Inbox, stack: contextlib.AsyncExitStack
     ) -> bool:
         if self.greeted:
-            await self._refuse(ErrorCode.ALREADY_GREETED, "hello was already said", "hello")
+            await self.socket.refuse(ErrorCode.ALREADY_GREETED, "hello was already said", "hello")
             return True
-        if hello.version not in SUPPORTED_VERSIONS:
-            await self._refuse(
-                ErrorCode.UNSUPPORTED_VERSION,
-                f"this server speaks version {PROTOCOL_VERSION}",
-                "hello",
-            )
-            await self.socket.close(CloseCode.UNSUPPORTED_VERSION)
+        if await self.socket.refuse_version(hello.version):
             return False
         self.greeted = True
         self.view = hello.view
@@ -205,9 +198,6 @@ class StaffSession:
         """Asked again for every row: an appointment handed to another advisor goes quiet."""
         user = self.login.user
         return user.role == "admin" or appointment.advisor_id == user.id
-
-    async def _refuse(self, code: ErrorCode, message: str, ref: str) -> None:
-        await self.socket.send(Error(code=code, message=message, ref=ref))
 
     # --- events and time -----------------------------------------------------------------
 
