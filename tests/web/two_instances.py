@@ -1,0 +1,66 @@
+"""Two app instances on one PostgreSQL database and one Redis, as in production: the
+fixtures the two-instance tests share (import them into the test module)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from page_helpers import Booking, book
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from waiting_helpers import IN_WINDOW, channel_prefix, record_consent
+
+from conftest import LiveServer, skip_or_fail, start_server
+from videotermin.domain.clock import FakeClock
+from videotermin.realtime.redis_bus import RedisBus
+from videotermin.settings import Settings
+from videotermin.store.models import StaffUser
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@dataclass
+class Instances:
+    a: LiveServer
+    b: LiveServer
+
+
+@pytest.fixture
+async def redis_prefix() -> str:
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except Exception as error:
+        skip_or_fail(f"Redis at {REDIS_URL} is not reachable: {error!r}")
+    finally:
+        await client.aclose()
+    return channel_prefix()
+
+
+@pytest.fixture
+def instances(
+    fast_timing: object, settings: Settings, clock: FakeClock, redis_prefix: str
+) -> Iterator[Instances]:
+    shared = settings.model_copy(update={"redis_url": REDIS_URL})
+    a = start_server(shared, clock, RedisBus(REDIS_URL, channel_prefix=redis_prefix))
+    b = start_server(shared, clock, RedisBus(REDIS_URL, channel_prefix=redis_prefix))
+    try:
+        yield Instances(a, b)
+    finally:
+        a.stop()
+        b.stop()
+
+
+@pytest.fixture
+async def booking(
+    advisor: StaffUser,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+) -> Booking:
+    booking = await book(db, settings, clock)
+    await record_consent(db, settings, booking.participant_ids[0])
+    clock.set(IN_WINDOW)
+    return booking
