@@ -4,16 +4,16 @@ browser's own clock is real time and plays no part, because only the server vali
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from chromium import launch_chromium
+from playwright.async_api import Browser, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conftest import NOW, LiveServer, skip_or_fail
+from conftest import NOW, LiveServer
 from videotermin import scheduling
 from videotermin.context import AppContext
 from videotermin.domain.appointments import ParticipantDraft
@@ -21,7 +21,6 @@ from videotermin.domain.clock import FakeClock
 from videotermin.settings import Settings
 from videotermin.store.models import StaffUser
 
-CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -40,14 +39,8 @@ pytestmark = [
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if not os.path.exists(CHROMIUM):
-        skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium)")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async with launch_chromium(ARGS) as browser:
+        yield browser
 
 
 async def new_page(browser: Browser, width: int = 1024) -> tuple[Page, list[str]]:

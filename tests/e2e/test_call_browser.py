@@ -12,18 +12,18 @@ The server's clock is the test's FakeClock: the appointment starts in two minute
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Locator, Page, async_playwright, expect
+from chromium import launch_chromium
+from playwright.async_api import Browser, Locator, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_waiting_room_browser import ARGS, CHROMIUM, START
+from test_waiting_room_browser import ARGS, START
 
-from conftest import NOW, PASSWORD, LiveServer, skip_or_fail
+from conftest import NOW, PASSWORD, LiveServer
 from videotermin import scheduling
 from videotermin.consent_texts import current_version
 from videotermin.context import AppContext
@@ -82,14 +82,8 @@ RECEIVED_AUDIO = """(audio) => {
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if not os.path.exists(CHROMIUM):
-        skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium)")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CALL_ARGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async with launch_chromium(CALL_ARGS) as browser:
+        yield browser
 
 
 async def appointment_with(

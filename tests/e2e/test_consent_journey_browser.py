@@ -9,18 +9,18 @@ purpose, because the page must trust the server's time, not the device's."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from chromium import launch_chromium
+from playwright.async_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conftest import NOW, LiveServer, skip_or_fail
+from conftest import NOW, LiveServer
 from videotermin import scheduling
 from videotermin.consent_texts import consent_text
 from videotermin.context import AppContext
@@ -31,7 +31,6 @@ from videotermin.settings import Settings
 from videotermin.store.models import Appointment, ConsentRecord, DeviceCheck, StaffUser
 from videotermin.store.personal_data import personal_columns
 
-CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -54,14 +53,8 @@ pytestmark = [
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if not os.path.exists(CHROMIUM):
-        skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium)")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async with launch_chromium(ARGS) as browser:
+        yield browser
 
 
 async def phone(browser: Browser) -> tuple[BrowserContext, Page, list[str]]:

@@ -13,19 +13,19 @@ The server's clock is the test's FakeClock; the page itself never reads the time
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Page, async_playwright, expect
+from chromium import launch_chromium
+from playwright.async_api import Browser, Page, expect
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conftest import NOW, LiveServer, skip_or_fail
+from conftest import NOW, LiveServer
 from videotermin import scheduling
 from videotermin.consent_texts import current_version
 from videotermin.context import AppContext
@@ -34,7 +34,6 @@ from videotermin.domain.clock import FakeClock
 from videotermin.settings import Settings
 from videotermin.store.models import ConsentRecord, DeviceCheck, StaffUser
 
-CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -56,21 +55,7 @@ Launcher = Callable[[list[str]], AbstractAsyncContextManager[Browser]]
 
 @pytest.fixture
 def chromium() -> Launcher:
-    if not os.path.exists(CHROMIUM):
-        skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium)")
-
-    @asynccontextmanager
-    async def launch(extra: list[str]) -> AsyncIterator[Browser]:
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(
-                executable_path=CHROMIUM, args=[*ARGS, *extra]
-            )
-            try:
-                yield browser
-            finally:
-                await browser.close()
-
-    return launch
+    return lambda extra: launch_chromium([*ARGS, *extra])
 
 
 async def agreed_participant(

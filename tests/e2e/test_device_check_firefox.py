@@ -13,22 +13,18 @@ WebDriver BiDi (tests/e2e/firefox_driver.py).
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
 from firefox_driver import firefox
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from test_device_check_browser import agreed_participant
 from webrtc_probe import FRAMES_DECODED, RECORD_PEER_CONNECTIONS
 
-from conftest import NOW, LiveServer
-from videotermin import scheduling
-from videotermin.consent_texts import current_version
-from videotermin.context import AppContext
-from videotermin.domain.appointments import ParticipantDraft
+from conftest import LiveServer
 from videotermin.domain.clock import FakeClock
 from videotermin.settings import Settings
-from videotermin.store.models import ConsentRecord, DeviceCheck, StaffUser
+from videotermin.store.models import DeviceCheck, StaffUser
 
 pytestmark = [
     pytest.mark.browser,
@@ -48,36 +44,6 @@ BRIGHTNESS = """(() => {
 })()"""
 FINDING = "#check-findings li"
 VIDEOS = ("#check-self", "#check-returned")
-
-
-async def agreed_participant(
-    db: async_sessionmaker[AsyncSession], settings: Settings, clock: FakeClock
-) -> str:
-    """The link token of a participant (appointment in three minutes) who has agreed."""
-    ctx = AppContext(settings=settings, clock=clock, engine=db.kw["bind"], sessions=db)
-    async with db() as session, session.begin():
-        advisor = await scheduling.find_advisor(session, "berater")
-        assert advisor is not None
-        _appointment, links = await scheduling.create_appointment(
-            session,
-            ctx,
-            advisor=advisor,
-            start=NOW + timedelta(minutes=3),
-            duration_minutes=30,
-            subject=None,
-            participants=[ParticipantDraft(name="Fritz Fuchs", email="fritz@example.org")],
-        )
-        session.add(
-            ConsentRecord(
-                participant_id=links[0].participant.id,
-                version=current_version(settings),
-                language="de",
-                text_hash="0" * 64,
-                decision="agreed",
-                decided_at=NOW,
-            )
-        )
-    return links[0].link.rsplit("/", 1)[1]
 
 
 async def test_the_check_runs_in_firefox_with_a_working_test_call(

@@ -14,22 +14,21 @@ the browser's side, which is the side a participant behind a firewall needs.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from chromium import launch_chromium
 from firefox_driver import firefox
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from webrtc_probe import RECORD_PEER_CONNECTIONS, SELECTED_LOCAL_CANDIDATE
 
-from conftest import LiveServer, skip_or_fail
+from conftest import LiveServer
 from turn_server import TurnServer, relay_settings
 from videotermin.settings import Settings
 from videotermin.store.models import StaffUser
 
-CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -61,14 +60,8 @@ def settings(settings: Settings, turn_server: TurnServer, app_secret: str) -> Se
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if not os.path.exists(CHROMIUM):
-        skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium)")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with launch_chromium(ARGS) as launched:
+        yield launched
 
 
 async def open_check(browser: Browser, url: str) -> tuple[Page, list[str]]:

@@ -5,17 +5,17 @@ the grace. Both pages pass axe-core. The server's clock is the fake one."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Page, async_playwright, expect
+from chromium import launch_chromium
+from playwright.async_api import Browser, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conftest import NOW, LiveServer, skip_or_fail
+from conftest import NOW, LiveServer
 from videotermin import scheduling
 from videotermin.consent_texts import current_version
 from videotermin.context import AppContext
@@ -25,7 +25,6 @@ from videotermin.realtime import timing
 from videotermin.settings import Settings
 from videotermin.store.models import ConsentRecord, StaffUser
 
-CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -53,14 +52,8 @@ def fast_loops(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if not os.path.exists(CHROMIUM):
-        skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium)")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async with launch_chromium(ARGS) as browser:
+        yield browser
 
 
 async def waiting_citizen(
