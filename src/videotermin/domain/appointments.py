@@ -31,6 +31,20 @@ class Role(StrEnum):
     COLLEAGUE = "colleague"
 
 
+ROLE_LABELS: dict[str, str] = {
+    Role.CITIZEN: "Kundin/Kunde",
+    Role.INTERPRETER: "Dolmetschung",
+    Role.COMPANION: "Begleitperson",
+    Role.COLLEAGUE: "Kollegin/Kollege",
+}
+"""A role as the advisor's pages and the call name it (German, the staff's language)."""
+
+
+def shown_name(name: str | None, role: str) -> str:
+    """A participant's name, or their role when there is none (never given, or erased)."""
+    return name or ROLE_LABELS.get(role, role)
+
+
 class Status(StrEnum):
     SCHEDULED = "scheduled"
     CANCELLED = "cancelled"

@@ -36,6 +36,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
+from videotermin.domain.appointments import shown_name
 from videotermin.domain.call import ADMIT_ALL, ADVISOR, fits, peer_id
 from videotermin.media.ice import browser_ice_servers
 from videotermin.realtime.bus import Event
@@ -68,13 +69,6 @@ log = logging.getLogger(__name__)
 
 ROSTER_EVENT = "call_roster"
 """Presence changes of the appointment reach a session's inbox by this type."""
-ROLE_NAMES = {
-    "citizen": "Kundin/Kunde",
-    "interpreter": "Dolmetschung",
-    "companion": "Begleitperson",
-    "colleague": "Kollegin/Kollege",
-}
-"""Shown for a participant without a name (the advisor's list uses the same words)."""
 
 
 def call_channel(appointment_id: str) -> str:
@@ -139,9 +133,7 @@ async def roster(realtime: Realtime, appointment_id: str) -> dict[str, Seated]:
                 Participant.admitted_at.is_not(None),
             )
         )
-        admitted = {
-            row.id: (row.name or ROLE_NAMES.get(row.role, row.role), row.role) for row in rows
-        }
+        admitted = {row.id: (shown_name(row.name, row.role), row.role) for row in rows}
     seated: dict[str, Seated] = {}
     for entry in entries:
         assert entry.call is not None
@@ -188,7 +180,7 @@ async def waiting_list(realtime: Realtime, appointment_id: str) -> list[WaitingP
         people = [
             WaitingPerson(
                 id=p.id,
-                name=p.name or ROLE_NAMES.get(p.role, p.role),
+                name=shown_name(p.name, p.role),
                 role=p.role,
                 since=entries[p.id].since,
                 verdict=_verdict(p),

@@ -33,12 +33,13 @@ from enum import Enum
 from starlette.websockets import WebSocket
 
 from videotermin.context import AppContext
+from videotermin.domain.appointments import shown_name
 from videotermin.domain.call import peer_id, rejoins
 from videotermin.domain.journey import Journey
 from videotermin.participation import Participation, participation_for_token
 from videotermin.realtime import call, takeover
 from videotermin.realtime.bus import Event
-from videotermin.realtime.call import ROLE_NAMES, InCall, Member, follow_presence, seat_channel
+from videotermin.realtime.call import InCall, Member, follow_presence, seat_channel
 from videotermin.realtime.connection import FromBus, FromClient, Gone, Inbox, JsonSocket, Tick
 from videotermin.realtime.events import appointment_channel
 from videotermin.realtime.protocol import (
@@ -249,7 +250,7 @@ class CitizenSession:
             appointment_id=self.appointment_id,
             subject=participant.id,
             peer=peer_id(key, participant.id),
-            name=participant.name or ROLE_NAMES.get(participant.role, participant.role),
+            name=shown_name(participant.name, participant.role),
             role=participant.role,
         )
         self.call = InCall(self.realtime, self.socket, member, self.connection_id)

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from videotermin import scheduling
 from videotermin.context import AppContext
 from videotermin.domain.agenda import agenda_days
-from videotermin.domain.appointments import RuleViolation, is_over
+from videotermin.domain.appointments import ROLE_LABELS, Role, RuleViolation, is_over
 from videotermin.realtime import waiting_message
 from videotermin.realtime.events import appointment_changed
 from videotermin.realtime.service import realtime_of
@@ -78,11 +78,7 @@ FLASH_TEXTS = {
     "message_removed": "Die Nachricht im Warteraum ist entfernt.",
     "logged_out": "Sie sind abgemeldet.",
 }
-ROLES = [
-    ("interpreter", "Dolmetschung"),
-    ("companion", "Begleitperson"),
-    ("colleague", "Kollegin/Kollege"),
-]
+ROLES = [(role, ROLE_LABELS[role]) for role in (Role.INTERPRETER, Role.COMPANION, Role.COLLEAGUE)]
 LANGUAGES = [("de", "Deutsch"), ("en", "Englisch")]
 
 

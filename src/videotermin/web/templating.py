@@ -26,7 +26,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from videotermin.domain.appointments import is_over
+from videotermin.domain.appointments import ROLE_LABELS, is_over
 from videotermin.domain.dates import clock_time, long_date, long_datetime
 
 WEB = Path(__file__).parent
@@ -84,6 +84,7 @@ def environment(language: str) -> Environment:
         input_time=_input_time,
     )
     env.globals["is_over"] = is_over
+    env.globals["ROLE_LABELS"] = ROLE_LABELS
     return env
 
 
