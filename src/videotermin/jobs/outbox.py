@@ -163,7 +163,9 @@ class OutboxWorker:
 
     async def _deliver(self, mail: _Claimed) -> int:
         if mail.message is None or mail.recipient is None:
-            await self._record_failure(mail, "MessageMissing", final=True)
+            # Erased while queued (a withdrawal, or the purge): it fails visibly, and no
+            # error text refills a personal column that the erasure has just emptied.
+            await self._record_failure(mail, None, final=True)
             return 0
         message = stamp_date(mail.message, self.ctx.clock())
         try:
@@ -185,8 +187,11 @@ class OutboxWorker:
         await self._announce(mail)
         return 1
 
-    async def _record_failure(self, mail: _Claimed, error: str, *, final: bool = False) -> None:
+    async def _record_failure(
+        self, mail: _Claimed, error: str | None, *, final: bool = False
+    ) -> None:
         """Count the attempt; schedule the next one or give up and erase the message.
+        ``error`` is ``None`` when the message was erased before it could be sent.
 
         A mail that is given up loses its stored message (and with it the
         link): the advisor sees "failed" and resends, which mints a new link.
@@ -215,7 +220,7 @@ class OutboxWorker:
                 mail.id,
                 mail.kind,
                 attempts,
-                error,
+                error or "message_erased",
             )
         else:
             log.warning(
