@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, raiseload
 
 from videotermin import scheduling
 from videotermin.consent_texts import current_version
@@ -25,7 +26,7 @@ from videotermin.domain.journey import (
     window_opens_at,
 )
 from videotermin.domain.survey import may_take_survey
-from videotermin.store.models import Appointment, Participant
+from videotermin.store.models import Appointment, Participant, ParticipantLink
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,17 @@ def participation_of(
 async def participation_for_token(
     session: AsyncSession, ctx: AppContext, token: str
 ) -> Participation | None:
-    """``None`` for an unknown, malformed or revoked link — callers answer with one 404."""
-    participant = await scheduling.participant_for_token(session, token)
+    """``None`` for an unknown, malformed or revoked link — callers answer with one 404.
+
+    Loads what a participation is made of and no more — not the participant's
+    mails, not the appointment's other participants with theirs: the citizen's
+    WebSocket reads it again for its messages, and each of those loads is a query."""
+    participant = await scheduling.participant_for_token(
+        session, token, joinedload(ParticipantLink.participant).raiseload(Participant.mails)
+    )
     if participant is None:
         return None
-    appointment = await session.get_one(Appointment, participant.appointment_id)
+    appointment = await session.get_one(
+        Appointment, participant.appointment_id, options=[raiseload(Appointment.participants)]
+    )
     return participation_of(ctx, participant, appointment)

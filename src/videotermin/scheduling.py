@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.interfaces import ORMOption
 
 from videotermin.context import AppContext
 from videotermin.domain import appointments as rules
@@ -62,11 +63,14 @@ async def get_appointment(session: AsyncSession, appointment_id: str) -> Appoint
     return await session.get(Appointment, appointment_id)
 
 
-async def participant_for_token(session: AsyncSession, token: str) -> Participant | None:
-    """The participant a personal link belongs to, if the link is valid and not revoked."""
+async def participant_for_token(
+    session: AsyncSession, token: str, *options: ORMOption
+) -> Participant | None:
+    """The participant a personal link belongs to, if the link is valid and not revoked;
+    ``options`` shape how the link and its participant are loaded."""
     if not looks_like_token(token):
         return None
-    link = await session.get(ParticipantLink, hash_token(token))
+    link = await session.get(ParticipantLink, hash_token(token), options=options)
     if link is None or not link.participant.active:
         return None
     return link.participant

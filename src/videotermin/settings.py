@@ -112,9 +112,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _relay_needs_turn(self) -> Settings:
         if self.ice_transport_policy == "relay" and not self.turn_urls:
-            raise ValueError(
-                "VIDEOTERMIN_ICE_TRANSPORT_POLICY=relay needs VIDEOTERMIN_TURN_URLS"
-            )
+            raise ValueError("VIDEOTERMIN_ICE_TRANSPORT_POLICY=relay needs VIDEOTERMIN_TURN_URLS")
         return self
 
     @field_validator("redis_channel_prefix")

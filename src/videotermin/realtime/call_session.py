@@ -3,8 +3,9 @@
 Authorised like ``/ws/staff`` — the staff session cookie, and an ``Origin``
 that is this site — and only for the appointment's own advisor (admins: any,
 :func:`videotermin.domain.call.may_direct`). The login and the appointment are
-read again for every message and every ``recheck_seconds``: a logout, a
-handover to another advisor or the end of the appointment closes it.
+read again for every message (by a read that began after it arrived) and every
+``recheck_seconds``: a logout, a handover to another advisor or the end of the
+appointment closes it.
 
 After ``hello`` the connection is in the call at once (``admitted``) and sees
 who waits (``waiting``, again whenever that changes). Only this connection
@@ -33,6 +34,7 @@ from videotermin.realtime.connection import (
     Gone,
     Inbox,
     JsonSocket,
+    Recheck,
     Tick,
     same_origin,
 )
@@ -45,7 +47,6 @@ from videotermin.realtime.protocol import (
     CallHello,
     CallWelcome,
     Chat,
-    ClientMessage,
     CloseCode,
     End,
     Error,
@@ -115,12 +116,15 @@ class AdvisorCall:
         self.call: InCall | None = None
         self.key = ""
         self.shown: list[WaitingPerson] | None = None
+        self.inbox: Inbox | None = None
+        self.recheck = Recheck()
 
     # --- who may, asked again and again ---------------------------------------------
 
     async def refused(self) -> Ending | None:
         """Close the connection when this login may no longer direct this call."""
         realtime = self.realtime
+        begun = Recheck.begin(self.inbox)
         login = await _login(realtime, self.token)
         if login is None:
             await self.socket.close(CloseCode.LOGIN_REQUIRED)
@@ -147,6 +151,7 @@ class AdvisorCall:
             await self.socket.send(StateChanged(state=Journey.ENDED))
             await self.socket.close(CloseCode.ENDED)
             return Ending.CLOSED
+        self.recheck.passed(begun)
         return None
 
     # --- the connection -----------------------------------------------------------------
@@ -170,6 +175,7 @@ class AdvisorCall:
                     )
                 )
                 inbox.follow(events)
+                self.inbox = inbox
                 stack.callback(follow_presence(realtime, inbox, self.appointment_id))
                 ending = await self._serve(inbox, stack)
         finally:
@@ -188,7 +194,7 @@ class AdvisorCall:
                     await self.socket.close(CloseCode.TIMEOUT)
                 return Ending.GONE
             if isinstance(item, FromClient):
-                ending = await self._on_client(item.message, inbox, stack)
+                ending = await self._on_client(item, inbox, stack)
             elif isinstance(item, FromBus):
                 ending = await self._on_event(item.event)
             else:
@@ -198,17 +204,16 @@ class AdvisorCall:
                 return ending
 
     async def _on_client(
-        self,
-        message: ClientMessage | ProtocolError,
-        inbox: Inbox,
-        stack: contextlib.AsyncExitStack,
+        self, frame: FromClient, inbox: Inbox, stack: contextlib.AsyncExitStack
     ) -> Ending | None:
+        message = frame.message
         if isinstance(message, ProtocolError):
             await self.socket.send(Error.of(message))
             return None
-        ending = await self.refused()
-        if ending is not None:
-            return ending
+        if not self.recheck.covers(frame):
+            ending = await self.refused()
+            if ending is not None:
+                return ending
         if isinstance(message, CallHello):
             return await self._on_hello(message, inbox, stack)
         if self.call is None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import time
 from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -24,12 +26,15 @@ from videotermin.realtime.bus import Event
 from videotermin.realtime.protocol import (
     PROTOCOL_VERSION,
     SUPPORTED_VERSIONS,
+    Chat,
     ClientMessage,
     CloseCode,
     Error,
     ErrorCode,
+    Media,
     ProtocolError,
     ServerMessage,
+    Signal,
     parse,
 )
 
@@ -63,6 +68,10 @@ def same_origin(websocket: WebSocket, public_url: str) -> bool:
 @dataclass(frozen=True)
 class FromClient:
     message: ClientMessage | ProtocolError
+    number: int
+    """Its place among the connection's client frames (1 for the first): an
+    authorisation read that began once ``Inbox.frames`` was this number or more
+    was made after this frame arrived."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +149,43 @@ class JsonSocket:
         return parse(frame, self.accepted)
 
 
+class Recheck:
+    """Whether a client frame needs a fresh read of the session's authority (the
+    link's participation; the advisor's login and appointment) before it is acted on.
+
+    A read that began after the frame arrived answers for it, so one read serves
+    every frame that was waiting. A frame that only relays (``signal``, ``media``,
+    ``chat``) also accepts a read begun less than :data:`RELAY_SECONDS` ago: the
+    ICE candidates around an offer would otherwise each cost a read, and the
+    peer's answer would queue behind them. A removal still ends the relaying at
+    once — the bus tells the connection — and within :data:`RELAY_SECONDS` should
+    the bus lose that event. Admitting, removing, ending, leaving and ``hello``
+    always read.
+    """
+
+    RELAY_SECONDS = 1.0
+
+    def __init__(self) -> None:
+        self._frames = 0
+        self._at = -math.inf
+
+    @staticmethod
+    def begin(inbox: Inbox | None) -> tuple[int, float]:
+        """Mark the start of a read: the frames there so far, and the time."""
+        return (inbox.frames if inbox is not None else 0, time.monotonic())
+
+    def passed(self, begun: tuple[int, float]) -> None:
+        """The read that began at ``begun`` let the connection go on."""
+        self._frames = max(self._frames, begun[0])
+        self._at = max(self._at, begun[1])
+
+    def covers(self, frame: FromClient) -> bool:
+        if frame.number <= self._frames:
+            return True
+        relays = isinstance(frame.message, Signal | Media | Chat)
+        return relays and time.monotonic() - self._at < self.RELAY_SECONDS
+
+
 class Inbox:
     """Client frames, bus events and ticks, in arrival order, for one session.
 
@@ -157,6 +203,8 @@ class Inbox:
         self._queue: asyncio.Queue[Item] = asyncio.Queue()
         self._backlog = asyncio.Semaphore(self.CLIENT_BACKLOG)
         self._tasks: list[asyncio.Task[None]] = []
+        self.frames = 0
+        """How many client frames have arrived so far."""
 
     async def __aenter__(self) -> Inbox:
         self._start(self._read_client())
@@ -204,7 +252,8 @@ class Inbox:
             if message is None:
                 self._queue.put_nowait(Gone(silent=False))
                 return
-            self._queue.put_nowait(FromClient(message))
+            self.frames += 1
+            self._queue.put_nowait(FromClient(message, self.frames))
 
     async def _ticks(self) -> None:
         while True:

@@ -1,7 +1,8 @@
 """The citizen's waiting room connection (``/ws/v/<token>``).
 
 The journey rule (:mod:`videotermin.domain.journey`) decides, not the page:
-it is checked when the socket opens, again on every message, on every event
+it is checked when the socket opens, again for every message (by a read that
+began after the message arrived, see ``_check_for``), on every event
 about this participant or appointment, and every ``recheck_seconds`` — so a
 closing window, a withdrawn consent or a cancellation ends the waiting within
 seconds, with a ``state`` message and a close code that names the state.
@@ -40,7 +41,15 @@ from videotermin.participation import Participation, participation_for_token
 from videotermin.realtime import call, takeover
 from videotermin.realtime.bus import Event
 from videotermin.realtime.call import InCall, Member, follow_presence, seat_channel
-from videotermin.realtime.connection import FromBus, FromClient, Gone, Inbox, JsonSocket, Tick
+from videotermin.realtime.connection import (
+    FromBus,
+    FromClient,
+    Gone,
+    Inbox,
+    JsonSocket,
+    Recheck,
+    Tick,
+)
 from videotermin.realtime.events import appointment_channel
 from videotermin.realtime.protocol import (
     CITIZEN_MESSAGES,
@@ -51,7 +60,6 @@ from videotermin.realtime.protocol import (
     Chat,
     CitizenHello,
     CitizenWelcome,
-    ClientMessage,
     CloseCode,
     End,
     Error,
@@ -123,6 +131,9 @@ class CitizenSession:
         self.call: InCall | None = None
         self._stack = contextlib.AsyncExitStack()
         self._inbox: Inbox | None = None
+        self._recheck = Recheck()
+        self._participation: Participation | None = None
+        """The last participation read that let the connection go on."""
 
     async def run(self) -> None:
         realtime = self.realtime
@@ -159,7 +170,7 @@ class CitizenSession:
                     await self.socket.close(CloseCode.TIMEOUT)
                 return Ending.GONE
             if isinstance(item, FromClient):
-                ending = await self._on_client(item.message)
+                ending = await self._on_client(item)
             elif isinstance(item, FromBus):
                 ending = await self._on_event(item.event)
             else:
@@ -172,6 +183,7 @@ class CitizenSession:
 
     async def _check(self) -> Participation | Ending:
         """The participation now, or the ending when it no longer allows waiting."""
+        begun = Recheck.begin(self._inbox)
         participation = await _participation(self.realtime.ctx, self.token)
         if participation is None:
             await self.socket.close(CloseCode.UNKNOWN_LINK)
@@ -180,12 +192,22 @@ class CitizenSession:
             await self.socket.send(StateChanged(state=participation.state))
             await self.socket.close(JOURNEY_CLOSE[participation.state])
             return Ending.REFUSED
+        self._recheck.passed(begun)
+        self._participation = participation
         return participation
+
+    async def _check_for(self, frame: FromClient) -> Participation | Ending:
+        """The participation, read again unless a recent read covers the frame
+        (:class:`~videotermin.realtime.connection.Recheck`)."""
+        if self._participation is not None and self._recheck.covers(frame):
+            return self._participation
+        return await self._check()
 
     # --- client messages ---------------------------------------------------------
 
-    async def _on_client(self, message: ClientMessage | ProtocolError) -> Ending | None:
-        participation = await self._check()
+    async def _on_client(self, frame: FromClient) -> Ending | None:
+        message = frame.message
+        participation = await self._check_for(frame)
         if isinstance(participation, Ending):
             return participation
         if isinstance(message, ProtocolError):

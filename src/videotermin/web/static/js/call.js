@@ -7,9 +7,19 @@
  * about changes through the documented `on…` callbacks and call the methods.
  *
  * Decisions, and why:
+ * - Who offers first: the one already in the call. A newcomer (it learns of
+ *   the others from `admitted`) waits; the others (they learn of it from
+ *   `peer_joined`) offer at once. The newcomer adds its own tracks only to
+ *   the transceivers that offer brings, and answers. So a fresh pair never
+ *   starts with colliding offers (each costs a round trip, and Chromium 156
+ *   sometimes gathers no candidate after one), both directions are
+ *   negotiated in one exchange, and the newcomer's page switches to the call
+ *   view while the offer is being made. Should no offer come within
+ *   `FIRST_OFFER_WAIT_MS`, the newcomer offers itself.
  * - Polite peer of a pair: the one whose peer id sorts lower (docs/signaling.md).
- *   Both sides add their tracks at once and may offer; the impolite side
- *   ignores a colliding offer, the polite side rolls back and answers.
+ *   Every later negotiation (screen, ICE restart) may start on either side;
+ *   a collision is resolved by the pattern — the impolite side ignores the
+ *   colliding offer, the polite side rolls back and answers.
  * - Everything the server sends is handled in arrival order through one queue,
  *   starting only once the own camera/microphone are ready: an offer is never
  *   applied to a connection that does not exist yet, and candidates follow
@@ -24,6 +34,9 @@
  *   leaves its stream. A received video track whose stream carries no audio
  *   track is therefore a screen; camera and microphone always share a stream
  *   (a missing device is a transceiver without track, on the same stream).
+ * - The page's DTLS certificate is made when the call object is, long before
+ *   admission: making it also starts the browser's WebRTC machinery, which
+ *   would otherwise cost the first connection tens of milliseconds.
  * - A failed ICE connection restarts ICE (`restartIce`), a "disconnected"
  *   one after a short grace; the restart is negotiated like any offer.
  * - Quality per peer from `getStats` every 2 s, graded with the thresholds of
@@ -66,6 +79,8 @@ const STALLED_ICE_MS = 4000;
  * replaced by a fresh one; the peer sees the new certificate and follows.
  */
 const STUCK_GATHERING_MS = 6000;
+/** How long a newcomer waits for the first offer of a pair before offering itself. */
+const FIRST_OFFER_WAIT_MS = 2000;
 /** How long an early pair (see `RemotePeer.early`) waits for its `peer_joined`. */
 const EARLY_PAIR_MS = 10000;
 /** Signals kept for a peer not announced yet (their offer can overtake `peer_joined`). */
@@ -322,6 +337,8 @@ export class RemotePeer {
   early = 0;
   /** own candidates found so far */
   candidates = 0;
+  /** own camera and microphone are on this connection (the polite side adds them with the first offer) */
+  sending = false;
 
   makingOffer = false;
   /** @type {Promise<void> | null} our own setLocalDescription(offer) while it runs */
@@ -340,6 +357,8 @@ export class RemotePeer {
   stallTimer;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   stuckTimer;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  offerTimer;
   /** @type {{lost: number, received: number}} */
   counted = { lost: 0, received: 0 };
 
@@ -404,6 +423,8 @@ export class Call {
   #statsTimer;
   /** @type {Map<string, SignalFromMessage[]>} signals from peers not announced yet */
   #early = new Map();
+  /** @type {RTCCertificate[]} the page's DTLS certificate, once made */
+  #certificates = [];
 
   /**
    * @param {ServerConnection} connection
@@ -413,9 +434,16 @@ export class Call {
     this.connection = connection;
     this.media = media;
     this.#queue = Promise.resolve();
+    /** @type {any} ECDSA P-256, as browsers make their own */
+    const algorithm = { name: 'ECDSA', namedCurve: 'P-256' };
+    RTCPeerConnection?.generateCertificate?.(algorithm)
+      .then((certificate) => {
+        this.#certificates = [certificate];
+      })
+      .catch(() => {}); // each connection then makes its own
     const on = connection.on.bind(connection);
     on('admitted', (m) => this.#enqueue(() => media.ready.then(() => this.#admitted(m))));
-    on('peer_joined', (m) => this.#enqueue(() => this.#join(m.peer)));
+    on('peer_joined', (m) => this.#enqueue(() => this.#join(m.peer, true)));
     on('peer_updated', (m) => this.#enqueue(() => this.#update(m.peer)));
     on('peer_left', (m) => this.#enqueue(() => this.#leave(m.id, m.reason)));
     on('signal', (m) => this.#enqueue(() => this.#signal(m)));
@@ -477,10 +505,13 @@ export class Call {
         return entry;
       }),
       iceTransportPolicy: policy === 'relay' ? 'relay' : 'all',
+      // One transport for all media: half the candidates to gather and relay.
+      bundlePolicy: 'max-bundle',
     };
+    // The connections first: the call view can draw while they negotiate.
+    for (const info of message.peers) await this.#join(info, false);
     this.#announceMedia();
     this.onadmitted?.();
-    for (const info of message.peers) await this.#join(info);
     clearInterval(this.#statsTimer);
     this.#statsTimer = setInterval(() => this.#measureAll(), STATS_INTERVAL_MS);
   }
@@ -504,6 +535,7 @@ export class Call {
     clearTimeout(peer.restartTimer);
     clearTimeout(peer.stallTimer);
     clearTimeout(peer.stuckTimer);
+    clearTimeout(peer.offerTimer);
     peer.pc.close();
   }
 
@@ -514,8 +546,9 @@ export class Call {
   /**
    * A new peer, or one who rejoined after a drop: a fresh connection for this pair.
    * @param {PeerInfo} info
+   * @param {boolean} offer we were in the call first, so we make the first offer
    */
-  async #join(info) {
+  async #join(info, offer) {
     if (!this.self || info.id === this.self) return;
     const old = this.peers.get(info.id);
     if (old && Date.now() - old.early < EARLY_PAIR_MS) {
@@ -525,42 +558,69 @@ export class Call {
       return;
     }
     if (old) this.#closePeer(old);
-    this.#connect(info);
+    this.#connect(info, offer);
     const early = this.#early.get(info.id) ?? [];
     this.#early.delete(info.id);
     for (const message of early) await this.#signal(message);
   }
 
-  /** @param {PeerInfo} info @returns {RemotePeer} */
-  #connect(info) {
+  /**
+   * A fresh connection to a peer: it offers at once, or waits for the peer's offer.
+   * @param {PeerInfo} info
+   * @param {boolean} offer
+   * @returns {RemotePeer}
+   */
+  #connect(info, offer) {
     const self = this.self ?? '';
-    const pc = new RTCPeerConnection(this.#configuration);
+    const pc = new RTCPeerConnection({ ...this.#configuration, certificates: this.#certificates });
     const peer = new RemotePeer(info, self < info.id, pc);
     this.peers.set(info.id, peer);
     this.#wire(peer);
-    this.#addOwnTracks(peer);
+    if (offer) {
+      this.#addOwnTracks(peer);
+    } else {
+      peer.offerTimer = setTimeout(() => {
+        if (!peer.sending && this.peers.get(peer.id) === peer) this.#addOwnTracks(peer);
+      }, FIRST_OFFER_WAIT_MS);
+    }
     peer.stuckTimer = setTimeout(() => {
       if (peer.candidates > 0 || pc.connectionState === 'connected') return;
       if (this.peers.get(peer.id) !== peer) return;
       this.#closePeer(peer);
-      this.#connect(peer.info);
+      this.#connect(peer.info, true);
     }, STUCK_GATHERING_MS);
     this.onpeer?.(peer);
     return peer;
   }
 
-  /** @param {RemotePeer} peer */
+  /**
+   * Put the own camera, microphone and screen on the connection: as new
+   * transceivers (which needs an offer), or — answering the peer's first
+   * offer — on the camera and microphone transceivers that offer made.
+   * @param {RemotePeer} peer
+   */
   #addOwnTracks(peer) {
     const { pc } = peer;
-    const { stream } = this.media;
-    const microphone = this.media.microphone;
-    peer.audioSender = microphone
-      ? pc.addTrack(microphone, stream)
-      : pc.addTransceiver('audio', { direction: 'sendrecv', streams: [stream] }).sender;
-    const camera = this.media.camera;
-    peer.videoSender = camera
-      ? pc.addTrack(camera, stream)
-      : pc.addTransceiver('video', { direction: 'sendrecv', streams: [stream] }).sender;
+    const { stream, microphone, camera } = this.media;
+    peer.sending = true;
+    clearTimeout(peer.offerTimer);
+    /** @param {'audio'|'video'} kind @param {MediaStreamTrack | null} track */
+    const send = (kind, track) => {
+      const offered = pc
+        .getTransceivers()
+        .find((t) => t.mid !== null && t.receiver.track.kind === kind);
+      if (!offered) {
+        return track
+          ? pc.addTrack(track, stream)
+          : pc.addTransceiver(kind, { direction: 'sendrecv', streams: [stream] }).sender;
+      }
+      offered.direction = 'sendrecv';
+      offered.sender.replaceTrack(track).catch(() => {});
+      offered.sender.setStreams(stream);
+      return offered.sender;
+    };
+    peer.audioSender = send('audio', microphone);
+    peer.videoSender = send('video', camera);
     const screen = this.media.screen;
     if (screen) {
       peer.screenTransceiver = pc.addTransceiver(screen.getVideoTracks()[0], {
@@ -707,7 +767,7 @@ export class Call {
       // The peer reloaded or reconnected and its new connection offers before
       // `peer_joined` arrived here: answer it with a fresh pair at once.
       this.#closePeer(peer);
-      peer = this.#connect(peer.info);
+      peer = this.#connect(peer.info, false);
       peer.early = Date.now();
     }
     const { pc } = peer;
@@ -728,6 +788,7 @@ export class Call {
         peer.settingRemoteAnswer = false;
       }
       if (description.type === 'offer') {
+        if (!peer.sending) this.#addOwnTracks(peer);
         await pc.setLocalDescription();
         const answer = pc.localDescription;
         if (answer) this.connection.send('signal', { to: peer.id, description: /** @type {any} */ (answer.toJSON()) });
