@@ -66,6 +66,7 @@ USERNAME, PASSWORD = "bench", "bench-password-1"
 CITIZEN = "Clara Kundin"
 ADMIT = "button.call-waiting__admit"
 TIMEOUT_MS = 30_000
+READING_MS = 1000
 
 # Bench-only instrumentation (see the module docstring); times in ms since the epoch.
 PROBE = """
@@ -224,6 +225,9 @@ async def one_call(
         await room.locator("#connection-state[data-state='open']").wait_for(timeout=TIMEOUT_MS)
         await desk.goto(f"{base}/appointments/{appointment}/call")
         await desk.get_by_text("Noch ist niemand sonst da.").wait_for(timeout=TIMEOUT_MS)
+        # An advisor takes a moment to read the list before clicking; the page uses it
+        # to get a connection ready (call.js, "spare").
+        await desk.wait_for_timeout(READING_MS)
         await desk.get_by_role("button", name=f"Abholen: {CITIZEN}").click(timeout=TIMEOUT_MS)
         clicked = float(await desk.evaluate("() => window.benchAdmitClickAt"))
         citizen, advisor = await asyncio.wait_for(

@@ -327,6 +327,67 @@ async def test_an_interpreter_joins_and_all_three_see_each_other(
     assert room_errors == [] and desk_errors == [] and third_errors == []
 
 
+# The advisor's page keeps a connection with its offer ready while someone waits (call.js,
+# "spare"): one made before the click, waiting for an answer.
+PREPARED = """() => (window.__peerConnections || []).filter(
+  (pc) => pc.signalingState === 'have-local-offer' && pc.connectionState === 'new').length"""
+
+
+async def prepared(desk: Page) -> int:
+    """Index (in the order made) of the connection the advisor's page has ready."""
+    await desk.wait_for_function(f"() => ({PREPARED})() === 1", polling=100)
+    return int(
+        await desk.evaluate(
+            "() => window.__peerConnections.findIndex("
+            "(pc) => pc.signalingState === 'have-local-offer' && pc.connectionState === 'new')"
+        )
+    )
+
+
+async def test_a_connection_made_while_people_wait_carries_each_admission(
+    browser: Browser,
+    live_server: LiveServer,
+    advisor: StaffUser,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+) -> None:
+    appointment_id, [(_, citizen), (_, interpreter)] = await appointment_with(
+        db,
+        settings,
+        clock,
+        [
+            ParticipantDraft(name="Clara Kundin", email="clara@example.org"),
+            ParticipantDraft(name="Ivo Dolmetscher", email="ivo@example.org", role="interpreter"),
+        ],
+    )
+    clock.set(START - timedelta(minutes=2))
+    room, room_errors = await waiting(browser, live_server, citizen)
+    desk, desk_errors = await advisor_call_page(browser, live_server, appointment_id)
+    first = await prepared(desk)
+    await desk.get_by_role("button", name="Abholen: Clara Kundin").click()
+    await sees_video_and_hears(room, "Bea Berater")
+    await sees_video_and_hears(desk, "Clara Kundin")
+    states = await desk.evaluate("() => window.__peerConnections.map((pc) => pc.connectionState)")
+    assert states[first] == "connected", "Clara's call runs on the connection made beforehand"
+
+    third, third_errors = await waiting(browser, live_server, interpreter, width=800)
+    second = await prepared(desk)
+    assert second > first, "a new one is made for the next person waiting"
+    await desk.get_by_role("button", name="Abholen: Ivo Dolmetscher").click()
+    for page, others in (
+        (desk, ["Clara Kundin", "Ivo Dolmetscher"]),
+        (room, ["Bea Berater", "Ivo Dolmetscher"]),
+        (third, ["Bea Berater", "Clara Kundin"]),
+    ):
+        for name in others:
+            await sees_video_and_hears(page, name)
+    states = await desk.evaluate("() => window.__peerConnections.map((pc) => pc.connectionState)")
+    assert states[second] == "connected"
+    assert await desk.evaluate(f"({PREPARED})()") == 0, "nobody waits: nothing kept ready"
+    assert room_errors == [] and desk_errors == [] and third_errors == []
+
+
 async def test_reload_rejoins_remove_leads_out_and_hang_up_leads_to_the_survey(
     browser: Browser,
     live_server: LiveServer,

@@ -30,11 +30,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.orm import raiseload
 
 from videotermin.domain.appointments import shown_name
 from videotermin.domain.call import ADMIT_ALL, ADVISOR, fits, peer_id
@@ -94,6 +95,9 @@ def follow_presence(realtime: Realtime, inbox: Inbox, appointment_id: str) -> Ca
 async def call_key(realtime: Realtime, appointment_id: str) -> str:
     """The call's secret for peer ids; the first instance to write one wins."""
     async with realtime.ctx.sessions() as db:
+        key = await db.scalar(select(Appointment.call_key).where(Appointment.id == appointment_id))
+        if key is not None:
+            return key  # everyone after the first joins without a write
         await db.execute(
             update(Appointment)
             .where(Appointment.id == appointment_id, Appointment.call_key.is_(None))
@@ -159,30 +163,61 @@ async def roster(realtime: Realtime, appointment_id: str) -> dict[str, Seated]:
     return seated
 
 
-async def waiting_list(realtime: Realtime, appointment_id: str) -> list[WaitingPerson]:
-    """Who waits to be admitted: connected now, not in the call, not admitted, not removed."""
-    entries = {
-        e.participant_id: e
+WaitingBoard = frozenset[tuple[str, str, datetime]]
+
+
+def waiting_on_board(realtime: Realtime, appointment_id: str) -> WaitingBoard:
+    """The part of the presence board the waiting list is made of: who is connected
+    without a call seat, on which connection, since when. While it stays the same,
+    only an admission or removal (an event of its own) changes the list."""
+    return frozenset(
+        (e.participant_id, e.connection_id, e.since)
         for e in realtime.presence.board.of_appointment(appointment_id)
         if e.call is None and e.connected
-    }
-    if not entries:
+    )
+
+
+def _still_waiting(
+    appointment_id: str, connected: Iterable[str]
+) -> tuple[ColumnElement[bool], ...]:
+    """Of these connected participants, those the database says still wait."""
+    return (
+        Participant.id.in_(connected),
+        Participant.appointment_id == appointment_id,
+        Participant.removed_at.is_(None),
+        Participant.admitted_at.is_(None),
+    )
+
+
+async def _waiting_ids(realtime: Realtime, appointment_id: str) -> set[str]:
+    """Who :func:`waiting_list` would list, by id only (no names, no checks to load)."""
+    connected = {entry[0] for entry in waiting_on_board(realtime, appointment_id)}
+    if not connected:
+        return set()
+    async with realtime.ctx.sessions() as db:
+        found = await db.scalars(
+            select(Participant.id).where(*_still_waiting(appointment_id, connected))
+        )
+        return set(found)
+
+
+async def waiting_list(realtime: Realtime, appointment_id: str) -> list[WaitingPerson]:
+    """Who waits to be admitted: connected now, not in the call, not admitted, not removed."""
+    since = {participant: at for participant, _, at in waiting_on_board(realtime, appointment_id)}
+    if not since:
         return []
     async with realtime.ctx.sessions() as db:
         participants = await db.scalars(
-            select(Participant).where(
-                Participant.id.in_(entries),
-                Participant.appointment_id == appointment_id,
-                Participant.removed_at.is_(None),
-                Participant.admitted_at.is_(None),
-            )
+            select(Participant)
+            .where(*_still_waiting(appointment_id, since))
+            .options(raiseload(Participant.mails), raiseload(Participant.consents))
         )
         people = [
             WaitingPerson(
                 id=p.id,
                 name=shown_name(p.name, p.role),
                 role=p.role,
-                since=entries[p.id].since,
+                since=since[p.id],
                 verdict=_verdict(p),
             )
             for p in participants
@@ -216,7 +251,7 @@ async def _admitted_count(realtime: Realtime, appointment_id: str) -> int:
 
 async def admit(realtime: Realtime, appointment_id: str, who: str) -> ErrorCode | None:
     """Admit one waiting participant, or everyone waiting (all or none: the mesh limit)."""
-    waiting = {person.id for person in await waiting_list(realtime, appointment_id)}
+    waiting = await _waiting_ids(realtime, appointment_id)
     chosen = sorted(waiting) if who == ADMIT_ALL else [who] if who in waiting else []
     if not chosen:
         return ErrorCode.NOT_WAITING
@@ -379,6 +414,37 @@ class InCall:
         seated.pop(self.peer, None)
         return seated
 
+    async def roster_changed(self) -> None:
+        """Presence of the appointment changed. When the same connections still hold
+        the seats the client knows, only media flags or connectedness can differ:
+        those are told from the board, without reading the database (a mute, or
+        the media state a newcomer announces while the first offer is under way,
+        would otherwise cost every connection in the call a read). Anything else
+        reads the roster anew."""
+        seats = {
+            entry.call.peer: entry
+            for entry in self.realtime.presence.board.of_appointment(self.member.appointment_id)
+            if entry.call is not None and entry.call.peer != self.peer
+        }
+        held = {peer: entry.connection_id for peer, entry in seats.items()}
+        if held != {peer: seated.connection_id for peer, seated in self.known.items()}:
+            await self.refresh()
+            return
+        for peer, entry in seats.items():
+            assert entry.call is not None
+            before = self.known[peer]
+            now = before.peer.model_copy(
+                update={
+                    "audio": entry.call.audio,
+                    "video": entry.call.video,
+                    "screen": entry.call.screen,
+                    "connection": "connected" if entry.connected else "reconnecting",
+                }
+            )
+            if now != before.peer:
+                self.known[peer] = Seated(now, entry.connection_id)
+                await self.socket.send(PeerUpdated(peer=now))
+
     async def refresh(self) -> None:
         """Tell the client how the roster differs from what it was told before."""
         current = await self._others()
@@ -439,7 +505,9 @@ class InCall:
     async def on_event(self, event: Event) -> bool:
         """Handle a call event; ``False`` when it was none."""
         kind = event.get("type")
-        if kind in (ROSTER_EVENT, "resync"):
+        if kind == ROSTER_EVENT:
+            await self.roster_changed()
+        elif kind == "resync":
             await self.refresh()
         elif kind == "call_signal":
             if event.get("to") == self.peer:

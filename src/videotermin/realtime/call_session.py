@@ -116,6 +116,8 @@ class AdvisorCall:
         self.call: InCall | None = None
         self.key = ""
         self.shown: list[WaitingPerson] | None = None
+        self.shown_from: call.WaitingBoard = frozenset()
+        """The board the shown list was read for (:func:`call.waiting_on_board`)."""
         self.inbox: Inbox | None = None
         self.recheck = Recheck()
 
@@ -287,7 +289,9 @@ class AdvisorCall:
                 return ending
         if self.call is None:
             return None
-        if kind in (call.ROSTER_EVENT, "participant_changed", "resync"):
+        if kind == call.ROSTER_EVENT:
+            await self._show_waiting(unless_board_unchanged=True)
+        elif kind in ("participant_changed", "resync"):
             await self._show_waiting()
         await self.call.on_event(event)
         return None
@@ -312,7 +316,11 @@ class AdvisorCall:
             await self.call.refresh()
         return None
 
-    async def _show_waiting(self) -> None:
+    async def _show_waiting(self, *, unless_board_unchanged: bool = False) -> None:
+        board = call.waiting_on_board(self.realtime, self.appointment_id)
+        if unless_board_unchanged and board == self.shown_from:
+            return  # a change in the call (media, connectedness), not among those waiting
+        self.shown_from = board
         waiting = await call.waiting_list(self.realtime, self.appointment_id)
         if waiting != self.shown:
             self.shown = waiting

@@ -16,6 +16,13 @@
  *   negotiated in one exchange, and the newcomer's page switches to the call
  *   view while the offer is being made. Should no offer come within
  *   `FIRST_OFFER_WAIT_MS`, the newcomer offers itself.
+ * - A page that expects someone to join (the advisor's, while people wait)
+ *   keeps a spare connection: made, with its own tracks and its offer set,
+ *   before anyone is admitted. The next newcomer's pair takes it and sends
+ *   that offer at once — making a connection and its offer is the slowest
+ *   step of joining. A spare is made after a quiet moment (never while a
+ *   pair is being negotiated), given up while the screen is shared, and
+ *   renewed after `SPARE_MAX_AGE_MS`.
  * - Polite peer of a pair: the one whose peer id sorts lower (docs/signaling.md).
  *   Every later negotiation (screen, ICE restart) may start on either side;
  *   a collision is resolved by the pattern — the impolite side ignores the
@@ -81,6 +88,17 @@ const STALLED_ICE_MS = 4000;
 const STUCK_GATHERING_MS = 6000;
 /** How long a newcomer waits for the first offer of a pair before offering itself. */
 const FIRST_OFFER_WAIT_MS = 2000;
+/** Quiet time before a spare connection is made (see `Call.prepare`)… */
+const SPARE_DELAY_MS = 500;
+/** …and after a pair was made (its negotiation, ICE and first frames come first). */
+const SPARE_AFTER_JOIN_MS = 3000;
+/**
+ * How long a spare is kept once nobody waits any more: the person just admitted
+ * left the list and joins the call a moment later, on that spare.
+ */
+const SPARE_KEEP_MS = 10000;
+/** A spare older than this is made anew (its candidates and TURN credentials may be stale). */
+const SPARE_MAX_AGE_MS = 10 * 60 * 1000;
 /** How long an early pair (see `RemotePeer.early`) waits for its `peer_joined`. */
 const EARLY_PAIR_MS = 10000;
 /** Signals kept for a peer not announced yet (their offer can overtake `peer_joined`). */
@@ -384,6 +402,21 @@ export class RemotePeer {
 }
 
 /**
+ * A connection made ahead of time for the next newcomer (see `Call.prepare`).
+ * @typedef {object} Spare
+ * @property {RTCPeerConnection} pc
+ * @property {Senders} senders
+ * @property {number} made Date.now() when it was made
+ * @property {boolean} offered its offer is set as the local description
+ * @property {number} candidates own candidates found so far
+ *
+ * @typedef {object} Senders
+ * @property {RTCRtpSender} audioSender
+ * @property {RTCRtpSender} videoSender
+ * @property {RTCRtpTransceiver | null} screenTransceiver
+ */
+
+/**
  * Whether an offer comes from another RTCPeerConnection than the one this
  * connection negotiated with so far: every connection has its own DTLS
  * certificate, so its fingerprint changes only with a new connection.
@@ -425,6 +458,14 @@ export class Call {
   #early = new Map();
   /** @type {RTCCertificate[]} the page's DTLS certificate, once made */
   #certificates = [];
+  /** @type {Spare | null} */
+  #spare = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #spareTimer;
+  /** Date.now() before which no spare is made */
+  #spareNotBefore = 0;
+  /** whether the page expects someone to join (`prepare`) */
+  #expecting = false;
 
   /**
    * @param {ServerConnection} connection
@@ -471,6 +512,21 @@ export class Call {
     return this.connection.send('chat', { text: trimmed });
   }
 
+  /**
+   * Tell whether someone may join soon (the advisor's page: people wait). While
+   * so, a spare connection with its offer is kept ready for the next newcomer.
+   * @param {boolean} expecting
+   */
+  prepare(expecting) {
+    this.#expecting = expecting;
+    clearTimeout(this.#spareTimer);
+    if (expecting) {
+      this.#scheduleSpare(SPARE_DELAY_MS);
+    } else {
+      this.#spareTimer = setTimeout(() => this.#dropSpare(), SPARE_KEEP_MS);
+    }
+  }
+
   /** Hang up: leave the call (coming back needs a new admission). */
   hangUp() {
     if (this.active) this.connection.send('leave', {});
@@ -512,6 +568,7 @@ export class Call {
     for (const info of message.peers) await this.#join(info, false);
     this.#announceMedia();
     this.onadmitted?.();
+    if (this.#expecting) this.#scheduleSpare(SPARE_DELAY_MS);
     clearInterval(this.#statsTimer);
     this.#statsTimer = setInterval(() => this.#measureAll(), STATS_INTERVAL_MS);
   }
@@ -525,6 +582,7 @@ export class Call {
 
   #closeAll() {
     clearInterval(this.#statsTimer);
+    this.#dropSpare();
     this.#early.clear();
     for (const peer of this.peers.values()) this.#closePeer(peer);
     this.peers.clear();
@@ -572,11 +630,21 @@ export class Call {
    */
   #connect(info, offer) {
     const self = this.self ?? '';
-    const pc = new RTCPeerConnection({ ...this.#configuration, certificates: this.#certificates });
+    const spare = offer ? this.#takeSpare() : null;
+    const pc = spare?.pc ?? this.#newConnection();
     const peer = new RemotePeer(info, self < info.id, pc);
     this.peers.set(info.id, peer);
     this.#wire(peer);
-    if (offer) {
+    if (spare) {
+      Object.assign(peer, spare.senders);
+      peer.sending = true;
+      peer.candidates = spare.candidates;
+      // The tracks may have changed since the spare was made (a device, the camera turned off).
+      peer.audioSender?.replaceTrack(this.media.microphone).catch(() => {});
+      peer.videoSender?.replaceTrack(this.media.camera).catch(() => {});
+      const description = pc.localDescription;
+      if (description) this.connection.send('signal', { to: peer.id, description: /** @type {any} */ (description.toJSON()) });
+    } else if (offer) {
       this.#addOwnTracks(peer);
     } else {
       peer.offerTimer = setTimeout(() => {
@@ -590,7 +658,61 @@ export class Call {
       this.#connect(peer.info, true);
     }, STUCK_GATHERING_MS);
     this.onpeer?.(peer);
+    if (this.#expecting) this.#scheduleSpare(SPARE_AFTER_JOIN_MS);
     return peer;
+  }
+
+  #newConnection() {
+    return new RTCPeerConnection({ ...this.#configuration, certificates: this.#certificates });
+  }
+
+  /**
+   * Make a spare after `delay`, or later if an earlier call asked for later.
+   * @param {number} delay
+   */
+  #scheduleSpare(delay) {
+    this.#spareNotBefore = Math.max(this.#spareNotBefore, Date.now() + delay);
+    clearTimeout(this.#spareTimer);
+    this.#spareTimer = setTimeout(() => this.#makeSpare(), this.#spareNotBefore - Date.now());
+  }
+
+  #makeSpare() {
+    const old = this.#spare;
+    if (old && Date.now() - old.made < SPARE_MAX_AGE_MS) return;
+    this.#dropSpare();
+    if (!this.active || !this.#expecting || this.media.screen) return;
+    const pc = this.#newConnection();
+    /** @type {Spare} */
+    const spare = { pc, senders: this.#sendOwnTracks(pc), made: Date.now(), offered: false, candidates: 0 };
+    pc.onicecandidate = ({ candidate }) => {
+      if (candidate?.candidate) spare.candidates += 1;
+    };
+    this.#spare = spare;
+    pc.setLocalDescription().then(
+      () => {
+        spare.offered = true;
+      },
+      () => {
+        if (this.#spare === spare) this.#dropSpare();
+      },
+    );
+  }
+
+  /** The spare for a new pair, when one is ready and still fits (no screen shared meanwhile). */
+  #takeSpare() {
+    const spare = this.#spare;
+    if (!spare || !spare.offered || this.media.screen || Date.now() - spare.made > SPARE_MAX_AGE_MS) {
+      return null;
+    }
+    this.#spare = null;
+    spare.pc.onicecandidate = null;
+    return spare;
+  }
+
+  #dropSpare() {
+    clearTimeout(this.#spareTimer);
+    this.#spare?.pc.close();
+    this.#spare = null;
   }
 
   /**
@@ -600,10 +722,17 @@ export class Call {
    * @param {RemotePeer} peer
    */
   #addOwnTracks(peer) {
-    const { pc } = peer;
-    const { stream, microphone, camera } = this.media;
     peer.sending = true;
     clearTimeout(peer.offerTimer);
+    Object.assign(peer, this.#sendOwnTracks(peer.pc));
+  }
+
+  /**
+   * @param {RTCPeerConnection} pc
+   * @returns {Senders}
+   */
+  #sendOwnTracks(pc) {
+    const { stream, microphone, camera } = this.media;
     /** @param {'audio'|'video'} kind @param {MediaStreamTrack | null} track */
     const send = (kind, track) => {
       const offered = pc
@@ -619,15 +748,14 @@ export class Call {
       offered.sender.setStreams(stream);
       return offered.sender;
     };
-    peer.audioSender = send('audio', microphone);
-    peer.videoSender = send('video', camera);
     const screen = this.media.screen;
-    if (screen) {
-      peer.screenTransceiver = pc.addTransceiver(screen.getVideoTracks()[0], {
-        direction: 'sendonly',
-        streams: [screen],
-      });
-    }
+    return {
+      audioSender: send('audio', microphone),
+      videoSender: send('video', camera),
+      screenTransceiver: screen
+        ? pc.addTransceiver(screen.getVideoTracks()[0], { direction: 'sendonly', streams: [screen] })
+        : null,
+    };
   }
 
   /** @param {'audio'|'video'|'screen'} kind @param {MediaStreamTrack | null} track */

@@ -131,6 +131,7 @@ function renderWaiting(message) {
   });
   list.replaceChildren(...items);
   admitAll.disabled = people.length === 0;
+  call.prepare(people.length > 0);
   summary.textContent =
     people.length === 0
       ? text('none_waiting')
