@@ -18,7 +18,11 @@ interpreter, and the bench waits for the frames with promises, not polling.
 
 Prints every run and p50/p95; asserts nothing. Target: p50 under 400 ms.
 
-    .venv/bin/python bench/join.py [--runs 20]
+The advisor looks at the list for ``--reading-ms`` (1 s) before clicking, as a
+person does; the page uses that moment to get a connection ready (call.js,
+"spare"). ``--reading-ms 0`` clicks at once, before it can.
+
+    .venv/bin/python bench/join.py [--runs 20] [--reading-ms 1000]
 """
 
 from __future__ import annotations
@@ -66,7 +70,6 @@ USERNAME, PASSWORD = "bench", "bench-password-1"
 CITIZEN = "Clara Kundin"
 ADMIT = "button.call-waiting__admit"
 TIMEOUT_MS = 30_000
-READING_MS = 1000
 
 # Bench-only instrumentation (see the module docstring); times in ms since the epoch.
 PROBE = """
@@ -214,7 +217,7 @@ async def milestones(page: Page, clicked: float) -> Side:
 
 
 async def one_call(
-    browser: Browser, desk: Page, base: str, appointment: str, token: str
+    browser: Browser, desk: Page, base: str, reading_ms: int, appointment: str, token: str
 ) -> Run | None:
     """One admission; None when a side saw no remote frame within the timeout."""
     context = await browser.new_context(locale="de-DE", viewport={"width": 360, "height": 740})
@@ -227,7 +230,7 @@ async def one_call(
         await desk.get_by_text("Noch ist niemand sonst da.").wait_for(timeout=TIMEOUT_MS)
         # An advisor takes a moment to read the list before clicking; the page uses it
         # to get a connection ready (call.js, "spare").
-        await desk.wait_for_timeout(READING_MS)
+        await desk.wait_for_timeout(reading_ms)
         await desk.get_by_role("button", name=f"Abholen: {CITIZEN}").click(timeout=TIMEOUT_MS)
         clicked = float(await desk.evaluate("() => window.benchAdmitClickAt"))
         citizen, advisor = await asyncio.wait_for(
@@ -241,12 +244,12 @@ async def one_call(
         await context.close()
 
 
-async def measure(base: str, calls: list[tuple[str, str]]) -> list[Run | None]:
+async def measure(base: str, reading_ms: int, calls: list[tuple[str, str]]) -> list[Run | None]:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             desk = await advisor_page(browser, base)
-            return [await one_call(browser, desk, base, *call) for call in calls]
+            return [await one_call(browser, desk, base, reading_ms, *call) for call in calls]
         finally:
             await browser.close()
 
@@ -281,6 +284,12 @@ def percentile(values: list[float], share: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument(
+        "--reading-ms",
+        type=int,
+        default=1000,
+        help="how long the advisor looks at the list before clicking (0: at once)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
@@ -288,13 +297,14 @@ def main() -> None:
         calls = asyncio.run(prepare(settings, args.runs + 1))
         server = serve(settings, port)
         try:
-            warmup, *results = asyncio.run(measure(settings.public_url, calls))
+            warmup, *results = asyncio.run(measure(settings.public_url, args.reading_ms, calls))
         finally:
             server.terminate()
             server.wait(10)
     runs = [run for run in results if run is not None]
     print(f"admit click → first remote video frame rendered, {len(results)} calls (+1 warm-up)")
     print("headless Chromium, fake camera, loopback, app in its own process; ms after the click")
+    print(f"the advisor looks at the list for {args.reading_ms} ms before clicking")
     print("  per side: first RTCPeerConnection / connected / first remote frame")
     for label, run in [("warm-up", warmup), *((f"{i:7}", r) for i, r in enumerate(results, 1))]:
         if run is None:
