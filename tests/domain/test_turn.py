@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from videotermin.domain.turn import turn_credential
+from datetime import UTC, datetime, timedelta
+
+from videotermin.domain.turn import AFTER_THE_CALL, expiry, turn_credential
+
+NOW = datetime(2026, 11, 27, 9, 55, tzinfo=UTC)
 
 
 def test_known_vector() -> None:
@@ -19,3 +23,15 @@ def test_known_vector() -> None:
 def test_a_colon_in_the_id_is_refused() -> None:
     with pytest.raises(ValueError):
         turn_credential("secret", 1_700_000_000, "a:b")
+
+
+def test_credentials_outside_a_call_live_the_configured_ttl() -> None:
+    assert expiry(NOW, 6 * 3600) == NOW + timedelta(hours=6)
+
+
+def test_a_calls_credentials_end_shortly_after_the_call() -> None:
+    ends = NOW + timedelta(minutes=35)
+    assert AFTER_THE_CALL == timedelta(minutes=5)
+    assert expiry(NOW, 6 * 3600, ends) == ends + AFTER_THE_CALL
+    assert expiry(NOW, 600, ends) == NOW + timedelta(seconds=600), "a shorter TTL still rules"
+

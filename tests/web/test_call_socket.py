@@ -24,6 +24,7 @@ from page_helpers import Booking, book, login
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from waiting_helpers import (
     IN_WINDOW,
+    START,
     after_the_grace,
     citizen,
     closed,
@@ -58,7 +59,7 @@ def settings(settings: Settings) -> Settings:
             "stun_urls": ["stun:127.0.0.1:3478"],
             "turn_urls": ["turn:127.0.0.1:3478"],
             "turn_secret": TURN_SECRET,
-            "turn_credential_ttl_seconds": 600,
+            "turn_credential_ttl_seconds": 6 * 3600,
         }
     )
 
@@ -143,8 +144,11 @@ async def test_admission_hands_the_citizen_ice_servers_and_both_sides_the_peers(
     assert admitted["ice_transport_policy"] == "all"
     stun, turn = admitted["ice_servers"]
     assert stun["urls"] == ["stun:127.0.0.1:3478"]
-    expiry, _ = turn["username"].split(":")
-    assert int(expiry) == int((IN_WINDOW + timedelta(seconds=600)).timestamp())
+    # Valid for the call and five minutes more, not the six hours a device check gets.
+    call_over = START + timedelta(minutes=30 + 5)
+    for ice_servers in (admitted["ice_servers"], me["ice_servers"]):
+        expiry, _ = ice_servers[1]["username"].split(":")
+        assert int(expiry) == int(call_over.timestamp())
     expected = hmac.new(TURN_SECRET.encode(), turn["username"].encode(), hashlib.sha1).digest()
     assert turn["credential"] == base64.b64encode(expected).decode()
     assert await admitted_at(db, clara) == IN_WINDOW

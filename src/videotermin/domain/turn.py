@@ -13,12 +13,28 @@ import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+AFTER_THE_CALL = timedelta(minutes=5)
+"""How long a call's credentials outlive its end: TURN and app servers' clocks may
+differ a little, and a call must not lose its relay in its last minutes."""
 
 
 @dataclass(frozen=True)
 class TurnCredential:
     username: str
     credential: str
+
+
+def expiry(now: datetime, ttl_seconds: int, call_ends: datetime | None = None) -> datetime:
+    """When credentials handed out ``now`` stop working: after the configured TTL, or
+    — for a call — :data:`AFTER_THE_CALL` past its end, whichever comes first. So
+    a removed participant, or anyone they pass the credentials to, cannot go on
+    using the relay long after the consultation."""
+    expires = now + timedelta(seconds=ttl_seconds)
+    if call_ends is None:
+        return expires
+    return min(expires, call_ends + AFTER_THE_CALL)
 
 
 def turn_credential(secret: str, expires_at: int, user_id: str) -> TurnCredential:

@@ -20,12 +20,12 @@ the ICE servers so that the test call proves exactly the path the call takes.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal, TypedDict
 
 from aiortc import RTCConfiguration, RTCIceServer
 
-from videotermin.domain.turn import turn_credential
+from videotermin.domain.turn import expiry, turn_credential
 from videotermin.settings import Settings
 
 
@@ -37,13 +37,16 @@ class BrowserIceServer(TypedDict, total=False):
     credential: str
 
 
-def browser_ice_servers(settings: Settings, now: datetime) -> list[BrowserIceServer]:
-    """The ICE servers for one page; TURN credentials expire after the configured TTL."""
+def browser_ice_servers(
+    settings: Settings, now: datetime, call_ends: datetime | None = None
+) -> list[BrowserIceServer]:
+    """The ICE servers for one page; TURN credentials expire after the configured TTL,
+    and a call's soon after the call ends (:func:`videotermin.domain.turn.expiry`)."""
     servers: list[BrowserIceServer] = []
     if settings.stun_urls:
         servers.append({"urls": list(settings.stun_urls)})
     if settings.turn_urls and settings.turn_secret:
-        expires = now + timedelta(seconds=settings.turn_credential_ttl_seconds)
+        expires = expiry(now, settings.turn_credential_ttl_seconds, call_ends)
         credential = turn_credential(
             settings.turn_secret, int(expires.timestamp()), secrets.token_hex(8)
         )

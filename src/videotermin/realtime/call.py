@@ -354,6 +354,8 @@ class Member:
     peer: str
     name: str
     role: str
+    call_ends: datetime | None
+    """The end of the appointment: the call's TURN credentials expire soon after."""
 
     @property
     def presence_key(self) -> str:
@@ -396,7 +398,9 @@ class InCall:
                 self_=self.peer,
                 ice_servers=[
                     IceServer.model_validate(server)
-                    for server in browser_ice_servers(realtime.ctx.settings, now)
+                    for server in browser_ice_servers(
+                        realtime.ctx.settings, now, self.member.call_ends
+                    )
                 ],
                 ice_transport_policy=realtime.ctx.settings.ice_transport_policy,
                 peers=[seated.peer for seated in self.known.values()],

@@ -19,10 +19,12 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
+from datetime import datetime
 from enum import Enum
 
 from starlette.websockets import WebSocket
 
+from videotermin.domain.appointments import end_of
 from videotermin.domain.call import ADVISOR, call_running, may_direct, peer_id
 from videotermin.domain.journey import Journey
 from videotermin.realtime import call, takeover
@@ -120,6 +122,8 @@ class AdvisorCall:
         """The board the shown list was read for (:func:`call.waiting_on_board`)."""
         self.inbox: Inbox | None = None
         self.recheck = Recheck()
+        self.call_ends: datetime | None = None
+        """The appointment's end, as :meth:`refused` last read it."""
 
     # --- who may, asked again and again ---------------------------------------------
 
@@ -147,6 +151,7 @@ class AdvisorCall:
             await self.socket.close(CloseCode.CANCELLED)
             return Ending.CLOSED
         now = realtime.ctx.clock()
+        self.call_ends = end_of(appointment.start_at, appointment.duration_minutes)
         if not call_running(
             appointment.status, appointment.start_at, appointment.duration_minutes, now
         ):
@@ -268,6 +273,7 @@ class AdvisorCall:
             peer=peer_id(self.key, ADVISOR),
             name=self.login.user.display_name,
             role="advisor",
+            call_ends=self.call_ends,
         )
         await self.socket.send(
             CallWelcome(version=PROTOCOL_VERSION, ping_interval=self.realtime.timing.ping_seconds)

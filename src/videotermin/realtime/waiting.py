@@ -274,6 +274,7 @@ class CitizenSession:
             peer=peer_id(key, participant.id),
             name=shown_name(participant.name, participant.role),
             role=participant.role,
+            call_ends=participation.closes_at,
         )
         self.call = InCall(self.realtime, self.socket, member, self.connection_id)
         self._stack.callback(follow_presence(self.realtime, self._inbox, self.appointment_id))
