@@ -388,6 +388,65 @@ async def test_a_connection_made_while_people_wait_carries_each_admission(
     assert room_errors == [] and desk_errors == [] and third_errors == []
 
 
+# A device stopping on its own (unplugged, taken by another program) ends its track; the
+# test stands in for the unplugging by firing that "ended" event on the track in use.
+DEVICE_STOPS = """(kind) => {
+  const self = document.querySelector('figure.tile--self video');
+  const stream = self && self.srcObject;
+  const track = stream.getTracks().find((t) => t.kind === kind);
+  track.dispatchEvent(new Event('ended'));
+}"""
+
+
+async def test_a_device_that_stops_during_the_call_is_explained_and_can_be_replaced(
+    browser: Browser,
+    live_server: LiveServer,
+    advisor: StaffUser,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+) -> None:
+    appointment_id, [(_, citizen)] = await appointment_with(
+        db, settings, clock, [ParticipantDraft(name="Clara Kundin", email="clara@example.org")]
+    )
+    clock.set(START - timedelta(minutes=2))
+    room, room_errors = await waiting(browser, live_server, citizen, width=1024)
+    desk, desk_errors = await advisor_call_page(browser, live_server, appointment_id)
+    await desk.get_by_role("button", name="Abholen: Clara Kundin").click()
+    await sees_video_and_hears(desk, "Clara Kundin")
+    clara = tile(desk, "Clara Kundin")
+    problem = room.locator(".call-media-problem[role=alert]")
+
+    await room.evaluate(DEVICE_STOPS, "video")
+    await expect(problem).to_contain_text("Ihre Kamera liefert kein Bild mehr")
+    await expect(room.get_by_role("button", name="Kamera aus")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    await expect(clara).to_have_attribute("data-video", "off")
+    assert await clara.locator("video").evaluate("(v) => v.srcObject === null"), "no stale frame"
+
+    await room.get_by_role("button", name="Kamera aus").click()
+    await expect(problem).to_be_hidden()
+    await expect(clara).to_have_attribute("data-video", "on")
+    await received_video(desk, clara.locator("video"))
+
+    await room.evaluate(DEVICE_STOPS, "audio")
+    await expect(problem).to_contain_text("Ihr Mikrofon ist nicht mehr verfügbar")
+    await expect(clara.locator(".tile__badge--muted")).to_be_visible()
+    await expect(room.get_by_role("button", name="Stummschalten")).to_be_disabled()
+
+    await room.get_by_role("button", name="Geräte").click()
+    microphones = room.locator("#call").get_by_label("Mikrofon", exact=True)
+    other = await microphones.locator("option").nth(1).get_attribute("value")
+    await microphones.select_option(other)
+    await expect(problem).to_be_hidden()
+    await expect(clara.locator(".tile__badge--muted")).to_be_hidden()
+    await expect(room.get_by_role("button", name="Stummschalten")).to_be_enabled()
+    await grows(desk, "audio", "packetsReceived")
+    assert await axe_violations(room) == []
+    assert room_errors == [] and desk_errors == []
+
+
 async def test_reload_rejoins_remove_leads_out_and_hang_up_leads_to_the_survey(
     browser: Browser,
     live_server: LiveServer,

@@ -143,8 +143,10 @@ export class LocalMedia {
   /** @type {MediaStream | null} the shared screen */
   screen = null;
   microphoneOn = true;
-  /** @type {MediaProblem | null} */
+  /** @type {MediaProblem | null} the last attempt to open a device failed so */
   problem = null;
+  /** @type {DeviceKind | null} a device that stopped during the call (unplugged, or taken by another program) */
+  lost = null;
   /** @type {Set<() => void>} */
   #listeners = new Set();
   /** @type {((kind: 'audio'|'video'|'screen', track: MediaStreamTrack | null) => void) | null} a track to send changed */
@@ -165,6 +167,7 @@ export class LocalMedia {
   adopt(stream) {
     this.ready = stream.then((found) => {
       if (found) this.stream = found;
+      for (const track of this.stream.getTracks()) this.#watchEnd(track);
       this.#changed();
     });
   }
@@ -203,6 +206,24 @@ export class LocalMedia {
 
   #changed() {
     for (const listener of this.#listeners) listener();
+  }
+
+  /**
+   * A camera or microphone can stop on its own — unplugged, or taken over by
+   * another program. Its track then leaves the stream and the peers' senders,
+   * so the others see the camera off or the microphone muted (never a frozen
+   * picture), and the page says what happened and how to go on.
+   * @param {MediaStreamTrack} track
+   */
+  #watchEnd(track) {
+    track.addEventListener('ended', () => {
+      if (!this.stream.getTracks().includes(track)) return; // stopped by us
+      this.stream.removeTrack(track);
+      track.stop();
+      this.lost = track.kind === 'video' ? 'videoinput' : 'audioinput';
+      this.ontrack?.(track.kind === 'video' ? 'video' : 'audio', null);
+      this.#changed();
+    });
   }
 
   get microphone() {
@@ -281,6 +302,8 @@ export class LocalMedia {
     }
     if (kind === 'audioinput') track.enabled = this.microphoneOn;
     this.stream.addTrack(track);
+    this.#watchEnd(track);
+    if (this.lost === kind) this.lost = null;
     const settings = track.getSettings();
     if (settings.deviceId) remember(kind, settings.deviceId);
     this.problem = null;

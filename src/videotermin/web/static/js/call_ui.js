@@ -152,6 +152,7 @@ export class CallView {
     this.texts = options.texts;
     this.grid = find(root, '.call-grid');
     this.status = find(root, '.call-status');
+    this.mediaProblem = find(root, '.call-media-problem');
     this.announcer = find(root, '.call-announcer');
     this.buttons = {
       microphone: /** @type {HTMLButtonElement} */ (find(root, '[data-action="microphone"]')),
@@ -352,6 +353,13 @@ export class CallView {
       mutedText: this.text('muted'),
       reconnecting: null,
     });
+    const problem = media.lost
+      ? this.text(`lost_${media.lost}`)
+      : media.problem
+        ? this.text(`device_${media.problem}`)
+        : '';
+    if (this.mediaProblem.textContent !== problem) this.mediaProblem.textContent = problem;
+    this.mediaProblem.hidden = !problem;
     this.buttons.microphone.setAttribute('aria-pressed', String(!state.audio));
     this.buttons.microphone.disabled = !media.microphone;
     this.buttons.camera.setAttribute('aria-pressed', String(!state.video));
