@@ -66,6 +66,14 @@ class Firefox:
     ) -> None:
         await self._call("click", selector=selector, text=text, timeout=timeout_ms)
 
+    async def type(self, selector: str, value: str, *, timeout_ms: int = 10_000) -> None:
+        """Type ``value`` into the visible element matching ``selector``, key by key."""
+        await self._call("type", selector=selector, value=value, timeout=timeout_ms)
+
+    async def cookie(self, url: str, name: str, value: str) -> None:
+        """Set a cookie for ``url`` as the browser would store one the site sent."""
+        await self._call("cookie", url=url, name=name, value=value)
+
     async def evaluate(self, expression: str) -> Any:
         """The value of a JavaScript expression in the page (a promise is awaited)."""
         return await self._call("evaluate", expression=expression)

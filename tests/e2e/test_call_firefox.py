@@ -102,10 +102,10 @@ async def test_a_firefox_citizen_and_a_chromium_advisor_see_each_other_chat_and_
 
     async with firefox() as fox:
         await fox.init(PEER_CONNECTIONS)
-        # The cookie the passed device check left in this browser (tests/e2e/
-        # test_consent_journey_browser.py's remember_device, which needs Playwright).
+        # The cookie the passed device check left in this browser (set once the
+        # browser is on the site: from a blank page, Firefox stores none).
         await fox.goto(f"{live_server.url}/login")
-        await fox.evaluate(f"document.cookie = 'vt_device={DEVICE_KEY}; path=/v/'")
+        await fox.cookie(f"{live_server.url}/v/", "vt_device", DEVICE_KEY)
 
         # Link → one click → the waiting room.
         await fox.goto(f"{live_server.url}/v/{token}")
@@ -135,13 +135,7 @@ async def test_a_firefox_citizen_and_a_chromium_advisor_see_each_other_chat_and_
         markup_at_citizen = await fox.evaluate(
             "document.querySelectorAll('.call-chat__log i').length"
         )
-        await fox.click("#call-chat-text")
-        # The driver has no typing step: the text goes into the focused field as input.
-        await fox.evaluate(
-            f"(() => {{ const field = document.activeElement;"
-            f" field.value = {json.dumps(TO_ADVISOR)};"
-            " field.dispatchEvent(new InputEvent('input', {bubbles: true})); })()"
-        )
+        await fox.type("#call-chat-text", TO_ADVISOR)
         await fox.click(".call-chat__form button[type=submit]", "Senden")
         line = desk.locator(".call-chat__line").filter(has_text=TO_ADVISOR)
         await expect(line).to_contain_text(CITIZEN)

@@ -96,6 +96,14 @@ async function perform(command) {
             await element.click();
             return null;
         }
+        case 'type': {
+            const element = await visibleElement(command.selector, command.text, timeout);
+            await element.type(command.value);
+            return null;
+        }
+        case 'cookie':
+            await page.setCookie({ name: command.name, value: command.value, url: command.url });
+            return null;
         case 'evaluate':
             return page.evaluate(command.expression);
         case 'until': {
