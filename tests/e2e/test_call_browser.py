@@ -20,6 +20,7 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from chromium import launch_chromium
 from playwright.async_api import Browser, Locator, Page, expect
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from test_waiting_room_browser import ARGS, START
 
@@ -30,7 +31,7 @@ from videotermin.context import AppContext
 from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
 from videotermin.settings import Settings
-from videotermin.store.models import ConsentRecord, StaffUser
+from videotermin.store.models import Appointment, ConsentRecord, StaffUser, SurveyResponse
 
 pytestmark = [
     pytest.mark.browser,
@@ -495,6 +496,24 @@ async def test_reload_rejoins_remove_leads_out_and_hang_up_leads_to_the_survey(
     await expect(room).to_have_url(re.compile(r"/umfrage$"))
     await expect(room.get_by_role("heading", level=1)).to_have_text("Drei kurze Fragen")
     await expect(tile(desk, "Clara Kundin")).to_have_count(0)
+
+    # Her answers are kept with the unit and the month only; the link cannot answer twice.
+    overall = room.get_by_role("group", name=re.compile("insgesamt"))
+    await overall.get_by_label("4", exact=True).check()
+    await room.get_by_role("group", name=re.compile("Bild und Ton")).get_by_label("5").check()
+    await room.get_by_label("Ja", exact=True).check()
+    await room.get_by_role("button", name="Antworten senden").click()
+    await expect(room.get_by_role("heading", level=1)).to_have_text("Vielen Dank")
+    async with db() as session:
+        stored = (await session.scalars(select(SurveyResponse))).all()
+        unit_id = await session.scalar(
+            select(Appointment.unit_id).where(Appointment.id == appointment_id)
+        )
+    assert [(r.unit_id, r.month, r.satisfaction, r.av_quality, r.use_again) for r in stored] == [
+        (unit_id, START.strftime("%Y-%m"), 4, 5, "yes")
+    ]
+    await room.goto(f"{live_server.url}/v/{token}/umfrage")
+    await expect(room.get_by_role("button", name="Antworten senden")).to_have_count(0)
     assert room_errors == [] and desk_errors == []
 
 
