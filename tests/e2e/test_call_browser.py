@@ -81,6 +81,10 @@ RECEIVED_AUDIO = """(audio) => {
 }"""
 
 
+CLARA = ParticipantDraft(name="Clara Kundin", email="clara@example.org")
+IVO = ParticipantDraft(name="Ivo Dolmetscher", email="ivo@example.org", role="interpreter")
+
+
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     async with launch_chromium(CALL_ARGS) as browser:
@@ -121,9 +125,10 @@ async def appointment_with(
     return appointment.id, [(link.participant.id, link.link.rsplit("/", 1)[1]) for link in links]
 
 
-async def open_page(browser: Browser, width: int = 1024) -> tuple[Page, list[str]]:
+async def open_page(browser: Browser, width: int = 1024, *scripts: str) -> tuple[Page, list[str]]:
     context = await browser.new_context(viewport={"width": width, "height": 900}, locale="de-DE")
-    await context.add_init_script(PEER_CONNECTIONS)
+    for script in (PEER_CONNECTIONS, *scripts):
+        await context.add_init_script(script)
     page = await context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -148,9 +153,9 @@ async def advisor_call_page(
 
 
 async def waiting(
-    browser: Browser, live_server: LiveServer, token: str, width: int = 360
+    browser: Browser, live_server: LiveServer, token: str, width: int = 360, *scripts: str
 ) -> tuple[Page, list[str]]:
-    room, errors = await open_page(browser, width)
+    room, errors = await open_page(browser, width, *scripts)
     await room.goto(f"{live_server.url}/v/{token}/warteraum")
     await expect(room.locator("#connection-state")).to_have_text(
         "Verbunden. Sie sind im Warteraum."
@@ -191,6 +196,16 @@ async def grows(page: Page, kind: str, field: str) -> None:
     )
 
 
+async def all_three_see_each_other(desk: Page, citizen: Page, interpreter: Page) -> None:
+    for page, others in (
+        (desk, ["Clara Kundin", "Ivo Dolmetscher"]),
+        (citizen, ["Bea Berater", "Ivo Dolmetscher"]),
+        (interpreter, ["Bea Berater", "Clara Kundin"]),
+    ):
+        for name in others:
+            await sees_video_and_hears(page, name)
+
+
 async def axe_violations(page: Page) -> list[str]:
     return [v["id"] for v in (await Axe().run(page)).response["violations"]]
 
@@ -203,9 +218,7 @@ async def test_admitted_citizen_and_advisor_see_hear_chat_mute_and_share(
     settings: Settings,
     clock: FakeClock,
 ) -> None:
-    appointment_id, [(_, token)] = await appointment_with(
-        db, settings, clock, [ParticipantDraft(name="Clara Kundin", email="clara@example.org")]
-    )
+    appointment_id, [(_, token)] = await appointment_with(db, settings, clock, [CLARA])
     clock.set(START - timedelta(minutes=2))
     room, room_errors = await waiting(browser, live_server, token)
 
@@ -297,13 +310,7 @@ async def test_an_interpreter_joins_and_all_three_see_each_other(
     clock: FakeClock,
 ) -> None:
     appointment_id, [(_, citizen), (_, interpreter)] = await appointment_with(
-        db,
-        settings,
-        clock,
-        [
-            ParticipantDraft(name="Clara Kundin", email="clara@example.org"),
-            ParticipantDraft(name="Ivo Dolmetscher", email="ivo@example.org", role="interpreter"),
-        ],
+        db, settings, clock, [CLARA, IVO]
     )
     clock.set(START - timedelta(minutes=2))
     room, room_errors = await waiting(browser, live_server, citizen)
@@ -315,13 +322,7 @@ async def test_an_interpreter_joins_and_all_three_see_each_other(
     third, third_errors = await waiting(browser, live_server, interpreter, width=800)
     await expect(desk.get_by_role("button", name="Abholen: Ivo Dolmetscher")).to_be_visible()
     await desk.get_by_role("button", name="Alle abholen").click()
-    for page, others in (
-        (desk, ["Clara Kundin", "Ivo Dolmetscher"]),
-        (room, ["Bea Berater", "Ivo Dolmetscher"]),
-        (third, ["Bea Berater", "Clara Kundin"]),
-    ):
-        for name in others:
-            await sees_video_and_hears(page, name)
+    await all_three_see_each_other(desk, room, third)
     await expect(tile(room, "Ivo Dolmetscher").locator(".tile__name")).to_have_text(
         "Ivo Dolmetscher (Dolmetschung)"
     )
@@ -354,13 +355,7 @@ async def test_a_connection_made_while_people_wait_carries_each_admission(
     clock: FakeClock,
 ) -> None:
     appointment_id, [(_, citizen), (_, interpreter)] = await appointment_with(
-        db,
-        settings,
-        clock,
-        [
-            ParticipantDraft(name="Clara Kundin", email="clara@example.org"),
-            ParticipantDraft(name="Ivo Dolmetscher", email="ivo@example.org", role="interpreter"),
-        ],
+        db, settings, clock, [CLARA, IVO]
     )
     clock.set(START - timedelta(minutes=2))
     room, room_errors = await waiting(browser, live_server, citizen)
@@ -376,13 +371,7 @@ async def test_a_connection_made_while_people_wait_carries_each_admission(
     second = await prepared(desk)
     assert second > first, "a new one is made for the next person waiting"
     await desk.get_by_role("button", name="Abholen: Ivo Dolmetscher").click()
-    for page, others in (
-        (desk, ["Clara Kundin", "Ivo Dolmetscher"]),
-        (room, ["Bea Berater", "Ivo Dolmetscher"]),
-        (third, ["Bea Berater", "Clara Kundin"]),
-    ):
-        for name in others:
-            await sees_video_and_hears(page, name)
+    await all_three_see_each_other(desk, room, third)
     states = await desk.evaluate("() => window.__peerConnections.map((pc) => pc.connectionState)")
     assert states[second] == "connected"
     assert await desk.evaluate(f"({PREPARED})()") == 0, "nobody waits: nothing kept ready"
@@ -407,9 +396,7 @@ async def test_a_device_that_stops_during_the_call_is_explained_and_can_be_repla
     settings: Settings,
     clock: FakeClock,
 ) -> None:
-    appointment_id, [(_, citizen)] = await appointment_with(
-        db, settings, clock, [ParticipantDraft(name="Clara Kundin", email="clara@example.org")]
-    )
+    appointment_id, [(_, citizen)] = await appointment_with(db, settings, clock, [CLARA])
     clock.set(START - timedelta(minutes=2))
     room, room_errors = await waiting(browser, live_server, citizen, width=1024)
     desk, desk_errors = await advisor_call_page(browser, live_server, appointment_id)
@@ -448,6 +435,73 @@ async def test_a_device_that_stops_during_the_call_is_explained_and_can_be_repla
     assert room_errors == [] and desk_errors == []
 
 
+# Test-only: cut the page's signaling line for a while, as a dropped network would. The
+# open WebSocket is closed the way the client closes a silent one (4000), and sockets
+# opened meanwhile fail at once; the peer connections are left alone.
+LINE_CUTTER = """
+(() => {
+  const Native = window.WebSocket;
+  const open = [];
+  let downUntil = 0;
+  class Dead extends EventTarget {
+    readyState = 3;
+    constructor() {
+      super();
+      setTimeout(() => this.onclose && this.onclose({ code: 1006, reason: '' }), 50);
+    }
+    send() {}
+    close() {}
+  }
+  window.WebSocket = class extends Native {
+    constructor(url, protocols) {
+      if (Date.now() < downUntil) return new Dead();
+      super(url, protocols);
+      open.push(this);
+    }
+  };
+  window.__cutLine = (ms) => {
+    downUntil = Date.now() + ms;
+    for (const socket of open.splice(0)) socket.close(4000, 'silent');
+  };
+})();
+"""
+
+
+async def test_a_dropped_signaling_connection_comes_back_into_the_same_call(
+    browser: Browser,
+    live_server: LiveServer,
+    advisor: StaffUser,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+) -> None:
+    appointment_id, [(_, token)] = await appointment_with(db, settings, clock, [CLARA])
+    clock.set(START - timedelta(minutes=2))
+    room, room_errors = await waiting(browser, live_server, token, 1024, LINE_CUTTER)
+    desk, desk_errors = await advisor_call_page(browser, live_server, appointment_id)
+    await desk.get_by_role("button", name="Abholen: Clara Kundin").click()
+    await sees_video_and_hears(desk, "Clara Kundin")
+
+    await room.evaluate("() => window.__cutLine(4000)")
+    await expect(room.locator("#call .call-status")).to_have_text(
+        "Die Verbindung ist unterbrochen. Wir verbinden Sie wieder …"
+    )
+    clara = tile(desk, "Clara Kundin")
+    await expect(clara).to_contain_text("Verbindung wird wiederhergestellt")
+    await expect(clara).to_have_attribute("data-reconnecting", "true")
+
+    # Back after the backoff, in the same call — nobody admitted her again.
+    await expect(room.locator("#call .call-status")).to_have_text(
+        "Sie sind im Gespräch.", timeout=20_000
+    )
+    await expect(clara).to_have_attribute("data-reconnecting", "false", timeout=20_000)
+    await expect(tile(desk, "Clara Kundin")).to_have_count(1)
+    await sees_video_and_hears(desk, "Clara Kundin")
+    await sees_video_and_hears(room, "Bea Berater")
+    await expect(desk.locator("#waiting-summary")).to_have_text("Niemand wartet gerade.")
+    assert room_errors == [] and desk_errors == []
+
+
 async def test_reload_rejoins_remove_leads_out_and_hang_up_leads_to_the_survey(
     browser: Browser,
     live_server: LiveServer,
@@ -456,9 +510,7 @@ async def test_reload_rejoins_remove_leads_out_and_hang_up_leads_to_the_survey(
     settings: Settings,
     clock: FakeClock,
 ) -> None:
-    appointment_id, [(_, token)] = await appointment_with(
-        db, settings, clock, [ParticipantDraft(name="Clara Kundin", email="clara@example.org")]
-    )
+    appointment_id, [(_, token)] = await appointment_with(db, settings, clock, [CLARA])
     clock.set(START - timedelta(minutes=2))
     room, room_errors = await waiting(browser, live_server, token)
     desk, desk_errors = await advisor_call_page(browser, live_server, appointment_id)
@@ -525,9 +577,7 @@ async def test_the_advisor_ends_the_call_for_everyone(
     settings: Settings,
     clock: FakeClock,
 ) -> None:
-    appointment_id, [(_, token)] = await appointment_with(
-        db, settings, clock, [ParticipantDraft(name="Clara Kundin", email="clara@example.org")]
-    )
+    appointment_id, [(_, token)] = await appointment_with(db, settings, clock, [CLARA])
     clock.set(START - timedelta(minutes=2))
     room, room_errors = await waiting(browser, live_server, token)
     desk, desk_errors = await advisor_call_page(browser, live_server, appointment_id)
