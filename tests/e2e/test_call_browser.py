@@ -296,6 +296,15 @@ async def test_admitted_citizen_and_advisor_see_hear_chat_mute_and_share(
     await expect(people).to_contain_text("Bea Berater (Beratung)")
     await expect(people).to_contain_text("Clara Kundin (Sie) (Kundin/Kunde)")
 
+    # Full screen: the call fills the screen, and the same button (by keyboard) leaves it.
+    fullscreen = desk.get_by_role("button", name="Vollbild")
+    await fullscreen.click()
+    await expect(fullscreen).to_have_attribute("aria-pressed", "true")
+    assert await desk.evaluate("() => document.fullscreenElement?.id") == "call"
+    await fullscreen.press("Enter")
+    await expect(fullscreen).to_have_attribute("aria-pressed", "false")
+    assert await desk.evaluate("() => document.fullscreenElement") is None
+
     assert await axe_violations(room) == [], "the citizen's call view"
     assert await axe_violations(desk) == [], "the advisor's call page"
     assert room_errors == [] and desk_errors == [], "no script errors, no CSP refusals"
