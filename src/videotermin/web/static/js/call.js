@@ -41,9 +41,9 @@
  *   leaves its stream. A received video track whose stream carries no audio
  *   track is therefore a screen; camera and microphone always share a stream
  *   (a missing device is a transceiver without track, on the same stream).
- * - The page's DTLS certificate is made when the call object is, long before
- *   admission: making it also starts the browser's WebRTC machinery, which
- *   would otherwise cost the first connection tens of milliseconds.
+ * - The page's DTLS certificate is made once, when the call object is, long
+ *   before admission, and every connection of the page uses it: no
+ *   connection waits for a certificate of its own.
  * - A failed ICE connection restarts ICE (`restartIce`), a "disconnected"
  *   one after a short grace; the restart is negotiated like any offer.
  * - Quality per peer from `getStats` every 2 s, graded with the thresholds of
