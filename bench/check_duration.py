@@ -13,89 +13,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import statistics
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import uvicorn
 from playwright.async_api import async_playwright
 from sqlalchemy import select
 
-from videotermin import scheduling
+from seed import CHROMIUM, CHROMIUM_ARGS, free_port, seed
 from videotermin.app import create_app
-from videotermin.consent_texts import current_version
-from videotermin.context import AppContext
-from videotermin.domain.appointments import ParticipantDraft
-from videotermin.domain.passwords import hash_password
 from videotermin.settings import Settings
 from videotermin.store.db import create_engine, session_factory
-from videotermin.store.migrate import upgrade
-from videotermin.store.models import ConsentRecord, DeviceCheck, StaffUser, Unit
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def prepare(settings: Settings) -> str:
-    """A migrated database with one agreed participant; returns the link token."""
-    engine = create_engine(settings.database_url or "")
-    await upgrade(engine, settings.timezone)
-    sessions = session_factory(engine)
-    now = datetime.now(UTC)
-    ctx = AppContext(settings=settings, clock=lambda: now, engine=engine, sessions=sessions)
-    async with sessions() as session, session.begin():
-        unit = await session.scalar(select(Unit).where(Unit.is_default.is_(True)))
-        assert unit is not None
-        advisor = StaffUser(
-            username="bench",
-            display_name="Bench",
-            role="advisor",
-            unit_id=unit.id,
-            password_hash=hash_password("bench-password-1"),
-            created_at=now,
-        )
-        session.add(advisor)
-        await session.flush()
-        _appointment, links = await scheduling.create_appointment(
-            session,
-            ctx,
-            advisor=advisor,
-            start=now + timedelta(minutes=3),
-            duration_minutes=60,
-            subject=None,
-            participants=[ParticipantDraft(name="Bench", email="bench@example.org")],
-        )
-        session.add(
-            ConsentRecord(
-                participant_id=links[0].participant.id,
-                version=current_version(settings),
-                language="de",
-                text_hash="0" * 64,
-                decision="agreed",
-                decided_at=now,
-            )
-        )
-    await engine.dispose()
-    return links[0].link.rsplit("/", 1)[1]
+from videotermin.store.models import DeviceCheck
 
 
 async def verdicts(settings: Settings) -> list[tuple[str, dict[str, object]]]:
@@ -125,7 +58,7 @@ async def verdicts(settings: Settings) -> list[tuple[str, dict[str, object]]]:
 async def run(url: str, runs: int) -> list[float]:
     durations = []
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for _ in range(runs):
             context = await browser.new_context(viewport={"width": 1024, "height": 800})
             page = await context.new_page()
@@ -149,7 +82,7 @@ def main() -> None:
             data_dir=Path(tmp),
             public_url=f"http://127.0.0.1:{port}",
         )
-        token = asyncio.run(prepare(settings))
+        [(_, token)] = asyncio.run(seed(settings, ["Bench"], timedelta(minutes=3)))
         server = uvicorn.Server(
             uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
         )

@@ -31,42 +31,21 @@ import argparse
 import asyncio
 import math
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 from playwright.async_api import Browser, Page, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeout
-from sqlalchemy import select
 
-from videotermin import scheduling
-from videotermin.consent_texts import current_version
-from videotermin.context import AppContext
-from videotermin.domain.appointments import ParticipantDraft
-from videotermin.domain.passwords import hash_password
+from seed import CHROMIUM, CHROMIUM_ARGS, PASSWORD, USERNAME, free_port, seed
 from videotermin.settings import Settings
-from videotermin.store.db import create_engine, session_factory
-from videotermin.store.migrate import upgrade
-from videotermin.store.models import ConsentRecord, StaffUser, Unit
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-]
-USERNAME, PASSWORD = "bench", "bench-password-1"
 CITIZEN = "Clara Kundin"
 ADMIT = "button.call-waiting__admit"
 TIMEOUT_MS = 30_000
@@ -142,59 +121,6 @@ class Run:
         return max(self.citizen.frame_ms, self.advisor.frame_ms)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def prepare(settings: Settings, calls: int) -> list[tuple[str, str]]:
-    """An advisor and ``calls`` appointments starting in 3 minutes, each with one agreed
-    citizen; returns (appointment id, link token) per appointment."""
-    engine = create_engine(settings.database_url or "")
-    await upgrade(engine, settings.timezone)
-    sessions = session_factory(engine)
-    now = datetime.now(UTC)
-    ctx = AppContext(settings=settings, clock=lambda: now, engine=engine, sessions=sessions)
-    made = []
-    async with sessions() as session, session.begin():
-        unit = await session.scalar(select(Unit).where(Unit.is_default.is_(True)))
-        assert unit is not None
-        advisor = StaffUser(
-            username=USERNAME,
-            display_name="Bea Berater",
-            role="advisor",
-            unit_id=unit.id,
-            password_hash=hash_password(PASSWORD),
-            created_at=now,
-        )
-        session.add(advisor)
-        await session.flush()
-        for _ in range(calls):
-            appointment, links = await scheduling.create_appointment(
-                session,
-                ctx,
-                advisor=advisor,
-                start=now + timedelta(minutes=3),
-                duration_minutes=60,
-                subject=None,
-                participants=[ParticipantDraft(name=CITIZEN, email="clara@example.org")],
-            )
-            session.add(
-                ConsentRecord(
-                    participant_id=links[0].participant.id,
-                    version=current_version(settings),
-                    language="de",
-                    text_hash="0" * 64,
-                    decision="agreed",
-                    decided_at=now,
-                )
-            )
-            made.append((appointment.id, links[0].link.rsplit("/", 1)[1]))
-    await engine.dispose()
-    return made
-
-
 async def advisor_page(browser: Browser, base: str) -> Page:
     context = await browser.new_context(locale="de-DE", viewport={"width": 1024, "height": 800})
     await context.add_init_script(PROBE)
@@ -246,7 +172,7 @@ async def one_call(
 
 async def measure(base: str, reading_ms: int, calls: list[tuple[str, str]]) -> list[Run | None]:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             desk = await advisor_page(browser, base)
             return [await one_call(browser, desk, base, reading_ms, *call) for call in calls]
@@ -294,7 +220,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         settings = Settings(data_dir=Path(tmp), public_url=f"http://127.0.0.1:{port}")
-        calls = asyncio.run(prepare(settings, args.runs + 1))
+        calls = asyncio.run(seed(settings, [CITIZEN] * (args.runs + 1), timedelta(minutes=3)))
         server = serve(settings, port)
         try:
             warmup, *results = asyncio.run(measure(settings.public_url, args.reading_ms, calls))

@@ -24,14 +24,13 @@ import contextlib
 import fractions
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,19 +38,11 @@ import av
 import httpx
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from sqlalchemy import select
 
-from videotermin import scheduling
-from videotermin.consent_texts import current_version
-from videotermin.context import AppContext
-from videotermin.domain.appointments import ParticipantDraft
-from videotermin.domain.passwords import hash_password
+from seed import free_port, seed
 from videotermin.domain.quality import LIMITS, Grade, Item
 from videotermin.media.passthrough import EncodedTrack
 from videotermin.settings import Settings, load_settings
-from videotermin.store.db import create_engine, session_factory
-from videotermin.store.migrate import upgrade
-from videotermin.store.models import ConsentRecord, StaffUser, Unit
 
 WIDTH, HEIGHT, FPS = 640, 480, 20
 VIDEO_KBPS = 1000
@@ -239,52 +230,6 @@ def process_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-async def prepare(settings: Settings, participants: int) -> list[str]:
-    """A migrated database with agreed participants (personal links are not rate-limited)."""
-    engine = create_engine(settings.database_url or "")
-    await upgrade(engine, settings.timezone)
-    sessions = session_factory(engine)
-    now = datetime.now(UTC)
-    ctx = AppContext(settings=settings, clock=lambda: now, engine=engine, sessions=sessions)
-    tokens = []
-    async with sessions() as session, session.begin():
-        unit = await session.scalar(select(Unit).where(Unit.is_default.is_(True)))
-        assert unit is not None
-        advisor = StaffUser(
-            username="bench",
-            display_name="Bench",
-            role="advisor",
-            unit_id=unit.id,
-            password_hash=hash_password("bench-password-1"),
-            created_at=now,
-        )
-        session.add(advisor)
-        await session.flush()
-        for number in range(participants):
-            _appointment, links = await scheduling.create_appointment(
-                session,
-                ctx,
-                advisor=advisor,
-                start=now + timedelta(hours=1),
-                duration_minutes=60,
-                subject=None,
-                participants=[ParticipantDraft(name=f"P{number}", email=f"p{number}@example.org")],
-            )
-            session.add(
-                ConsentRecord(
-                    participant_id=links[0].participant.id,
-                    version=current_version(settings),
-                    language="de",
-                    text_hash="0" * 64,
-                    decision="agreed",
-                    decided_at=now,
-                )
-            )
-            tokens.append(links[0].link.rsplit("/", 1)[1])
-    await engine.dispose()
-    return tokens
-
-
 def serve(port: int) -> None:
     """The app alone in this process (started by :func:`main` with the settings in env)."""
     import uvicorn
@@ -292,12 +237,6 @@ def serve(port: int) -> None:
     from videotermin.app import create_app
 
     uvicorn.run(create_app(load_settings()), host="127.0.0.1", port=port, log_level="warning")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- the run ------------------------------------------------------------------------------
@@ -410,7 +349,8 @@ def main() -> None:
             "VIDEOTERMIN_TESTCALL_SECONDS": "30",
         }
         settings = Settings(data_dir=Path(tmp), public_url=env["VIDEOTERMIN_PUBLIC_URL"])
-        tokens = asyncio.run(prepare(settings, max(args.calls)))
+        names = [f"P{number}" for number in range(max(args.calls))]
+        tokens = [token for _, token in asyncio.run(seed(settings, names, timedelta(hours=1)))]
         server = subprocess.Popen([sys.executable, __file__, "serve", str(port)], env=env)
         cpus = sorted(os.sched_getaffinity(0))
         if len(cpus) > 1:
