@@ -18,9 +18,11 @@ point the app at it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import random
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -47,6 +49,8 @@ class TurnServer:
     secret: str
     min_port: int
     max_port: int
+    pid: int = 0
+    """The turnserver process (a test may pause it to cut every relayed path)."""
 
     @property
     def url(self) -> str:
@@ -167,8 +171,9 @@ def running_turn_server() -> Iterator[TurnServer]:
                         + log.read_text(errors="replace")[-2000:]
                     )
                 time.sleep(0.05)
-            yield turn
+            yield dataclasses.replace(turn, pid=process.pid)
         finally:
+            process.send_signal(signal.SIGCONT)  # in case a test left it paused
             process.terminate()
             try:
                 process.wait(timeout=5)

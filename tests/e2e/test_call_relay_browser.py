@@ -8,17 +8,27 @@ participants only (in ``admitted``). The citizen and the advisor (two Chromium
 contexts) must then see each other's moving picture, and on BOTH sides the browser's
 own statistics must show that the selected candidate pair's local candidate is a
 relay candidate on this coturn's relay ports — no direct path was used.
+
+When every relayed path breaks (coturn paused), both sides show the other as
+"Verbindung wird wiederhergestellt", restart ICE (new ICE credentials on both
+sides) and, once coturn answers again, see each other's moving picture again.
+Before call.js watched for a stuck picture, that last step failed in about one
+run in four: ICE was connected again, but the keyframe asked for during the
+outage had been lost and the tile stayed black.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from test_call_browser import (
+    CLARA,
     START,
     advisor_call_page,
     appointment_with,
@@ -31,7 +41,6 @@ from test_call_browser import (
 
 from conftest import LiveServer
 from turn_server import TurnServer, relay_settings
-from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
 from videotermin.settings import Settings
 from videotermin.store.models import StaffUser
@@ -107,9 +116,7 @@ async def test_a_relay_only_call_goes_through_coturn_on_both_sides(
     clock: FakeClock,
     turn_server: TurnServer,
 ) -> None:
-    appointment_id, [(_, token)] = await appointment_with(
-        db, settings, clock, [ParticipantDraft(name="Clara Kundin", email="clara@example.org")]
-    )
+    appointment_id, [(_, token)] = await appointment_with(db, settings, clock, [CLARA])
     clock.set(START - timedelta(minutes=2))
     room, room_errors = await waiting(browser, live_server, token)
     desk, desk_errors = await advisor_call_page(browser, live_server, appointment_id)
@@ -124,4 +131,57 @@ async def test_a_relay_only_call_goes_through_coturn_on_both_sides(
     assert {(p["address"], p["port"]) for p in citizen_side}.isdisjoint(
         (p["address"], p["port"]) for p in advisor_side
     )
+    assert room_errors == [] and desk_errors == [], "no script errors, no CSP refusals"
+
+
+# The ICE username fragment each open connection negotiated last: an ICE restart
+# (restartIce, negotiated like any offer) gives both sides new ones.
+UFRAGS = """() => (window.__peerConnections || [])
+  .filter((pc) => pc.connectionState !== 'closed')
+  .map((pc) => (/a=ice-ufrag:(\\S+)/.exec(pc.currentLocalDescription?.sdp || '') || [])[1])"""
+
+
+async def test_a_relayed_path_that_breaks_is_restarted_and_the_picture_comes_back(
+    browser: Browser,  # noqa: F811 - the imported fixture
+    live_server: LiveServer,
+    advisor: StaffUser,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+    turn_server: TurnServer,
+) -> None:
+    appointment_id, [(_, token)] = await appointment_with(db, settings, clock, [CLARA])
+    clock.set(START - timedelta(minutes=2))
+    room, room_errors = await waiting(browser, live_server, token)
+    desk, desk_errors = await advisor_call_page(browser, live_server, appointment_id)
+    await desk.get_by_role("button", name="Abholen: Clara Kundin").click()
+    await sees_video(room, "Bea Berater")
+    await sees_video(desk, "Clara Kundin")
+    before = {page: await page.evaluate(UFRAGS) for page in (room, desk)}
+
+    # Every relayed path breaks at once: coturn stops answering (paused, not killed).
+    os.kill(turn_server.pid, signal.SIGSTOP)
+    try:
+        for page, name in ((desk, "Clara Kundin"), (room, "Bea Berater")):
+            their = tile(page, name)
+            await expect(their).to_have_attribute("data-reconnecting", "true", timeout=20_000)
+            await expect(their).to_contain_text("Verbindung wird wiederhergestellt")
+        for page in (room, desk):
+            await page.wait_for_function(
+                f"(before) => {{ const now = ({UFRAGS})();"
+                " return now.length === 1 && now[0] && !before.includes(now[0]); }",
+                arg=before[page],
+                polling=200,
+                timeout=20_000,
+            )
+    finally:
+        os.kill(turn_server.pid, signal.SIGCONT)
+
+    # The restarted connection finds its relays again: moving picture, through coturn.
+    for page, name in ((desk, "Clara Kundin"), (room, "Bea Berater")):
+        await expect(tile(page, name)).to_have_attribute(
+            "data-reconnecting", "false", timeout=30_000
+        )
+        await sees_video(page, name)
+        await relayed(page, turn_server)
     assert room_errors == [] and desk_errors == [], "no script errors, no CSP refusals"

@@ -77,6 +77,10 @@ export const QUALITY_LIMITS = {
   jitterMs: [30, 100],
 };
 const STATS_INTERVAL_MS = 2000;
+/** Measurements in a row without a decoded frame (camera on) before the picture counts as stuck. */
+const STILL_MEASUREMENTS = 2;
+/** At most one restart for a stuck picture this often. */
+const STILL_RESTART_MS = 10000;
 const DISCONNECTED_GRACE_MS = 2500;
 /** A negotiated pair whose ICE has not even started by then lost its candidates: restart. */
 const STALLED_ICE_MS = 4000;
@@ -402,6 +406,10 @@ export class RemotePeer {
   offerTimer;
   /** @type {{lost: number, received: number}} */
   counted = { lost: 0, received: 0 };
+  /** video frames decoded from them so far, and how many measurements in a row saw none new */
+  decoded = { frames: 0, still: 0 };
+  /** Date.now() of the last restart for a still picture */
+  stillRestartAt = 0;
 
   /**
    * @param {PeerInfo} info
@@ -954,6 +962,25 @@ export class Call {
     }
   }
 
+  /**
+   * A connection can come back from an outage with the picture stuck: ICE is
+   * connected again, but the keyframe the decoder asked for during the outage
+   * was lost and no new one comes. When their camera is on and nothing was
+   * decoded for `STILL_MEASUREMENTS` measurements, restart ICE — the new
+   * negotiation makes both sides start the picture afresh.
+   * @param {RemotePeer} peer
+   * @param {number} frames video frames decoded from them so far
+   */
+  #watchPicture(peer, frames) {
+    const still = frames === peer.decoded.frames && peer.info.video && !peer.reconnecting;
+    peer.decoded = { frames, still: still ? peer.decoded.still + 1 : 0 };
+    if (peer.decoded.still < STILL_MEASUREMENTS) return;
+    if (Date.now() - peer.stillRestartAt < STILL_RESTART_MS) return;
+    peer.stillRestartAt = Date.now();
+    peer.decoded.still = 0;
+    peer.pc.restartIce();
+  }
+
   async #measureAll() {
     await Promise.all([...this.peers.values()].map((peer) => this.#measure(peer)));
   }
@@ -971,6 +998,7 @@ export class Call {
     let roundTrip = null;
     let lost = 0;
     let received = 0;
+    let frames = 0;
     /** @type {number | null} */
     let jitter = null;
     report.forEach((stat) => {
@@ -983,11 +1011,13 @@ export class Call {
         lost += Number(stat.packetsLost) || 0;
         received += Number(stat.packetsReceived) || 0;
         if (stat.kind === 'audio' && typeof stat.jitter === 'number') jitter = stat.jitter * 1000;
+        if (stat.kind === 'video') frames += Number(stat.framesDecoded) || 0;
       }
     });
     const newLost = Math.max(0, lost - peer.counted.lost);
     const newReceived = Math.max(0, received - peer.counted.received);
     peer.counted = { lost, received };
+    this.#watchPicture(peer, frames);
     const figures = {
       roundTripMs: roundTrip,
       lossPct: newLost + newReceived > 0 ? (newLost / (newLost + newReceived)) * 100 : null,
