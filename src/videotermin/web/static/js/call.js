@@ -45,7 +45,9 @@
  *   before admission, and every connection of the page uses it: no
  *   connection waits for a certificate of its own.
  * - A failed ICE connection restarts ICE (`restartIce`), a "disconnected"
- *   one after a short grace; the restart is negotiated like any offer.
+ *   one after a short grace, and so does a picture that stays still while the
+ *   peer's camera is on (see `#watchPicture`); the restart is negotiated like
+ *   any offer.
  * - Quality per peer from `getStats` every 2 s, graded with the thresholds of
  *   the device check (domain/quality.py): round trip < 300 ms, loss < 3 %,
  *   jitter < 30 ms is good; ≥ 600 ms, ≥ 10 % or ≥ 100 ms is poor; else fair.
