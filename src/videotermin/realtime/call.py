@@ -43,7 +43,7 @@ from videotermin.media.ice import browser_ice_servers
 from videotermin.realtime.bus import Event
 from videotermin.realtime.connection import FromBus, Inbox, JsonSocket
 from videotermin.realtime.events import appointment_changed, participant_changed
-from videotermin.realtime.presence import CallSeat, Change, advisor_key
+from videotermin.realtime.presence import CallSeat, Change, Entry, advisor_key
 from videotermin.realtime.protocol import (
     Admitted,
     Chat,
@@ -147,20 +147,26 @@ async def roster(realtime: Realtime, appointment_id: str) -> dict[str, Seated]:
             who = admitted[entry.participant_id]
         else:
             continue
-        seat = entry.call
-        seated[seat.peer] = Seated(
-            Peer(
-                id=seat.peer,
-                name=who[0],
-                role=who[1],
-                audio=seat.audio,
-                video=seat.video,
-                screen=seat.screen,
-                connection="connected" if entry.connected else "reconnecting",
-            ),
-            entry.connection_id,
-        )
+        seated[entry.call.peer] = _seated(entry, *who)
     return seated
+
+
+def _seated(entry: Entry, name: str, role: str) -> Seated:
+    """A call seat on the presence board as the others are told of it."""
+    seat = entry.call
+    assert seat is not None
+    return Seated(
+        Peer(
+            id=seat.peer,
+            name=name,
+            role=role,
+            audio=seat.audio,
+            video=seat.video,
+            screen=seat.screen,
+            connection="connected" if entry.connected else "reconnecting",
+        ),
+        entry.connection_id,
+    )
 
 
 WaitingBoard = frozenset[tuple[str, str, datetime]]
@@ -434,24 +440,18 @@ class InCall:
         if held != {peer: seated.connection_id for peer, seated in self.known.items()}:
             await self.refresh()
             return
+        now = {}
         for peer, entry in seats.items():
-            assert entry.call is not None
-            before = self.known[peer]
-            now = before.peer.model_copy(
-                update={
-                    "audio": entry.call.audio,
-                    "video": entry.call.video,
-                    "screen": entry.call.screen,
-                    "connection": "connected" if entry.connected else "reconnecting",
-                }
-            )
-            if now != before.peer:
-                self.known[peer] = Seated(now, entry.connection_id)
-                await self.socket.send(PeerUpdated(peer=now))
+            told = self.known[peer].peer
+            now[peer] = _seated(entry, told.name, told.role)
+        await self._tell_changes(now)
 
     async def refresh(self) -> None:
-        """Tell the client how the roster differs from what it was told before."""
-        current = await self._others()
+        """Read the roster and tell the client how it differs from what it was told."""
+        await self._tell_changes(await self._others())
+
+    async def _tell_changes(self, current: dict[str, Seated]) -> None:
+        """Joined, updated and left peers, against what the client was told before."""
         for peer, seated in current.items():
             before = self.known.get(peer)
             if before is None or before.connection_id != seated.connection_id:
