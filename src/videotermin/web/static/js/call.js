@@ -676,7 +676,7 @@ export class Call {
       peer.audioSender?.replaceTrack(this.media.microphone).catch(() => {});
       peer.videoSender?.replaceTrack(this.media.camera).catch(() => {});
       const description = pc.localDescription;
-      if (description) this.connection.send('signal', { to: peer.id, description: /** @type {any} */ (description.toJSON()) });
+      if (description) this.#sendSignal(peer, { description: description.toJSON() });
     } else if (offer) {
       this.#addOwnTracks(peer);
     } else {
@@ -818,11 +818,18 @@ export class Call {
     transceiver.direction = track ? 'sendonly' : 'inactive';
   }
 
+  /**
+   * A description or candidate for one peer.
+   * @param {RemotePeer} peer
+   * @param {{description: RTCSessionDescriptionInit} | {candidate: RTCIceCandidateInit}} fields
+   */
+  #sendSignal(peer, fields) {
+    this.connection.send('signal', /** @type {any} */ ({ to: peer.id, ...fields }));
+  }
+
   /** @param {RemotePeer} peer */
   #wire(peer) {
     const { pc } = peer;
-    const send = (/** @type {any} */ fields) =>
-      this.connection.send('signal', { to: peer.id, ...fields });
     pc.onnegotiationneeded = async () => {
       try {
         peer.makingOffer = true;
@@ -830,7 +837,7 @@ export class Call {
         peer.offering = offered.catch(() => {});
         await offered;
         const description = pc.localDescription;
-        if (description) send({ description: description.toJSON() });
+        if (description) this.#sendSignal(peer, { description: description.toJSON() });
       } catch (error) {
         console.warn('call: offer failed', error);
       } finally {
@@ -841,7 +848,7 @@ export class Call {
     pc.onicecandidate = ({ candidate }) => {
       if (!candidate || !candidate.candidate) return;
       peer.candidates += 1;
-      send({ candidate: candidate.toJSON() });
+      this.#sendSignal(peer, { candidate: candidate.toJSON() });
     };
     pc.ontrack = ({ track, streams }) => this.#received(peer, track, streams[0] ?? null);
     pc.oniceconnectionstatechange = () => this.#iceChanged(peer);
@@ -952,7 +959,7 @@ export class Call {
         if (!peer.sending) this.#addOwnTracks(peer);
         await pc.setLocalDescription();
         const answer = pc.localDescription;
-        if (answer) this.connection.send('signal', { to: peer.id, description: /** @type {any} */ (answer.toJSON()) });
+        if (answer) this.#sendSignal(peer, { description: answer.toJSON() });
       }
     } else if (candidate) {
       try {
