@@ -13,8 +13,9 @@ The server's clock is the test's FakeClock: the appointment starts in two minute
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
+from typing import NamedTuple
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
@@ -161,6 +162,35 @@ async def waiting(
         "Verbunden. Sie sind im Warteraum."
     )
     return room, errors
+
+
+class Admitted(NamedTuple):
+    appointment_id: str
+    token: str
+    room: Page
+    room_errors: list[str]
+    desk: Page
+    desk_errors: list[str]
+
+
+async def clara_admitted(
+    browser: Browser,
+    live_server: LiveServer,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+    *,
+    width: int = 360,
+    scripts: Sequence[str] = (),
+) -> Admitted:
+    """Clara waits in her waiting room two minutes before the start (her page gets
+    ``scripts`` first); the advisor opens the call page and clicks "Abholen"."""
+    appointment_id, [(_, token)] = await appointment_with(db, settings, clock, [CLARA])
+    clock.set(START - timedelta(minutes=2))
+    room, room_errors = await waiting(browser, live_server, token, width, *scripts)
+    desk, desk_errors = await advisor_call_page(browser, live_server, appointment_id)
+    await desk.get_by_role("button", name="Abholen: Clara Kundin").click()
+    return Admitted(appointment_id, token, room, room_errors, desk, desk_errors)
 
 
 def tile(page: Page, name: str) -> Locator:
@@ -405,11 +435,9 @@ async def test_a_device_that_stops_during_the_call_is_explained_and_can_be_repla
     settings: Settings,
     clock: FakeClock,
 ) -> None:
-    appointment_id, [(_, citizen)] = await appointment_with(db, settings, clock, [CLARA])
-    clock.set(START - timedelta(minutes=2))
-    room, room_errors = await waiting(browser, live_server, citizen, width=1024)
-    desk, desk_errors = await advisor_call_page(browser, live_server, appointment_id)
-    await desk.get_by_role("button", name="Abholen: Clara Kundin").click()
+    _appointment_id, _token, room, room_errors, desk, desk_errors = await clara_admitted(
+        browser, live_server, db, settings, clock, width=1024
+    )
     await sees_video_and_hears(desk, "Clara Kundin")
     clara = tile(desk, "Clara Kundin")
     problem = room.locator(".call-media-problem[role=alert]")
@@ -484,11 +512,9 @@ async def test_a_dropped_signaling_connection_comes_back_into_the_same_call(
     settings: Settings,
     clock: FakeClock,
 ) -> None:
-    appointment_id, [(_, token)] = await appointment_with(db, settings, clock, [CLARA])
-    clock.set(START - timedelta(minutes=2))
-    room, room_errors = await waiting(browser, live_server, token, 1024, LINE_CUTTER)
-    desk, desk_errors = await advisor_call_page(browser, live_server, appointment_id)
-    await desk.get_by_role("button", name="Abholen: Clara Kundin").click()
+    _appointment_id, _token, room, room_errors, desk, desk_errors = await clara_admitted(
+        browser, live_server, db, settings, clock, width=1024, scripts=[LINE_CUTTER]
+    )
     await sees_video_and_hears(desk, "Clara Kundin")
 
     await room.evaluate("() => window.__cutLine(4000)")
@@ -519,11 +545,9 @@ async def test_reload_rejoins_remove_leads_out_and_hang_up_leads_to_the_survey(
     settings: Settings,
     clock: FakeClock,
 ) -> None:
-    appointment_id, [(_, token)] = await appointment_with(db, settings, clock, [CLARA])
-    clock.set(START - timedelta(minutes=2))
-    room, room_errors = await waiting(browser, live_server, token)
-    desk, desk_errors = await advisor_call_page(browser, live_server, appointment_id)
-    await desk.get_by_role("button", name="Abholen: Clara Kundin").click()
+    appointment_id, token, room, room_errors, desk, desk_errors = await clara_admitted(
+        browser, live_server, db, settings, clock
+    )
     await sees_video_and_hears(room, "Bea Berater")
 
     # A reload rejoins the running call; the advisor does nothing.
@@ -586,11 +610,9 @@ async def test_the_advisor_ends_the_call_for_everyone(
     settings: Settings,
     clock: FakeClock,
 ) -> None:
-    appointment_id, [(_, token)] = await appointment_with(db, settings, clock, [CLARA])
-    clock.set(START - timedelta(minutes=2))
-    room, room_errors = await waiting(browser, live_server, token)
-    desk, desk_errors = await advisor_call_page(browser, live_server, appointment_id)
-    await desk.get_by_role("button", name="Abholen: Clara Kundin").click()
+    _appointment_id, _token, room, room_errors, desk, desk_errors = await clara_admitted(
+        browser, live_server, db, settings, clock
+    )
     await sees_video_and_hears(room, "Bea Berater")
 
     await desk.get_by_role("button", name="Gespräch für alle beenden").click()

@@ -21,22 +21,17 @@ from __future__ import annotations
 
 import os
 import signal
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from test_call_browser import (
-    CLARA,
-    START,
-    advisor_call_page,
-    appointment_with,
     browser,  # noqa: F401 - the Chromium fixture with fake devices
+    clara_admitted,
     grows,
     received_video,
     tile,
-    waiting,
 )
 
 from conftest import LiveServer
@@ -116,11 +111,9 @@ async def test_a_relay_only_call_goes_through_coturn_on_both_sides(
     clock: FakeClock,
     turn_server: TurnServer,
 ) -> None:
-    appointment_id, [(_, token)] = await appointment_with(db, settings, clock, [CLARA])
-    clock.set(START - timedelta(minutes=2))
-    room, room_errors = await waiting(browser, live_server, token)
-    desk, desk_errors = await advisor_call_page(browser, live_server, appointment_id)
-    await desk.get_by_role("button", name="Abholen: Clara Kundin").click()
+    _appointment_id, _token, room, room_errors, desk, desk_errors = await clara_admitted(
+        browser, live_server, db, settings, clock
+    )
 
     await sees_video(room, "Bea Berater")
     await sees_video(desk, "Clara Kundin")
@@ -150,11 +143,9 @@ async def test_a_relayed_path_that_breaks_is_restarted_and_the_picture_comes_bac
     clock: FakeClock,
     turn_server: TurnServer,
 ) -> None:
-    appointment_id, [(_, token)] = await appointment_with(db, settings, clock, [CLARA])
-    clock.set(START - timedelta(minutes=2))
-    room, room_errors = await waiting(browser, live_server, token)
-    desk, desk_errors = await advisor_call_page(browser, live_server, appointment_id)
-    await desk.get_by_role("button", name="Abholen: Clara Kundin").click()
+    _appointment_id, _token, room, room_errors, desk, desk_errors = await clara_admitted(
+        browser, live_server, db, settings, clock
+    )
     await sees_video(room, "Bea Berater")
     await sees_video(desk, "Clara Kundin")
     before = {page: await page.evaluate(UFRAGS) for page in (room, desk)}
