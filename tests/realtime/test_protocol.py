@@ -1,5 +1,6 @@
 """The protocol's parser refuses everything but valid messages, in words, without raising;
-docs/signaling.md shows exactly the schemas the code enforces."""
+docs/signaling-schemas.md shows exactly the schemas the code enforces, and docs/signaling.md
+lists every close and error code and links every message's schema."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from videotermin.domain.journey import Journey
 from videotermin.realtime.protocol import (
     CITIZEN_MESSAGES,
+    FINAL_CLOSE_CODES,
     JOURNEY_CLOSE,
     MAX_MESSAGE_BYTES,
     STAFF_MESSAGES,
@@ -27,7 +29,9 @@ from videotermin.realtime.protocol import (
     schemas,
 )
 
-SIGNALING = Path(__file__).parents[2] / "docs" / "signaling.md"
+DOCS = Path(__file__).parents[2] / "docs"
+SIGNALING = DOCS / "signaling.md"
+SCHEMAS = DOCS / "signaling-schemas.md"
 
 
 def test_valid_messages_parse_into_their_models() -> None:
@@ -129,21 +133,29 @@ def test_close_reasons_fit_a_close_frame() -> None:
 
 
 def documented_schemas() -> dict[str, dict[str, object]]:
-    text = SIGNALING.read_text("utf-8")
+    text = SCHEMAS.read_text("utf-8")
     blocks = re.findall(r"^### (.+?)\n\n```json\n(.*?)\n```", text, flags=re.M | re.S)
     return {heading: json.loads(body) for heading, body in blocks}
 
 
-def test_signaling_md_shows_the_schemas_the_server_enforces() -> None:
+def test_signaling_schemas_md_shows_the_schemas_the_server_enforces() -> None:
     assert documented_schemas() == schemas(), (
-        "docs/signaling.md is out of date: regenerate the schema blocks with "
+        "docs/signaling-schemas.md is out of date: regenerate the schema blocks with "
         "`python -m videotermin.realtime.protocol`"
     )
+
+
+def test_signaling_md_links_every_message_schema() -> None:
+    text = SIGNALING.read_text("utf-8")
+    for heading in schemas():
+        anchor = re.sub(r"[^a-z0-9 _-]", "", heading.lower()).replace(" ", "-")
+        assert f"[{heading}](signaling-schemas.md#{anchor})" in text, heading
 
 
 def test_signaling_md_lists_every_close_and_error_code() -> None:
     text = SIGNALING.read_text("utf-8")
     for code in CloseCode:
-        assert f"| {int(code)} |" in text, code
+        final = "yes" if code in FINAL_CLOSE_CODES else "no"
+        assert f"| {int(code)} | `{code.reason}` | {final} |" in text, code
     for error in ErrorCode:
         assert f"| `{error.value}` |" in text, error

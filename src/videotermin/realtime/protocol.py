@@ -1,7 +1,7 @@
 """The signaling protocol: JSON messages with a ``type``, validated on arrival.
 
-``docs/signaling.md`` shows the JSON schema of every message, generated from
-the models below (:func:`schemas`); a test keeps the two equal. Each endpoint
+``docs/signaling-schemas.md`` shows the JSON schema of every message, generated
+from the models below (:func:`schemas`); a test keeps the two equal. Each endpoint
 accepts its own set of client messages (:data:`CITIZEN_MESSAGES`,
 :data:`STAFF_MESSAGES`). Every incoming frame goes through :func:`parse`, which
 never raises: it returns a message or a :class:`ProtocolError`, which the
@@ -68,6 +68,11 @@ class CloseCode(IntEnum):
     @property
     def reason(self) -> str:
         return self.name.lower()
+
+
+FINAL_CLOSE_CODES = frozenset(CloseCode) - {CloseCode.TIMEOUT}
+"""Close codes after which reconnecting cannot help: the client stops and the page says
+why. Only a connection closed for silence (``TIMEOUT``) may simply reconnect."""
 
 
 JOURNEY_CLOSE = {
@@ -561,7 +566,7 @@ SERVER_SCHEMAS: Mapping[str, type[BaseModel]] = {
 
 
 def schemas() -> dict[str, dict[str, Any]]:
-    """The JSON schema of every message, by the heading ``docs/signaling.md`` gives it."""
+    """The JSON schema of every message, by the heading ``docs/signaling-schemas.md`` gives it."""
     found = {
         name: TypeAdapter(model).json_schema(mode="validation")
         for name, model in CLIENT_SCHEMAS.items()
