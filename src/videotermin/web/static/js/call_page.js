@@ -10,8 +10,10 @@
  * admits that person once — after the first waiting list arrived — and drops
  * the query, so a reload admits nobody. Texts come from #call-config.
  */
-import { ServerConnection, PROTOCOL_VERSION, socketUrl } from './protocol.js';
-import { Call, LocalMedia } from './call.js';
+import { CLOSE_CODES, ERROR_CODES, PROTOCOL_VERSION } from './constants.js';
+import { ServerConnection, socketUrl } from './protocol.js';
+import { Call } from './call.js';
+import { LocalMedia } from './local_media.js';
 import { CallView } from './call_ui.js';
 
 /**
@@ -107,7 +109,7 @@ function admit(participant) {
   connection.send('admit', { participant });
 }
 
-/** @param {import('./protocol.js').WaitingMessage} message */
+/** @param {import('./messages.js').WaitingMessage} message */
 function renderWaiting(message) {
   const people = message.participants;
   const items = people.map((person) => {
@@ -146,9 +148,10 @@ function renderWaiting(message) {
   }
 }
 
-/** @param {import('./protocol.js').ErrorMessage} error */
+/** @param {import('./messages.js').ErrorMessage} error */
 function refused(error) {
-  const known = ['call_full', 'not_waiting', 'unknown_peer'];
+  /** @type {string[]} */
+  const known = [ERROR_CODES.CALL_FULL, ERROR_CODES.NOT_WAITING, ERROR_CODES.UNKNOWN_PEER];
   const key = known.includes(error.code) ? `error_${error.code}` : 'error_other';
   showNotice(text(key, { count: String(maxParticipants) }));
 }
@@ -163,7 +166,8 @@ function closed(code, reason) {
     replaced: 'closed_replaced',
     cancelled: 'closed_cancelled',
   });
-  const key = keys[reason] ?? (code === 4401 || code === 4403 ? 'closed_refused' : 'closed_other');
+  const denied = code === CLOSE_CODES.LOGIN_REQUIRED || code === CLOSE_CODES.FORBIDDEN;
+  const key = keys[reason] ?? (denied ? 'closed_refused' : 'closed_other');
   closedText.textContent = text(key);
   rejoin.hidden = !(reason === 'left' || reason === 'replaced');
   endButton.disabled = true;

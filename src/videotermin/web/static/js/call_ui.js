@@ -1,24 +1,25 @@
 // @ts-check
 /**
- * The call on screen: the grid of tiles, the controls, chat, participant list
- * and device choice. Used by the citizen's waiting room (which turns into the
- * call) and by the advisor's call page; the markup is the template macro
- * `call_view` in templates/_call.html, the texts come from the page.
+ * The call on screen: the grid of tiles (call_tiles.js), the controls, the
+ * chat (call_chat.js), participant list and device choice. Used by the
+ * citizen's waiting room (which turns into the call) and by the advisor's
+ * call page; the markup is the template macro `call_view` in
+ * templates/_call.html, the texts come from the page.
  *
  * Everything other people wrote (names, chat) is set as text, never as HTML.
- * Remote audio plays through its own <audio> element, the picture through a
- * muted <video>: hiding a picture (camera off) never silences the voice, and a
- * picture is shown only while its owner says the camera is on — with the
+ * A picture is shown only while its owner says the camera is on — with the
  * stream detached otherwise, so no frozen last frame can stay on screen.
  */
-import { canShareScreen } from './call.js';
+import { ChatPanel } from './call_chat.js';
+import { Tile } from './call_tiles.js';
+import { find, make } from './dom.js';
+import { canShareScreen } from './local_media.js';
 
 /**
  * @typedef {import('./call.js').Call} Call
- * @typedef {import('./call.js').LocalMedia} LocalMedia
- * @typedef {import('./call.js').RemotePeer} RemotePeer
- * @typedef {import('./call.js').DeviceKind} DeviceKind
- * @typedef {import('./protocol.js').ChatFromMessage} ChatFromMessage
+ * @typedef {import('./local_media.js').LocalMedia} LocalMedia
+ * @typedef {import('./remote_peer.js').RemotePeer} RemotePeer
+ * @typedef {import('./local_media.js').DeviceKind} DeviceKind
  *
  * @typedef {object} ViewOptions
  * @property {string} lang
@@ -30,113 +31,9 @@ import { canShareScreen } from './call.js';
  * @property {((peer: RemotePeer) => void) | null} [onremove] advisor only: "Entfernen"
  */
 
-const MAX_CHAT = 1000;
-
-/** @param {ParentNode} root @param {string} selector @returns {HTMLElement} */
-function find(root, selector) {
-  const found = root.querySelector(selector);
-  if (!(found instanceof HTMLElement)) throw new Error(`${selector} is missing`);
-  return found;
-}
-
-/**
- * @param {string} tag
- * @param {string} className
- * @param {string} [text]
- */
-function make(tag, className, text) {
-  const element = document.createElement(tag);
-  element.className = className;
-  if (text !== undefined) element.textContent = text;
-  return element;
-}
-
-/** @param {string} name */
-function initials(name) {
-  const parts = name.trim().split(/\s+/).filter(Boolean);
-  const letters = parts.length > 1 ? [parts[0], parts[parts.length - 1]] : parts;
-  return letters.map((part) => [...part][0] ?? '').join('').toUpperCase() || '?';
-}
-
-/**
- * Show a stream in a media element, or nothing (a detached element keeps no frame).
- * @param {HTMLMediaElement} element @param {MediaStream | null} stream */
-function attach(element, stream) {
-  if (element.srcObject !== stream) {
-    element.srcObject = stream;
-    if (stream) element.play().catch(() => {});
-  }
-}
-
-/** One participant's picture, name and state. */
-class Tile {
-  /**
-   * @param {string} key
-   * @param {boolean} mirrored own camera: shown like a mirror
-   * @param {boolean} withAudio remote participants: their voice
-   */
-  constructor(key, mirrored, withAudio) {
-    this.root = /** @type {HTMLElement} */ (make('figure', 'tile'));
-    this.root.dataset.tile = key;
-    this.video = /** @type {HTMLVideoElement} */ (make('video', 'tile__video'));
-    this.video.muted = true;
-    this.video.playsInline = true;
-    this.video.classList.toggle('tile__video--mirrored', mirrored);
-    this.avatar = make('div', 'tile__avatar');
-    this.avatar.setAttribute('aria-hidden', 'true');
-    this.overlay = make('p', 'tile__overlay');
-    this.overlay.hidden = true;
-    const caption = make('figcaption', 'tile__caption');
-    this.name = make('span', 'tile__name');
-    this.muted = make('span', 'tile__badge tile__badge--muted');
-    this.muted.hidden = true;
-    this.quality = make('span', 'tile__quality');
-    this.quality.hidden = true;
-    caption.append(this.name, this.muted, this.quality);
-    this.root.append(this.video, this.avatar, this.overlay, caption);
-    /** @type {HTMLAudioElement | null} */
-    this.audio = null;
-    if (withAudio) {
-      this.audio = /** @type {HTMLAudioElement} */ (make('audio', 'tile__audio'));
-      this.root.append(this.audio);
-    }
-  }
-
-  /**
-   * @param {{name: string, label: string, video: MediaStream | null, audio?: MediaStream | null,
-   *   muted: boolean, mutedText: string, reconnecting: string | null,
-   *   quality?: {grade: string, text: string} | null}} state
-   */
-  render(state) {
-    this.name.textContent = state.label;
-    this.avatar.textContent = initials(state.name);
-    this.root.dataset.video = state.video ? 'on' : 'off';
-    this.video.hidden = !state.video;
-    attach(this.video, state.video);
-    if (this.audio) attach(this.audio, state.audio ?? null);
-    this.muted.hidden = !state.muted;
-    this.muted.textContent = state.mutedText;
-    this.overlay.hidden = !state.reconnecting;
-    this.overlay.textContent = state.reconnecting ?? '';
-    this.root.dataset.reconnecting = state.reconnecting ? 'true' : 'false';
-    if (state.quality) {
-      this.quality.hidden = false;
-      this.quality.dataset.quality = state.quality.grade;
-      this.quality.textContent = state.quality.text;
-    }
-  }
-
-  remove() {
-    attach(this.video, null);
-    if (this.audio) attach(this.audio, null);
-    this.root.remove();
-  }
-}
-
 export class CallView {
   /** @type {Map<string, Tile>} */
   #tiles = new Map();
-  #unread = 0;
 
   /**
    * @param {HTMLElement} root the `call_view` markup
@@ -161,11 +58,12 @@ export class CallView {
       fullscreen: /** @type {HTMLButtonElement} */ (find(root, '[data-action="fullscreen"]')),
       hangup: /** @type {HTMLButtonElement} */ (find(root, '[data-action="hangup"]')),
     };
-    this.chatLog = find(root, '.call-chat__log');
-    this.chatForm = /** @type {HTMLFormElement} */ (find(root, '.call-chat__form'));
-    this.chatText = /** @type {HTMLTextAreaElement} */ (find(root, '.call-chat__text'));
-    this.chatProblem = find(root, '.call-chat__problem');
-    this.chatBadge = find(root, '.call-unread');
+    this.chat = new ChatPanel(root, call, {
+      lang: options.lang,
+      zone: options.zone,
+      text: (key, values) => this.text(key, values),
+      announce: (message) => this.announce(message),
+    });
     this.participants = find(root, '.call-participants__list');
     this.selects = {
       videoinput: /** @type {HTMLSelectElement} */ (find(root, '.call-device--camera')),
@@ -208,7 +106,6 @@ export class CallView {
       this.renderParticipants();
       this.announce(this.text(reason === 'removed' ? 'peer_removed' : 'peer_left', { name: peer.info.name }));
     };
-    call.onchat = (message) => this.addChat(message);
     media.watch(() => {
       this.renderSelf();
       this.renderParticipants();
@@ -238,17 +135,6 @@ export class CallView {
       toggle.addEventListener('click', () => this.#togglePanel(/** @type {HTMLButtonElement} */ (toggle)));
     }
 
-    this.chatForm.addEventListener('submit', (event) => {
-      event.preventDefault();
-      this.#sendChat();
-    });
-    this.chatText.addEventListener('keydown', (event) => {
-      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
-        event.preventDefault();
-        this.#sendChat();
-      }
-    });
-
     for (const kind of /** @type {DeviceKind[]} */ (['videoinput', 'audioinput'])) {
       this.selects[kind].addEventListener('change', async () => {
         await media.useDevice(kind, this.selects[kind].value);
@@ -265,67 +151,7 @@ export class CallView {
     const open = toggle.getAttribute('aria-expanded') !== 'true';
     toggle.setAttribute('aria-expanded', String(open));
     panel.hidden = !open;
-    if (open && panel.classList.contains('call-chat')) {
-      this.#unread = 0;
-      this.#renderUnread();
-      this.chatText.focus();
-    }
-  }
-
-  #sendChat() {
-    const text = this.chatText.value.trim();
-    this.chatProblem.hidden = true;
-    if (!text) return;
-    if (text.length > MAX_CHAT) {
-      this.#chatProblem(this.text('chat_too_long'));
-      return;
-    }
-    if (!this.call.sendChat(text)) {
-      this.#chatProblem(this.text('chat_failed'));
-      return;
-    }
-    this.chatText.value = '';
-  }
-
-  /** @param {string} message */
-  #chatProblem(message) {
-    this.chatProblem.textContent = message;
-    this.chatProblem.hidden = false;
-  }
-
-  /** @param {ChatFromMessage} message */
-  addChat(message) {
-    const own = message.from === this.call.self;
-    const item = make('li', own ? 'call-chat__line call-chat__line--own' : 'call-chat__line');
-    const head = make('p', 'call-chat__head');
-    const who = make('span', 'call-chat__who', own ? this.text('you') : message.name);
-    const time = /** @type {HTMLTimeElement} */ (make('time', 'call-chat__time', this.#clock(message.at)));
-    time.dateTime = message.at;
-    head.append(who, ' · ', time);
-    item.append(head, make('p', 'call-chat__text-line', message.text));
-    this.chatLog.append(item);
-    this.chatLog.scrollTop = this.chatLog.scrollHeight;
-    const panel = this.chatLog.closest('.call-chat');
-    if (!own && panel instanceof HTMLElement && panel.hidden) {
-      this.#unread += 1;
-      this.#renderUnread();
-      this.announce(this.text('chat_new', { name: message.name }));
-    }
-  }
-
-  #renderUnread() {
-    this.chatBadge.textContent = this.#unread ? String(this.#unread) : '';
-    this.chatBadge.hidden = this.#unread === 0;
-  }
-
-  /** @param {string} iso */
-  #clock(iso) {
-    const german = this.options.lang === 'de';
-    return new Intl.DateTimeFormat(german ? 'de-DE' : 'en-GB', {
-      hour: '2-digit',
-      minute: '2-digit',
-      timeZone: this.options.zone,
-    }).format(new Date(iso));
+    if (open && panel.classList.contains('call-chat')) this.chat.opened();
   }
 
   /** Tell screen readers something that happened (joined, left, new chat line). @param {string} message */

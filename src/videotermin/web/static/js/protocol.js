@@ -17,15 +17,12 @@
  * The call (docs/signaling.md, "The call") rides on the same connection:
  * `send(type, fields)` sends any client message, `on(type, handler)` hears any
  * server message by its type, fully typed by `ClientMessageMap` and
- * `ServerMessageMap`. The `on…` callbacks above stay for the waiting room.
+ * `ServerMessageMap` (messages.js). The `on…` callbacks above stay for the
+ * waiting room. The protocol version and the close codes come from
+ * constants.js, generated from the server's definitions.
  */
 
-export const PROTOCOL_VERSION = 1;
-
-/** Close codes after which reconnecting cannot help (see docs/signaling.md). */
-export const FINAL_CLOSE_CODES = new Set([
-  4401, 4403, 4404, 4409, 4410, 4411, 4412, 4413, 4414, 4415, 4417, 4418, 4426,
-]);
+import { FINAL_CLOSE_CODES } from './constants.js';
 
 /** Pauses before reconnect attempts, in milliseconds; the last one repeats. */
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000, 30000];
@@ -36,184 +33,17 @@ const SILENT = 4000;
 
 /**
  * @typedef {'connecting'|'open'|'reconnecting'|'closed'} ConnectionStatus
- * @typedef {'cancelled'|'ended'|'consent_withdrawn'|'consent_declined'|'consent_needed'|'before_window'|'window_open'} JourneyState
  *
- * @typedef {object} WaitingMessageText
- * @property {string} text shown as text, never as HTML
- * @property {string} at ISO 8601 time the advisor sent it
- *
- * @typedef {object} CitizenHello
- * @property {'hello'} type
- * @property {number} version
- * @property {'citizen'} [role]
- *
- * @typedef {object} StaffHello
- * @property {'hello'} type
- * @property {number} version
- * @property {'staff'} [role]
- * @property {string[]} [watch] the appointments the page shows
- * @property {'agenda'|'appointment'} [view]
- *
- * @typedef {object} CallHello the advisor's hello on /ws/call/<appointment id>
- * @property {'hello'} type
- * @property {number} version
- * @property {'advisor'} [role]
- *
- * @typedef {CitizenHello|StaffHello|CallHello} HelloMessage
- *
- * @typedef {object} CitizenWelcome
- * @property {'welcome'} type
- * @property {number} version
- * @property {'citizen'} role
- * @property {number} ping_interval seconds
- * @property {string} waiting_since
- * @property {WaitingMessageText|null} message
- *
- * @typedef {object} StaffWelcome
- * @property {'welcome'} type
- * @property {number} version
- * @property {'staff'} role
- * @property {number} ping_interval seconds
- * @property {string[]} watching the appointments the server will report on
- *
- * @typedef {object} CallWelcome the advisor's call socket; `admitted` and `waiting` follow
- * @property {'welcome'} type
- * @property {number} version
- * @property {'advisor'} role
- * @property {number} ping_interval seconds
- *
- * @typedef {object} PongMessage
- * @property {'pong'} type
- * @property {number|null} id
- *
- * @typedef {object} AdvisorMessage
- * @property {'message'} type
- * @property {WaitingMessageText|null} message null: the advisor removed it
- *
- * @typedef {object} StateMessage
- * @property {'state'} type
- * @property {JourneyState} state
- *
- * @typedef {object} ReplacedMessage
- * @property {'replaced'} type
- *
- * @typedef {object} ErrorMessage
- * @property {'error'} type
- * @property {string} code
- * @property {string} message
- * @property {string|null} ref
- *
- * @typedef {object} ParticipantMessage
- * @property {'participant'} type
- * @property {string} appointment_id
- * @property {string} participant_id
- * @property {string} html the row, rendered by the server; empty: remove the row
- * @property {string|null} waiting_since
- * @property {boolean} entered
- * @property {string|null} notice
- *
- * --- the call ---
- *
- * @typedef {object} SessionDescriptionInit as RTCSessionDescription.toJSON() gives it
- * @property {'offer'|'answer'} type
- * @property {string} sdp
- *
- * @typedef {object} IceCandidateInit as RTCIceCandidate.toJSON() gives it
- * @property {string} candidate
- * @property {string|null} [sdpMid]
- * @property {number|null} [sdpMLineIndex]
- * @property {string|null} [usernameFragment]
- *
- * @typedef {object} IceServer one entry of RTCConfiguration.iceServers
- * @property {string[]} urls
- * @property {string|null} username TURN only (short-lived REST credential)
- * @property {string|null} credential TURN only
- *
- * @typedef {object} Peer someone in the call
- * @property {string} id opaque, stable for this person for the whole call
- * @property {string} name plain text: show it as text, never as HTML
- * @property {string} role 'advisor', 'citizen', 'interpreter', …
- * @property {boolean} audio microphone on
- * @property {boolean} video camera on
- * @property {boolean} screen sharing the screen
- * @property {'connected'|'reconnecting'} connection
- *
- * @typedef {object} AdmittedMessage you are in the call
- * @property {'admitted'} type
- * @property {string} self your own peer id
- * @property {IceServer[]} ice_servers made at this moment; use them for every peer connection
- * @property {'all'|'relay'} ice_transport_policy pass as RTCConfiguration.iceTransportPolicy
- * @property {Peer[]} peers everyone else in the call
- * @property {number} max_participants mesh limit, including the advisor
- *
- * @typedef {object} PeerJoinedMessage someone joined, or rejoined after a drop: (re)create that pair
- * @property {'peer_joined'} type
- * @property {Peer} peer
- *
- * @typedef {object} PeerUpdatedMessage media or connection state changed
- * @property {'peer_updated'} type
- * @property {Peer} peer
- *
- * @typedef {object} PeerLeftMessage
- * @property {'peer_left'} type
- * @property {string} id
- * @property {'left'|'removed'} reason
- *
- * @typedef {object} SignalFromMessage negotiation from a peer; `from` is set by the server
- * @property {'signal'} type
- * @property {string} from
- * @property {SessionDescriptionInit|null} description
- * @property {IceCandidateInit|null} candidate used when description is null; null: end of candidates
- *
- * @typedef {object} ChatFromMessage a chat line (your own ones come back too)
- * @property {'chat'} type
- * @property {string} from peer id
- * @property {string} name plain text
- * @property {string} role
- * @property {string} text plain text
- * @property {string} at ISO 8601
- *
- * @typedef {object} RemovedMessage the advisor removed you; close 4417 follows
- * @property {'removed'} type
- *
- * @typedef {object} WaitingPerson
- * @property {string} id participant id (what `admit` takes)
- * @property {string} name plain text
- * @property {string} role
- * @property {string} since ISO 8601
- * @property {'green'|'yellow'|'red'|null} verdict latest device check
- *
- * @typedef {object} WaitingMessage advisor's call socket: who waits, whenever that changes
- * @property {'waiting'} type
- * @property {WaitingPerson[]} participants
- *
- * @typedef {CitizenWelcome|StaffWelcome|CallWelcome|PongMessage|AdvisorMessage|StateMessage|ReplacedMessage|ErrorMessage|ParticipantMessage|AdmittedMessage|PeerJoinedMessage|PeerUpdatedMessage|PeerLeftMessage|SignalFromMessage|ChatFromMessage|RemovedMessage|WaitingMessage} ServerMessage
- *
- * @typedef {object} ServerMessageMap server messages by type, for `on(type, handler)`
- * @property {CitizenWelcome|StaffWelcome|CallWelcome} welcome
- * @property {PongMessage} pong
- * @property {AdvisorMessage} message
- * @property {StateMessage} state
- * @property {ReplacedMessage} replaced
- * @property {ErrorMessage} error
- * @property {ParticipantMessage} participant
- * @property {AdmittedMessage} admitted
- * @property {PeerJoinedMessage} peer_joined
- * @property {PeerUpdatedMessage} peer_updated
- * @property {PeerLeftMessage} peer_left
- * @property {SignalFromMessage} signal
- * @property {ChatFromMessage} chat
- * @property {RemovedMessage} removed
- * @property {WaitingMessage} waiting
- *
- * @typedef {object} ClientMessageMap the fields of client messages by type, for `send(type, fields)`
- * @property {{participant: string}} admit advisor only: a participant id or 'all'
- * @property {{participant: string}} remove advisor only: a peer id or a participant id
- * @property {Record<string, never>} end advisor only
- * @property {Record<string, never>} leave hang up
- * @property {{to: string, description: SessionDescriptionInit} | {to: string, candidate: IceCandidateInit|null}} signal
- * @property {{audio: boolean, video: boolean, screen: boolean}} media
- * @property {{text: string}} chat 1–1000 characters
+ * @typedef {import('./messages.js').HelloMessage} HelloMessage
+ * @typedef {import('./messages.js').ServerMessage} ServerMessage
+ * @typedef {import('./messages.js').ServerMessageMap} ServerMessageMap
+ * @typedef {import('./messages.js').ClientMessageMap} ClientMessageMap
+ * @typedef {import('./messages.js').CitizenWelcome} CitizenWelcome
+ * @typedef {import('./messages.js').StaffWelcome} StaffWelcome
+ * @typedef {import('./messages.js').AdvisorMessage} AdvisorMessage
+ * @typedef {import('./messages.js').StateMessage} StateMessage
+ * @typedef {import('./messages.js').ParticipantMessage} ParticipantMessage
+ * @typedef {import('./messages.js').ErrorMessage} ErrorMessage
  */
 
 export class ServerConnection {
@@ -296,7 +126,8 @@ export class ServerConnection {
 
   /**
    * Send a client message now. `type` comes first in the frame, as the server
-   * needs for signal frames over 4096 bytes.
+   * needs for signal frames larger than any other message (docs/signaling.md,
+   * "The call").
    * @template {keyof ClientMessageMap} K
    * @param {K} type
    * @param {ClientMessageMap[K]} fields

@@ -5,22 +5,13 @@
  * Rows are rendered by the server (the pages' own template macro) and swapped
  * in whole, so the page never builds a row itself. When someone enters the
  * waiting room the page shows an alert (role="alert"), highlights the row
- * and plays a short tone — but never during a call: the call page sets
- * `setInCall(true)`, and a consultation is then only signalled visibly.
+ * and plays a short tone (the call page does not load this module, so no
+ * tone sounds during a call).
  * Browsers play sound only after the page was used; until then the
  * "Töne aktivieren" button says so, and any click or key unlocks the sound.
  */
-import { ServerConnection, PROTOCOL_VERSION, socketUrl } from './protocol.js';
-
-let inCall = false;
-
-/**
- * The advisor is in a call: alerts stay visible, the tone stays off.
- * @param {boolean} value
- */
-export function setInCall(value) {
-  inCall = value;
-}
+import { PROTOCOL_VERSION } from './constants.js';
+import { ServerConnection, socketUrl } from './protocol.js';
 
 /** @param {string} id @returns {HTMLElement} */
 function element(id) {
@@ -121,12 +112,11 @@ function raiseAlert(participantId, notice) {
   });
   box.append(text, dismiss);
   alerts.append(box);
-  if (inCall) return;
   chime.play();
   showSound();
 }
 
-/** @param {import('./protocol.js').ParticipantMessage} message */
+/** @param {import('./messages.js').ParticipantMessage} message */
 function updateRow(message) {
   const current = rowOf(message.participant_id);
   if (!message.html) {

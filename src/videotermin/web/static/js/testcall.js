@@ -37,7 +37,7 @@ const GATHER_TIMEOUT_MS = 2500;
 const CONNECT_TIMEOUT_MS = 8000;
 
 /** @param {number} ms */
-export function sleep(ms) {
+function sleep(ms) {
     return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
@@ -154,7 +154,7 @@ function videoBitrate(first, last, seconds) {
  * @param {number} seconds  length of the window
  * @returns {CallFigures}
  */
-export function figuresBetween(first, last, seconds) {
+function figuresBetween(first, last, seconds) {
     /** @param {string} type @param {string} field @param {string} [kind] */
     const delta = (type, field, kind) =>
         Math.max(0, sum(statsOf(last, type, kind), field) - sum(statsOf(first, type, kind), field));

@@ -13,9 +13,11 @@
  * this module holds no language. The link's address is taken from the page's
  * own path (/v/<token>/warteraum), never written into the page.
  */
-import { ServerConnection, PROTOCOL_VERSION, socketUrl } from './protocol.js';
+import { PROTOCOL_VERSION } from './constants.js';
+import { ServerConnection, socketUrl } from './protocol.js';
 import { SelfView } from './self_view.js';
-import { Call, LocalMedia } from './call.js';
+import { Call } from './call.js';
+import { LocalMedia } from './local_media.js';
 import { CallView } from './call_ui.js';
 
 /**
@@ -28,7 +30,7 @@ import { CallView } from './call_ui.js';
  * @property {Record<string, string>} call_texts
  */
 
-/** @typedef {import('./protocol.js').WaitingMessageText} WaitingMessageText */
+/** @typedef {import('./messages.js').WaitingMessageText} WaitingMessageText */
 
 /** @param {string} id @returns {HTMLElement} */
 function element(id) {
@@ -124,12 +126,12 @@ function showMediaProblem(problem) {
   mediaProblem.hidden = false;
 }
 
-/** @param {import('./protocol.js').CitizenWelcome | import('./protocol.js').StaffWelcome} welcome */
+/** @param {import('./messages.js').CitizenWelcome | import('./messages.js').StaffWelcome} welcome */
 function welcomed(welcome) {
   if (welcome.role === 'citizen') showMessage(welcome.message);
 }
 
-/** @param {import('./protocol.js').AdvisorMessage} message */
+/** @param {import('./messages.js').AdvisorMessage} message */
 function advisorMessage(message) {
   showMessage(message.message);
 }

@@ -1,0 +1,115 @@
+// @ts-check
+/**
+ * The call's chat panel (part of the call view, call_ui.js): the lines
+ * everyone wrote, the form to write one, and the unread count on the chat
+ * button while the panel is closed. Lines are set as text, never as HTML.
+ */
+
+import { MAX_CHAT } from './constants.js';
+import { find, make } from './dom.js';
+
+/**
+ * @typedef {import('./call.js').Call} Call
+ * @typedef {import('./messages.js').ChatFromMessage} ChatFromMessage
+ *
+ * @typedef {object} ChatOptions
+ * @property {string} lang
+ * @property {string} zone IANA time zone for chat times
+ * @property {(key: string, values?: Record<string, string>) => string} text the page's texts
+ * @property {(message: string) => void} announce tell screen readers
+ */
+
+export class ChatPanel {
+  #unread = 0;
+
+  /**
+   * @param {HTMLElement} root the `call_view` markup
+   * @param {Call} call
+   * @param {ChatOptions} options
+   */
+  constructor(root, call, options) {
+    this.call = call;
+    this.options = options;
+    this.log = find(root, '.call-chat__log');
+    this.form = /** @type {HTMLFormElement} */ (find(root, '.call-chat__form'));
+    this.input = /** @type {HTMLTextAreaElement} */ (find(root, '.call-chat__text'));
+    this.problem = find(root, '.call-chat__problem');
+    this.badge = find(root, '.call-unread');
+    call.onchat = (message) => this.add(message);
+    this.form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.#send();
+    });
+    this.input.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.#send();
+      }
+    });
+  }
+
+  /** The panel was opened: everything is read now, and the focus goes to the text. */
+  opened() {
+    this.#unread = 0;
+    this.#renderUnread();
+    this.input.focus();
+  }
+
+  /** @param {ChatFromMessage} message */
+  add(message) {
+    const { text } = this.options;
+    const own = message.from === this.call.self;
+    const item = make('li', own ? 'call-chat__line call-chat__line--own' : 'call-chat__line');
+    const head = make('p', 'call-chat__head');
+    const who = make('span', 'call-chat__who', own ? text('you') : message.name);
+    const time = /** @type {HTMLTimeElement} */ (make('time', 'call-chat__time', this.#clock(message.at)));
+    time.dateTime = message.at;
+    head.append(who, ' · ', time);
+    item.append(head, make('p', 'call-chat__text-line', message.text));
+    this.log.append(item);
+    this.log.scrollTop = this.log.scrollHeight;
+    const panel = this.log.closest('.call-chat');
+    if (!own && panel instanceof HTMLElement && panel.hidden) {
+      this.#unread += 1;
+      this.#renderUnread();
+      this.options.announce(text('chat_new', { name: message.name }));
+    }
+  }
+
+  #send() {
+    const { text } = this.options;
+    const line = this.input.value.trim();
+    this.problem.hidden = true;
+    if (!line) return;
+    if (line.length > MAX_CHAT) {
+      this.#showProblem(text('chat_too_long'));
+      return;
+    }
+    if (!this.call.sendChat(line)) {
+      this.#showProblem(text('chat_failed'));
+      return;
+    }
+    this.input.value = '';
+  }
+
+  /** @param {string} message */
+  #showProblem(message) {
+    this.problem.textContent = message;
+    this.problem.hidden = false;
+  }
+
+  #renderUnread() {
+    this.badge.textContent = this.#unread ? String(this.#unread) : '';
+    this.badge.hidden = this.#unread === 0;
+  }
+
+  /** @param {string} iso */
+  #clock(iso) {
+    const german = this.options.lang === 'de';
+    return new Intl.DateTimeFormat(german ? 'de-DE' : 'en-GB', {
+      hour: '2-digit',
+      minute: '2-digit',
+      timeZone: this.options.zone,
+    }).format(new Date(iso));
+  }
+}
