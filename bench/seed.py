@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from videotermin import scheduling
-from videotermin.consent_texts import current_version
 from videotermin.context import AppContext
 from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.passwords import hash_password
+from videotermin.services import appointments as scheduling
+from videotermin.services.consent_texts import current_version
 from videotermin.settings import Settings
 from videotermin.store.db import create_engine, session_factory
 from videotermin.store.migrate import upgrade

@@ -30,8 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from turn_server import TurnServer, running_turn_server, turnserver_available
 from videotermin.app import create_app
+from videotermin.bus.core import Bus
 from videotermin.domain.clock import FakeClock
-from videotermin.realtime.bus import Bus
 from videotermin.settings import Settings
 from videotermin.store.db import create_engine, session_factory
 from videotermin.store.migrate import upgrade

@@ -10,17 +10,21 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from videotermin.bus.core import Bus, bus_for
 from videotermin.context import AppContext
 from videotermin.domain.clock import Clock, system_clock
 from videotermin.jobs.outbox import OutboxWorker
 from videotermin.jobs.retention import RetentionJob
 from videotermin.mail.transport import transport_for
 from videotermin.media.echo import EchoService
-from videotermin.realtime.bus import Bus, bus_for
+from videotermin.realtime import timing
+from videotermin.realtime.service import Realtime
 from videotermin.settings import Settings
 from videotermin.store.db import create_engine, session_factory
-from videotermin.web import api_v1, call_page, citizen, device_check, staff, survey, waiting_room
+from videotermin.web.api import v1 as api_v1
+from videotermin.web.citizen import device_check, link, survey, waiting_room
 from videotermin.web.middleware import AccessLogMiddleware, SecurityHeadersMiddleware
+from videotermin.web.staff import appointments, call, live, login
 from videotermin.web.templating import message_page
 
 STATIC = Path(__file__).parent / "web" / "static"
@@ -40,9 +44,14 @@ def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None 
     )
 
     @contextlib.asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """Everything the app runs starts here and stops in reverse order: the real-time
+        parts (presence across instances) before the bus they speak over closes."""
+        realtime = Realtime.create(ctx, timing.current())
         worker = OutboxWorker(ctx, transport_for(settings))
         retention = RetentionJob(ctx)
+        await realtime.start()
+        app.state.realtime = realtime
         worker.start()
         retention.start()
         try:
@@ -50,6 +59,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None 
         finally:
             await retention.stop()
             await worker.stop()
+            await realtime.close()
             if ctx.echo is not None:
                 await ctx.echo.close()
             await ctx.bus.close()
@@ -67,12 +77,10 @@ def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None 
     app.add_middleware(AccessLogMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/api/v1", api_v1.create_api(ctx))
-    app.include_router(citizen.router)
-    app.include_router(device_check.router)
-    app.include_router(waiting_room.router)
-    app.include_router(survey.router)
-    app.include_router(staff.router)
-    app.include_router(call_page.router)
+    for router in (link, device_check, waiting_room, survey):  # the citizen's pages
+        app.include_router(router.router)
+    for router in (login, appointments, call, live):  # the staff's
+        app.include_router(router.router)
     app.add_exception_handler(StarletteHTTPException, page_for_http_error)
     return app
 

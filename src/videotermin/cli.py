@@ -13,6 +13,7 @@ from sqlalchemy import select
 from videotermin.context import AppContext
 from videotermin.domain.clock import system_clock
 from videotermin.domain.passwords import hash_password, password_problem
+from videotermin.domain.staff import STAFF_ROLES
 from videotermin.domain.tokens import hash_token, new_token
 from videotermin.settings import Settings, SettingsError, load_settings
 from videotermin.store.db import create_engine, session_factory
@@ -27,7 +28,7 @@ token_cli = typer.Typer(no_args_is_help=True, help="API tokens for the integrati
 cli.add_typer(user_cli, name="user")
 cli.add_typer(token_cli, name="token")
 
-ROLES = ("advisor", "support", "admin")
+ROLES = tuple(role.value for role in STAFF_ROLES)
 T = TypeVar("T")
 
 
@@ -178,7 +179,7 @@ def purge() -> None:
 def demo() -> None:
     """Seed a demo: contact data for the default unit, an admin, an advisor and an appointment
     starting in ten minutes. Prints the staff logins and the citizen's link."""
-    from videotermin.demo import seed_demo
+    from videotermin.services.demo import seed_demo
 
     settings = settings_or_exit()
     result = with_context(settings, seed_demo)

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from videotermin.bus.core import Bus, MemoryBus
 from videotermin.domain.clock import Clock
 from videotermin.media.echo import EchoService
-from videotermin.realtime.bus import Bus, MemoryBus
 from videotermin.settings import Settings
 
 

@@ -14,10 +14,10 @@ from playwright.async_api import Browser, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import NOW, LiveServer
-from videotermin import scheduling
 from videotermin.context import AppContext
 from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
+from videotermin.services import appointments as scheduling
 from videotermin.settings import Settings
 from videotermin.store.models import StaffUser
 

@@ -21,12 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import NOW, LiveServer
-from videotermin import scheduling
-from videotermin.consent_texts import consent_text
 from videotermin.context import AppContext
 from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
 from videotermin.domain.tokens import hash_token
+from videotermin.services import appointments as scheduling
+from videotermin.services.consent_texts import consent_text
 from videotermin.settings import Settings
 from videotermin.store.models import Appointment, ConsentRecord, DeviceCheck, StaffUser
 from videotermin.store.personal_data import personal_columns

@@ -26,11 +26,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import NOW, LiveServer
-from videotermin import scheduling
-from videotermin.consent_texts import current_version
 from videotermin.context import AppContext
 from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
+from videotermin.services import appointments as scheduling
+from videotermin.services.consent_texts import current_version
 from videotermin.settings import Settings
 from videotermin.store.models import ConsentRecord, DeviceCheck, StaffUser
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from videotermin.context import AppContext
 from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
-from videotermin.scheduling import IssuedLink, create_appointment
+from videotermin.services.appointments import IssuedLink, create_appointment
 from videotermin.settings import Settings
 from videotermin.store.models import Appointment, OutboxMail, StaffUser
 

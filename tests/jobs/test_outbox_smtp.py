@@ -13,13 +13,13 @@ from outbox_helpers import ERIKA, START, SmtpSink, invite, make_ctx, outbox, wit
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import NOW, free_port
-from videotermin import scheduling
 from videotermin.context import AppContext
 from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
 from videotermin.jobs.outbox import OutboxWorker
 from videotermin.mail.qr import qr_png
 from videotermin.mail.transport import transport_for
+from videotermin.services import appointments as scheduling
 from videotermin.settings import Settings
 from videotermin.store.models import StaffUser
 

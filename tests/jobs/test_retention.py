@@ -8,11 +8,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import NOW
-from videotermin import scheduling
 from videotermin.context import AppContext
 from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
 from videotermin.jobs.retention import purge
+from videotermin.services import appointments as scheduling
 from videotermin.settings import Settings
 from videotermin.store.models import (
     Appointment,

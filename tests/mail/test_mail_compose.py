@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 
+from videotermin.domain.outbox import MailKind
 from videotermin.mail.compose import compose_mail, stamp_date
-from videotermin.mail.outbox import MailKind
 from videotermin.mail.qr import qr_png
 from videotermin.settings import Settings
 from videotermin.store.models import Appointment, Participant, StaffUser, Unit

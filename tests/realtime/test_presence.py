@@ -13,8 +13,8 @@ from datetime import timedelta
 import pytest
 
 from conftest import NOW
+from videotermin.bus.core import MemoryBus
 from videotermin.domain.clock import FakeClock
-from videotermin.realtime.bus import MemoryBus
 from videotermin.realtime.presence import Change, Entry, PresenceBoard, PresenceService
 from videotermin.realtime.timing import Timing
 

@@ -14,8 +14,8 @@ import pytest
 from redis.asyncio import Redis
 
 from conftest import skip_or_fail
-from videotermin.realtime.bus import RESYNC, Event, MemoryBus, bus_for
-from videotermin.realtime.redis_bus import RedisBus
+from videotermin.bus.core import RESYNC, Event, MemoryBus, bus_for
+from videotermin.bus.redis_bus import RedisBus
 from videotermin.settings import Settings
 
 REDIS_URL = os.environ.get("VIDEOTERMIN_TEST_REDIS", "redis://127.0.0.1:6379/0")

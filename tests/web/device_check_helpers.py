@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import NOW
-from videotermin.consent_texts import current_version
+from videotermin.services.consent_texts import current_version
 from videotermin.settings import Settings
 from videotermin.store.models import ConsentRecord, DeviceCheck
 

@@ -15,10 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import NOW
-from videotermin import scheduling
 from videotermin.context import AppContext
 from videotermin.domain.clock import FakeClock
 from videotermin.domain.tokens import hash_token
+from videotermin.services import appointments as scheduling
 from videotermin.settings import Settings
 from videotermin.store.models import Appointment, ConsentRecord, DeviceCheck
 from videotermin.store.personal_data import personal_columns

@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import NOW, PASSWORD
-from videotermin import scheduling
 from videotermin.context import AppContext
 from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
+from videotermin.services import appointments as scheduling
 from videotermin.settings import Settings
 
 TOMORROW_10 = NOW + timedelta(days=1)  # Thursday, 3 December 2026, 10:00 in Berlin

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from videotermin.domain.appointments import FieldError
-from videotermin.web import appointment_forms as forms
+from videotermin.web.staff import forms
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -12,9 +12,9 @@ from page_helpers import book
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import NOW
-from videotermin.consent_texts import consent_text, current_version
 from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
+from videotermin.services.consent_texts import consent_text, current_version
 from videotermin.settings import Settings
 from videotermin.store.models import StaffUser
 

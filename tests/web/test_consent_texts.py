@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from videotermin.consent_texts import SHIPPED, consent_text, current_version, versions
+from videotermin.services.consent_texts import SHIPPED, consent_text, current_version, versions
 from videotermin.settings import Settings
 
 # What the declaration must cover, in both languages (PRODUCT.md, the citizen's journey, 3).

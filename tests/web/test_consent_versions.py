@@ -11,9 +11,9 @@ from journey_helpers import consent_records, decide, hidden_fields
 from page_helpers import book
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from videotermin.consent_texts import consent_text
 from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
+from videotermin.services.consent_texts import consent_text
 from videotermin.settings import Settings
 from videotermin.store.models import StaffUser
 

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from videotermin.domain.quality import judge
-from videotermin.web.check_payload import CheckResult, field_errors, verdict_json
+from videotermin.web.citizen.check_payload import CheckResult, field_errors, verdict_json
 
 GOOD: dict[str, Any] = {
     "camera": "ok",

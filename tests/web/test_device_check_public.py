@@ -15,7 +15,7 @@ from device_check_helpers import GOOD, device_checks, page_config, page_headers
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import LiveServer
-from videotermin.web.speed_test import MAX_SPEED_BYTES
+from videotermin.web.citizen.speed_test import MAX_SPEED_BYTES
 
 
 async def test_the_public_page_speaks_the_browsers_language(client: httpx.AsyncClient) -> None:

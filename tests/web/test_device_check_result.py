@@ -15,9 +15,9 @@ from page_helpers import book
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import LiveServer
+from videotermin.bus.events import appointment_channel
 from videotermin.domain.clock import FakeClock
 from videotermin.domain.tokens import hash_token
-from videotermin.realtime.events import appointment_channel
 from videotermin.settings import Settings
 from videotermin.store.models import StaffUser
 

@@ -8,7 +8,7 @@ from starlette.requests import Request
 
 from videotermin.domain.tokens import hash_token
 from videotermin.store.models import DeviceCheck, Participant
-from videotermin.web.device_memory import passed_check_on_this_device
+from videotermin.web.citizen.device_memory import passed_check_on_this_device
 
 MINE, OTHER = "key-of-this-browser", "key-of-another-browser"
 

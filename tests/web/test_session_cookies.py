@@ -6,7 +6,7 @@ import pytest
 from fastapi import Response
 
 from videotermin.settings import Settings
-from videotermin.web.sessions import safe_next, set_session_cookie
+from videotermin.web.cookies import safe_next, set_session_cookie
 
 
 @pytest.mark.parametrize(

@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from waiting_helpers import IN_WINDOW, START, citizen, closed, greet, record_consent
 
 from conftest import NOW, LiveServer, start_server
+from videotermin.bus.core import Event, MemoryBus
 from videotermin.domain.clock import FakeClock
 from videotermin.domain.tokens import hash_token, new_token
 from videotermin.realtime import timing
-from videotermin.realtime.bus import Event, MemoryBus
 from videotermin.settings import Settings
 from videotermin.store.models import ApiToken, StaffUser
 

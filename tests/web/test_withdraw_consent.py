@@ -20,9 +20,9 @@ from page_helpers import book
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import NOW, LiveServer
+from videotermin.bus.core import Event, MemoryBus
 from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
-from videotermin.realtime.bus import Event, MemoryBus
 from videotermin.settings import Settings
 from videotermin.store.models import StaffUser
 

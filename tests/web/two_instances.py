@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from waiting_helpers import IN_WINDOW, channel_prefix, record_consent
 
 from conftest import LiveServer, skip_or_fail, start_server
+from videotermin.bus.redis_bus import RedisBus
 from videotermin.domain.clock import FakeClock
-from videotermin.realtime.redis_bus import RedisBus
 from videotermin.settings import Settings
 from videotermin.store.models import StaffUser
 

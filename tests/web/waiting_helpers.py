@@ -23,9 +23,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from conftest import NOW, LiveServer
-from videotermin.consent_texts import current_version
 from videotermin.domain.clock import FakeClock
 from videotermin.realtime import timing
+from videotermin.services.consent_texts import current_version
 from videotermin.settings import Settings
 from videotermin.store.models import ConsentRecord
 

@@ -28,6 +28,8 @@ from videotermin.domain.appointments import Status, end_of
 ADVISOR = "advisor"
 """The subject whose peer id is the advisor's (participants use their id)."""
 ADMIT_ALL = "all"
+ENDING = (Status.SCHEDULED, Status.COMPLETED)
+"""Ending the call completes a scheduled appointment; any other status stays as it is."""
 
 
 def may_direct(user_role: str, user_id: int, advisor_id: int) -> bool:

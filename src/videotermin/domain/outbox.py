@@ -13,6 +13,15 @@ from enum import StrEnum
 MAX_DELAY = timedelta(hours=6)
 
 
+class MailKind(StrEnum):
+    """What a mail announces; the kind picks its texts and its calendar method."""
+
+    INVITATION = "invitation"
+    UPDATE = "update"
+    CANCEL = "cancel"
+    REMOVED = "removed"
+
+
 class MailStatus(StrEnum):
     QUEUED = "queued"
     SENT = "sent"

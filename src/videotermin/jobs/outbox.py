@@ -27,12 +27,11 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
+from videotermin.bus.events import participant_changed
 from videotermin.context import AppContext
-from videotermin.domain.outbox import MailStatus, after_failure
+from videotermin.domain.outbox import MailKind, MailStatus, after_failure
 from videotermin.mail.compose import stamp_date
-from videotermin.mail.outbox import MailKind
 from videotermin.mail.transport import Transport
-from videotermin.realtime.events import participant_changed
 from videotermin.store.models import OutboxMail
 
 log = logging.getLogger("videotermin.outbox")
@@ -239,7 +238,7 @@ class OutboxWorker:
         """Tell the advisor's live list that the invitation's state changed (a retry
         does not: the list shows "wird versendet" before and after it)."""
         if mail.participant_id is not None and mail.kind in CARRY_LINKS:
-            await participant_changed(self.ctx, mail.appointment_id, mail.participant_id)
+            await participant_changed(self.ctx.bus, mail.appointment_id, mail.participant_id)
 
     async def _record(self, mail_id: int, **changes: object) -> None:
         """Write the outcome and release the lease in one statement."""

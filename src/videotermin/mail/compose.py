@@ -19,21 +19,19 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from videotermin.domain.dates import long_datetime
+from videotermin.domain.outbox import MailKind
 from videotermin.mail.ics import Method, Person, calendar_bytes
 from videotermin.mail.qr import qr_png
 from videotermin.mail.transport import smtp_address
 from videotermin.settings import Settings
 from videotermin.store.models import Appointment, Participant
-
-if TYPE_CHECKING:  # mail.outbox imports this module, so MailKind is compared by value
-    from videotermin.mail.outbox import MailKind
 
 LANGUAGES = ("de", "en")
 LINK_KINDS = ("invitation", "update")

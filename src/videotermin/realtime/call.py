@@ -28,21 +28,15 @@ peer gone from the roster is ``peer_left``.
 from __future__ import annotations
 
 import contextlib
-import logging
-import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select, update
-from sqlalchemy.orm import raiseload
-
-from videotermin.domain.appointments import shown_name
-from videotermin.domain.call import ADMIT_ALL, ADVISOR, fits, peer_id
+from videotermin.bus.core import Event
+from videotermin.bus.events import call_channel, publish_quietly
+from videotermin.domain.call import ADVISOR
 from videotermin.media.ice import browser_ice_servers
-from videotermin.realtime.bus import Event
 from videotermin.realtime.connection import FromBus, Inbox, JsonSocket
-from videotermin.realtime.events import appointment_changed, participant_changed
 from videotermin.realtime.presence import CallSeat, Change, Entry, advisor_key
 from videotermin.realtime.protocol import (
     Admitted,
@@ -64,21 +58,10 @@ from videotermin.realtime.protocol import (
     WaitingPerson,
 )
 from videotermin.realtime.service import Realtime
-from videotermin.store.models import Appointment, Participant, StaffUser
-
-log = logging.getLogger(__name__)
+from videotermin.services import admission
 
 ROSTER_EVENT = "call_roster"
 """Presence changes of the appointment reach a session's inbox by this type."""
-
-
-def call_channel(appointment_id: str) -> str:
-    return f"call:{appointment_id}"
-
-
-def seat_channel(key: str) -> str:
-    """Where a new connection of a seat (a link, or the advisor's call) announces itself."""
-    return f"participant:{key}"
 
 
 def follow_presence(realtime: Realtime, inbox: Inbox, appointment_id: str) -> Callable[[], None]:
@@ -90,23 +73,6 @@ def follow_presence(realtime: Realtime, inbox: Inbox, appointment_id: str) -> Ca
             inbox.put(FromBus({"type": ROSTER_EVENT}))
 
     return realtime.presence.listen(changed)
-
-
-async def call_key(realtime: Realtime, appointment_id: str) -> str:
-    """The call's secret for peer ids; the first instance to write one wins."""
-    async with realtime.ctx.sessions() as db:
-        key = await db.scalar(select(Appointment.call_key).where(Appointment.id == appointment_id))
-        if key is not None:
-            return key  # everyone after the first joins without a write
-        await db.execute(
-            update(Appointment)
-            .where(Appointment.id == appointment_id, Appointment.call_key.is_(None))
-            .values(call_key=secrets.token_hex(16))
-        )
-        await db.commit()
-        key = await db.scalar(select(Appointment.call_key).where(Appointment.id == appointment_id))
-    assert key is not None
-    return key
 
 
 # --- who is in the call, who waits ----------------------------------------------------
@@ -124,27 +90,14 @@ async def roster(realtime: Realtime, appointment_id: str) -> dict[str, Seated]:
     entries = [e for e in realtime.presence.board.of_appointment(appointment_id) if e.call]
     if not entries:
         return {}
-    async with realtime.ctx.sessions() as db:
-        advisor = await db.scalar(
-            select(StaffUser.display_name)
-            .join(Appointment, Appointment.advisor_id == StaffUser.id)
-            .where(Appointment.id == appointment_id)
-        )
-        rows = await db.execute(
-            select(Participant.id, Participant.name, Participant.role).where(
-                Participant.appointment_id == appointment_id,
-                Participant.removed_at.is_(None),
-                Participant.admitted_at.is_not(None),
-            )
-        )
-        admitted = {row.id: (shown_name(row.name, row.role), row.role) for row in rows}
+    seats = await admission.seats(realtime.ctx, appointment_id)
     seated: dict[str, Seated] = {}
     for entry in entries:
         assert entry.call is not None
         if entry.participant_id == advisor_key(appointment_id):
-            who = (advisor or "", "advisor")
-        elif entry.participant_id in admitted:
-            who = admitted[entry.participant_id]
+            who = (seats.advisor_name, "advisor")
+        elif entry.participant_id in seats.admitted:
+            who = seats.admitted[entry.participant_id]
         else:
             continue
         seated[entry.call.peer] = _seated(entry, *who)
@@ -183,168 +136,28 @@ def waiting_on_board(realtime: Realtime, appointment_id: str) -> WaitingBoard:
     )
 
 
-def _still_waiting(
-    appointment_id: str, connected: Iterable[str]
-) -> tuple[ColumnElement[bool], ...]:
-    """Of these connected participants, those the database says still wait."""
-    return (
-        Participant.id.in_(connected),
-        Participant.appointment_id == appointment_id,
-        Participant.removed_at.is_(None),
-        Participant.admitted_at.is_(None),
-    )
-
-
-async def _waiting_ids(realtime: Realtime, appointment_id: str) -> set[str]:
-    """Who :func:`waiting_list` would list, by id only (no names, no checks to load)."""
-    connected = {entry[0] for entry in waiting_on_board(realtime, appointment_id)}
-    if not connected:
-        return set()
-    async with realtime.ctx.sessions() as db:
-        found = await db.scalars(
-            select(Participant.id).where(*_still_waiting(appointment_id, connected))
-        )
-        return set(found)
+def connected_waiting(realtime: Realtime, appointment_id: str) -> set[str]:
+    """Participants connected to the appointment without a call seat."""
+    return {entry[0] for entry in waiting_on_board(realtime, appointment_id)}
 
 
 async def waiting_list(realtime: Realtime, appointment_id: str) -> list[WaitingPerson]:
     """Who waits to be admitted: connected now, not in the call, not admitted, not removed."""
     since = {participant: at for participant, _, at in waiting_on_board(realtime, appointment_id)}
-    if not since:
-        return []
-    async with realtime.ctx.sessions() as db:
-        participants = await db.scalars(
-            select(Participant)
-            .where(*_still_waiting(appointment_id, since))
-            .options(raiseload(Participant.mails), raiseload(Participant.consents))
+    return [
+        WaitingPerson(
+            id=waiter.id,
+            name=waiter.name,
+            role=waiter.role,
+            since=waiter.since,
+            verdict=_verdict(waiter.verdict),
         )
-        people = [
-            WaitingPerson(
-                id=p.id,
-                name=shown_name(p.name, p.role),
-                role=p.role,
-                since=since[p.id],
-                verdict=_verdict(p),
-            )
-            for p in participants
-        ]
-    return sorted(people, key=lambda person: (person.since, person.id))
+        for waiter in await admission.waiting_list(realtime.ctx, appointment_id, since)
+    ]
 
 
-def _verdict(participant: Participant) -> Verdict | None:
-    check = participant.latest_check
-    if check is None or check.verdict not in ("green", "yellow", "red"):
-        return None
-    return check.verdict  # type: ignore[return-value]
-
-
-async def _admitted_count(realtime: Realtime, appointment_id: str) -> int:
-    async with realtime.ctx.sessions() as db:
-        count = await db.scalar(
-            select(func.count())
-            .select_from(Participant)
-            .where(
-                Participant.appointment_id == appointment_id,
-                Participant.removed_at.is_(None),
-                Participant.admitted_at.is_not(None),
-            )
-        )
-    return int(count or 0)
-
-
-# --- the advisor's actions ----------------------------------------------------------------
-
-
-async def admit(realtime: Realtime, appointment_id: str, who: str) -> ErrorCode | None:
-    """Admit one waiting participant, or everyone waiting (all or none: the mesh limit)."""
-    waiting = await _waiting_ids(realtime, appointment_id)
-    chosen = sorted(waiting) if who == ADMIT_ALL else [who] if who in waiting else []
-    if not chosen:
-        return ErrorCode.NOT_WAITING
-    limit = realtime.ctx.settings.call_max_participants
-    if not fits(limit, await _admitted_count(realtime, appointment_id), len(chosen)):
-        return ErrorCode.CALL_FULL
-    async with realtime.ctx.sessions() as db:
-        await db.execute(
-            update(Participant)
-            .where(
-                Participant.id.in_(chosen),
-                Participant.appointment_id == appointment_id,
-                Participant.removed_at.is_(None),
-                Participant.admitted_at.is_(None),
-            )
-            .values(admitted_at=realtime.ctx.clock())
-        )
-        await db.commit()
-    for participant_id in chosen:
-        await _tell(realtime, seat_channel(participant_id), {"type": "call_admit"})
-        await participant_changed(realtime.ctx, appointment_id, participant_id)
-    return None
-
-
-async def remove(
-    realtime: Realtime, appointment_id: str, key: str, target: str
-) -> ErrorCode | None:
-    """Take an admitted participant (by peer id or participant id) out of the call; their
-    admission ends, so the same link must be admitted again."""
-    async with realtime.ctx.sessions() as db:
-        admitted = list(
-            await db.scalars(
-                select(Participant.id).where(
-                    Participant.appointment_id == appointment_id,
-                    Participant.removed_at.is_(None),
-                    Participant.admitted_at.is_not(None),
-                )
-            )
-        )
-        found = next((p for p in admitted if target in (p, peer_id(key, p))), None)
-        if found is None:
-            return ErrorCode.UNKNOWN_PEER
-        await db.execute(
-            update(Participant).where(Participant.id == found).values(admitted_at=None)
-        )
-        await db.commit()
-    await _tell(
-        realtime,
-        call_channel(appointment_id),
-        {"type": "call_removed", "peer": peer_id(key, found)},
-    )
-    await _tell(realtime, seat_channel(found), {"type": "call_remove"})
-    await participant_changed(realtime.ctx, appointment_id, found)
-    return None
-
-
-async def _tell(realtime: Realtime, channel: str, event: Event) -> None:
-    """Publish a change already committed. Should the bus fail, the connections find the
-    admission in the database on their next periodic check; the advisor's goes on."""
-    try:
-        await realtime.ctx.bus.publish(channel, event)
-    except Exception:
-        log.warning("call event not published reason=bus_failed", exc_info=True)
-
-
-async def leave(realtime: Realtime, appointment_id: str, participant_id: str) -> None:
-    """A participant hung up: their admission ends (coming back needs a new one)."""
-    async with realtime.ctx.sessions() as db:
-        await db.execute(
-            update(Participant).where(Participant.id == participant_id).values(admitted_at=None)
-        )
-        await db.commit()
-    await participant_changed(realtime.ctx, appointment_id, participant_id)
-
-
-async def end(realtime: Realtime, appointment_id: str) -> None:
-    """The advisor ends the call: the appointment is completed, so every link's journey
-    is ``ended`` and every connection of the appointment closes with 4411."""
-    now = realtime.ctx.clock()
-    async with realtime.ctx.sessions() as db:
-        await db.execute(
-            update(Appointment)
-            .where(Appointment.id == appointment_id, Appointment.status == "scheduled")
-            .values(status="completed", updated_at=now)
-        )
-        await db.commit()
-    await appointment_changed(realtime.ctx, appointment_id)
+def _verdict(verdict: str | None) -> Verdict | None:
+    return verdict if verdict in ("green", "yellow", "red") else None  # type: ignore[return-value]
 
 
 # --- one connection's seat --------------------------------------------------------------------
@@ -502,7 +315,9 @@ class InCall:
         )
 
     async def _relay(self, event: Event) -> None:
-        await _tell(self.realtime, call_channel(self.member.appointment_id), event)
+        await publish_quietly(
+            self.realtime.ctx.bus, call_channel(self.member.appointment_id), event
+        )
 
     # --- from the bus ---------------------------------------------------------------------------
 

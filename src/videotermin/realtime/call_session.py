@@ -24,12 +24,14 @@ from enum import Enum
 
 from starlette.websockets import WebSocket
 
-from videotermin.domain.appointments import end_of
+from videotermin.bus.core import Event
+from videotermin.bus.events import appointment_channel, seat_channel
+from videotermin.domain.appointments import Status, end_of
 from videotermin.domain.call import ADVISOR, call_running, may_direct, peer_id
 from videotermin.domain.journey import Journey
+from videotermin.domain.staff import ADVISOR_ROLES
 from videotermin.realtime import call, takeover
-from videotermin.realtime.bus import Event
-from videotermin.realtime.call import InCall, Member, follow_presence, seat_channel
+from videotermin.realtime.call import InCall, Member, follow_presence
 from videotermin.realtime.connection import (
     FromBus,
     FromClient,
@@ -40,7 +42,6 @@ from videotermin.realtime.connection import (
     Tick,
     same_origin,
 )
-from videotermin.realtime.events import appointment_channel
 from videotermin.realtime.presence import advisor_key
 from videotermin.realtime.protocol import (
     CALL_MESSAGES,
@@ -65,8 +66,9 @@ from videotermin.realtime.protocol import (
     WaitingPerson,
 )
 from videotermin.realtime.service import Realtime
+from videotermin.services import admission
+from videotermin.services.staff_auth import Login, find_login
 from videotermin.store.models import Appointment
-from videotermin.web.sessions import ADVISOR_ROLES, SESSION_COOKIE, Login, find_login
 
 
 class Ending(Enum):
@@ -82,11 +84,13 @@ async def _login(realtime: Realtime, token: str | None) -> Login | None:
         return await find_login(db, token, realtime.ctx.clock())
 
 
-async def serve_call(realtime: Realtime, websocket: WebSocket, appointment_id: str) -> None:
+async def serve_call(
+    realtime: Realtime, websocket: WebSocket, appointment_id: str, token: str | None
+) -> None:
+    """``token`` is the staff session cookie's."""
     if not same_origin(websocket, realtime.ctx.settings.public_url):
         await websocket.close(code=CloseCode.FORBIDDEN, reason=CloseCode.FORBIDDEN.reason)
         return
-    token = websocket.cookies.get(SESSION_COOKIE)
     login = await _login(realtime, token)
     await websocket.accept()
     socket = JsonSocket(websocket, CALL_MESSAGES)
@@ -146,7 +150,7 @@ class AdvisorCall:
         ):
             await self.socket.close(CloseCode.FORBIDDEN)
             return Ending.CLOSED
-        if appointment.status == "cancelled":
+        if appointment.status == Status.CANCELLED:
             await self.socket.send(StateChanged(state=Journey.CANCELLED))
             await self.socket.close(CloseCode.CANCELLED)
             return Ending.CLOSED
@@ -228,17 +232,22 @@ class AdvisorCall:
         elif isinstance(message, Ping):
             await self.socket.send(Pong(id=message.id))
         elif isinstance(message, Admit):
-            problem = await call.admit(self.realtime, self.appointment_id, message.participant)
-            if problem is not None:
-                await self.socket.refuse(problem, _WHY[problem], "admit")
-        elif isinstance(message, Remove):
-            problem = await call.remove(
-                self.realtime, self.appointment_id, self.key, message.participant
+            problem = await admission.admit(
+                self.realtime.ctx,
+                self.appointment_id,
+                message.participant,
+                call.connected_waiting(self.realtime, self.appointment_id),
             )
             if problem is not None:
-                await self.socket.refuse(problem, _WHY[problem], "remove")
+                await self.socket.refuse(ErrorCode(problem), _WHY[problem], "admit")
+        elif isinstance(message, Remove):
+            problem = await admission.remove(
+                self.realtime.ctx, self.appointment_id, self.key, message.participant
+            )
+            if problem is not None:
+                await self.socket.refuse(ErrorCode(problem), _WHY[problem], "remove")
         elif isinstance(message, End):
-            await call.end(self.realtime, self.appointment_id)
+            await admission.end(self.realtime.ctx, self.appointment_id)
             await self.socket.send(StateChanged(state=Journey.ENDED))
             await self.socket.close(CloseCode.ENDED)
             return Ending.CLOSED
@@ -266,7 +275,7 @@ class AdvisorCall:
             seat_channel(advisor_key(self.appointment_id)),
             self.connection_id,
         )
-        self.key = await call.call_key(self.realtime, self.appointment_id)
+        self.key = await admission.call_key(self.realtime.ctx, self.appointment_id)
         member = Member(
             appointment_id=self.appointment_id,
             subject=ADVISOR,
@@ -334,7 +343,7 @@ class AdvisorCall:
 
 
 _WHY = {
-    ErrorCode.NOT_WAITING: "nobody of that id is waiting to be admitted",
-    ErrorCode.CALL_FULL: "the call has no room for that many more",
-    ErrorCode.UNKNOWN_PEER: "nobody of that id is admitted to the call",
+    admission.Refusal.NOT_WAITING: "nobody of that id is waiting to be admitted",
+    admission.Refusal.CALL_FULL: "the call has no room for that many more",
+    admission.Refusal.UNKNOWN_PEER: "nobody of that id is admitted to the call",
 }

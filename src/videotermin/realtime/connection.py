@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketState
 
-from videotermin.realtime.bus import Event
+from videotermin.bus.core import Event
 from videotermin.realtime.protocol import (
     PROTOCOL_VERSION,
     SUPPORTED_VERSIONS,

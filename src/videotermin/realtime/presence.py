@@ -41,8 +41,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from videotermin.bus.core import Bus, Event
 from videotermin.domain.clock import Clock
-from videotermin.realtime.bus import Bus, Event
 from videotermin.realtime.timing import Timing
 
 log = logging.getLogger(__name__)

@@ -1,15 +1,13 @@
 """An app instance's real-time parts: the presence service, and the timing they share.
 
-Created when the app starts (by the waiting-room router's lifespan) and handed
-to every WebSocket session and to the advisor's pages, which read presence
-from it.
+Created and started by the app's lifespan (:func:`videotermin.app.create_app`) and
+handed to every WebSocket session and to the advisor's pages, which read presence
+from it (:data:`videotermin.web.deps.Live`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from starlette.requests import HTTPConnection
 
 from videotermin.context import AppContext
 from videotermin.realtime.presence import PresenceService
@@ -32,9 +30,3 @@ class Realtime:
     async def close(self) -> None:
         await self.presence.close()
 
-
-def realtime_of(connection: HTTPConnection) -> Realtime:
-    """The instance's :class:`Realtime`, for a request or a WebSocket."""
-    realtime = connection.app.state.realtime
-    assert isinstance(realtime, Realtime)
-    return realtime

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from videotermin.realtime.bus import Bus, Event
+from videotermin.bus.core import Bus, Event
 from videotermin.realtime.connection import JsonSocket
 from videotermin.realtime.protocol import CloseCode, Replaced
 

@@ -33,14 +33,14 @@ from enum import Enum
 
 from starlette.websockets import WebSocket
 
+from videotermin.bus.core import Event
+from videotermin.bus.events import appointment_channel, seat_channel
 from videotermin.context import AppContext
 from videotermin.domain.appointments import shown_name
 from videotermin.domain.call import peer_id, rejoins
 from videotermin.domain.journey import Journey
-from videotermin.participation import Participation, participation_for_token
-from videotermin.realtime import call, takeover
-from videotermin.realtime.bus import Event
-from videotermin.realtime.call import InCall, Member, follow_presence, seat_channel
+from videotermin.realtime import takeover
+from videotermin.realtime.call import InCall, Member, follow_presence
 from videotermin.realtime.connection import (
     FromBus,
     FromClient,
@@ -50,7 +50,6 @@ from videotermin.realtime.connection import (
     Recheck,
     Tick,
 )
-from videotermin.realtime.events import appointment_channel
 from videotermin.realtime.protocol import (
     CITIZEN_MESSAGES,
     JOURNEY_CLOSE,
@@ -76,6 +75,8 @@ from videotermin.realtime.protocol import (
     WaitingMessageText,
 )
 from videotermin.realtime.service import Realtime
+from videotermin.services import admission
+from videotermin.services.participation import Participation, participation_for_token
 
 
 class Ending(Enum):
@@ -247,7 +248,7 @@ class CitizenSession:
         elif isinstance(message, Chat):
             await self.call.chat(message)
         else:
-            await call.leave(self.realtime, self.appointment_id, self.participant_id)
+            await admission.leave(self.realtime.ctx, self.appointment_id, self.participant_id)
             await self.socket.close(CloseCode.LEFT)
             return Ending.LEFT
         return None
@@ -267,7 +268,7 @@ class CitizenSession:
     async def _join(self, participation: Participation) -> None:
         assert self._inbox is not None
         participant = participation.participant
-        key = await call.call_key(self.realtime, self.appointment_id)
+        key = await admission.call_key(self.realtime.ctx, self.appointment_id)
         member = Member(
             appointment_id=self.appointment_id,
             subject=participant.id,

@@ -1,0 +1,137 @@
+"""The real-time bus: publish a small JSON event on a channel; every subscriber of that
+channel, in this process or (with Redis) in any app instance, receives it.
+
+Events carry ids and states only, never personal data: a receiver that needs
+names reads them from the database with its own authority.
+
+Delivery is at most once. A bus that may lose events (Redis during a
+reconnect) tells each subscriber afterwards with a :data:`RESYNC` event, so
+the subscriber can re-read what it shows instead of trusting a stale view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+from videotermin.settings import Settings
+
+Event = dict[str, Any]
+RESYNC: Event = {"type": "resync"}
+
+log = logging.getLogger(__name__)
+
+
+class Bus(Protocol):
+    async def publish(self, channel: str, event: Event) -> None:
+        """Deliver ``event`` to the channel's current subscribers everywhere."""
+        ...
+
+    def subscribe(
+        self, *channels: str
+    ) -> contextlib.AbstractAsyncContextManager[AsyncIterator[Event]]:
+        """Receive the events of ``channels``; the subscription is active when the
+        context is entered, so an event published after that is not missed."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class Subscribers:
+    """Local fan-out: the queues of this process's subscribers, by channel.
+
+    A subscriber that does not keep up loses events rather than holding up the
+    publisher (or every other subscriber); the drop is logged.
+    """
+
+    def __init__(self, queue_size: int = 1000) -> None:
+        self._queues: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
+        self._queue_size = queue_size
+
+    def new_queue(self) -> asyncio.Queue[Event]:
+        return asyncio.Queue(self._queue_size)
+
+    def add(self, queue: asyncio.Queue[Event], channels: tuple[str, ...]) -> list[str]:
+        """Attach ``queue``; returns the channels nobody here listened to before."""
+        fresh = [channel for channel in dict.fromkeys(channels) if not self._queues.get(channel)]
+        for channel in channels:
+            self._queues[channel].add(queue)
+        return fresh
+
+    def remove(self, queue: asyncio.Queue[Event], channels: tuple[str, ...]) -> list[str]:
+        """Detach ``queue``; returns the channels nobody here listens to any more."""
+        emptied = []
+        for channel in dict.fromkeys(channels):
+            queues = self._queues.get(channel)
+            if queues is None:
+                continue
+            queues.discard(queue)
+            if not queues:
+                del self._queues[channel]
+                emptied.append(channel)
+        return emptied
+
+    @property
+    def channels(self) -> list[str]:
+        return list(self._queues)
+
+    def deliver(self, channel: str, event: Event) -> None:
+        for queue in list(self._queues.get(channel, ())):
+            try:
+                queue.put_nowait(event)
+            except asyncio.QueueFull:
+                log.warning("bus event dropped reason=subscriber_behind")
+
+    def deliver_to_all(self, event: Event) -> None:
+        for queue in {q for queues in self._queues.values() for q in queues}:
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(event)
+
+    def clear(self) -> None:
+        self._queues.clear()
+
+
+async def drain(queue: asyncio.Queue[Event]) -> AsyncIterator[Event]:
+    while True:
+        yield await queue.get()
+
+
+class MemoryBus:
+    """The embedded default: one process, queues per subscriber.
+
+    Events go through JSON as they would through Redis, so code that works on
+    the embedded default cannot depend on Python objects Redis would not carry.
+    """
+
+    def __init__(self, queue_size: int = 1000) -> None:
+        self._subscribers = Subscribers(queue_size)
+
+    async def publish(self, channel: str, event: Event) -> None:
+        self._subscribers.deliver(channel, json.loads(json.dumps(event)))
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, *channels: str) -> AsyncIterator[AsyncIterator[Event]]:
+        queue = self._subscribers.new_queue()
+        self._subscribers.add(queue, channels)
+        try:
+            yield drain(queue)
+        finally:
+            self._subscribers.remove(queue, channels)
+
+    async def close(self) -> None:
+        self._subscribers.clear()
+
+
+def bus_for(settings: Settings) -> Bus:
+    """Redis pub/sub when ``VIDEOTERMIN_REDIS_URL`` is set, so app instances share rooms;
+    instances with the same ``REDIS_CHANNEL_PREFIX`` form one deployment."""
+    if settings.redis_url:
+        from videotermin.bus.redis_bus import RedisBus
+
+        return RedisBus(settings.redis_url, channel_prefix=settings.redis_channel_prefix)
+    return MemoryBus()

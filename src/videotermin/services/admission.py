@@ -1,0 +1,239 @@
+"""The call's lifecycle: who waits, who is admitted, removal, hanging up, the end.
+
+These are the advisor's and the participants' decisions about a call, made
+against the database with the server's own authority. Who is *connected* is
+not known here — that is the real-time layer's presence board — so the
+callers pass the connected participant ids in, and everything the database
+says about them is decided here, by the rules of :mod:`videotermin.domain.call`.
+
+Each change is committed first and announced on the bus afterwards
+(:mod:`videotermin.bus.events`); a lost announcement costs promptness only,
+because every connection reads its authority again periodically.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.orm import raiseload
+
+from videotermin.bus.events import (
+    appointment_changed,
+    call_channel,
+    participant_changed,
+    publish_quietly,
+    seat_channel,
+)
+from videotermin.context import AppContext
+from videotermin.domain.appointments import shown_name
+from videotermin.domain.call import ADMIT_ALL, ENDING, fits, peer_id
+from videotermin.store.models import Appointment, Participant, StaffUser
+
+
+class Refusal(StrEnum):
+    """Why an advisor's action did nothing; the values are the protocol's error codes."""
+
+    NOT_WAITING = "not_waiting"
+    CALL_FULL = "call_full"
+    UNKNOWN_PEER = "unknown_peer"
+
+
+@dataclass(frozen=True)
+class Waiter:
+    """Someone waiting to be admitted, as the advisor's list shows them."""
+
+    id: str
+    name: str
+    role: str
+    since: datetime
+    verdict: str | None
+    """The latest device check's traffic light, if there was one."""
+
+
+@dataclass(frozen=True)
+class Seats:
+    """Who may hold a seat in the call: the advisor's name, and the admitted participants'
+    shown names and roles by participant id."""
+
+    advisor_name: str
+    admitted: Mapping[str, tuple[str, str]]
+
+
+async def call_key(ctx: AppContext, appointment_id: str) -> str:
+    """The call's secret for peer ids; the first instance to write one wins."""
+    async with ctx.sessions() as db:
+        key = await db.scalar(select(Appointment.call_key).where(Appointment.id == appointment_id))
+        if key is not None:
+            return key  # everyone after the first joins without a write
+        await db.execute(
+            update(Appointment)
+            .where(Appointment.id == appointment_id, Appointment.call_key.is_(None))
+            .values(call_key=secrets.token_hex(16))
+        )
+        await db.commit()
+        key = await db.scalar(select(Appointment.call_key).where(Appointment.id == appointment_id))
+    assert key is not None
+    return key
+
+
+def _admitted(appointment_id: str) -> tuple[ColumnElement[bool], ...]:
+    return (
+        Participant.appointment_id == appointment_id,
+        Participant.removed_at.is_(None),
+        Participant.admitted_at.is_not(None),
+    )
+
+
+def _still_waiting(
+    appointment_id: str, connected: Iterable[str]
+) -> tuple[ColumnElement[bool], ...]:
+    """Of these connected participants, those the database says still wait."""
+    return (
+        Participant.id.in_(connected),
+        Participant.appointment_id == appointment_id,
+        Participant.removed_at.is_(None),
+        Participant.admitted_at.is_(None),
+    )
+
+
+async def seats(ctx: AppContext, appointment_id: str) -> Seats:
+    """Names and roles for the roster: the advisor, and every admitted participant."""
+    async with ctx.sessions() as db:
+        advisor = await db.scalar(
+            select(StaffUser.display_name)
+            .join(Appointment, Appointment.advisor_id == StaffUser.id)
+            .where(Appointment.id == appointment_id)
+        )
+        rows = await db.execute(
+            select(Participant.id, Participant.name, Participant.role).where(
+                *_admitted(appointment_id)
+            )
+        )
+        admitted = {row.id: (shown_name(row.name, row.role), row.role) for row in rows}
+    return Seats(advisor or "", admitted)
+
+
+async def waiting_ids(ctx: AppContext, appointment_id: str, connected: Iterable[str]) -> set[str]:
+    """Who :func:`waiting_list` would list, by id only (no names, no checks to load)."""
+    connected = set(connected)
+    if not connected:
+        return set()
+    async with ctx.sessions() as db:
+        found = await db.scalars(
+            select(Participant.id).where(*_still_waiting(appointment_id, connected))
+        )
+        return set(found)
+
+
+async def waiting_list(
+    ctx: AppContext, appointment_id: str, since: Mapping[str, datetime]
+) -> list[Waiter]:
+    """Who waits to be admitted, in order of arrival: of the participants connected
+    ``since`` when, those not admitted and not removed."""
+    if not since:
+        return []
+    async with ctx.sessions() as db:
+        participants = await db.scalars(
+            select(Participant)
+            .where(*_still_waiting(appointment_id, since))
+            .options(raiseload(Participant.mails), raiseload(Participant.consents))
+        )
+        people = [
+            Waiter(
+                id=p.id,
+                name=shown_name(p.name, p.role),
+                role=p.role,
+                since=since[p.id],
+                verdict=_verdict(p),
+            )
+            for p in participants
+        ]
+    return sorted(people, key=lambda person: (person.since, person.id))
+
+
+def _verdict(participant: Participant) -> str | None:
+    check = participant.latest_check
+    if check is None or check.verdict not in ("green", "yellow", "red"):
+        return None
+    return check.verdict
+
+
+async def _admitted_count(ctx: AppContext, appointment_id: str) -> int:
+    async with ctx.sessions() as db:
+        count = await db.scalar(
+            select(func.count()).select_from(Participant).where(*_admitted(appointment_id))
+        )
+    return int(count or 0)
+
+
+async def admit(
+    ctx: AppContext, appointment_id: str, who: str, connected: Iterable[str]
+) -> Refusal | None:
+    """Admit one waiting participant, or everyone waiting (all or none: the mesh limit)."""
+    waiting = await waiting_ids(ctx, appointment_id, connected)
+    chosen = sorted(waiting) if who == ADMIT_ALL else [who] if who in waiting else []
+    if not chosen:
+        return Refusal.NOT_WAITING
+    limit = ctx.settings.call_max_participants
+    if not fits(limit, await _admitted_count(ctx, appointment_id), len(chosen)):
+        return Refusal.CALL_FULL
+    async with ctx.sessions() as db:
+        await db.execute(
+            update(Participant)
+            .where(*_still_waiting(appointment_id, chosen))
+            .values(admitted_at=ctx.clock())
+        )
+        await db.commit()
+    for participant_id in chosen:
+        await publish_quietly(ctx.bus, seat_channel(participant_id), {"type": "call_admit"})
+        await participant_changed(ctx.bus, appointment_id, participant_id)
+    return None
+
+
+async def remove(ctx: AppContext, appointment_id: str, key: str, target: str) -> Refusal | None:
+    """Take an admitted participant (by peer id or participant id) out of the call; their
+    admission ends, so the same link must be admitted again."""
+    async with ctx.sessions() as db:
+        admitted = list(await db.scalars(select(Participant.id).where(*_admitted(appointment_id))))
+        found = next((p for p in admitted if target in (p, peer_id(key, p))), None)
+        if found is None:
+            return Refusal.UNKNOWN_PEER
+        await db.execute(
+            update(Participant).where(Participant.id == found).values(admitted_at=None)
+        )
+        await db.commit()
+    await publish_quietly(
+        ctx.bus, call_channel(appointment_id), {"type": "call_removed", "peer": peer_id(key, found)}
+    )
+    await publish_quietly(ctx.bus, seat_channel(found), {"type": "call_remove"})
+    await participant_changed(ctx.bus, appointment_id, found)
+    return None
+
+
+async def leave(ctx: AppContext, appointment_id: str, participant_id: str) -> None:
+    """A participant hung up: their admission ends (coming back needs a new one)."""
+    async with ctx.sessions() as db:
+        await db.execute(
+            update(Participant).where(Participant.id == participant_id).values(admitted_at=None)
+        )
+        await db.commit()
+    await participant_changed(ctx.bus, appointment_id, participant_id)
+
+
+async def end(ctx: AppContext, appointment_id: str) -> None:
+    """The advisor ends the call: the appointment is completed (:data:`ENDING`), so every
+    link's journey is ``ended`` and every connection of the appointment closes."""
+    before, after = ENDING
+    async with ctx.sessions() as db:
+        await db.execute(
+            update(Appointment)
+            .where(Appointment.id == appointment_id, Appointment.status == before)
+            .values(status=after, updated_at=ctx.clock())
+        )
+        await db.commit()
+    await appointment_changed(ctx.bus, appointment_id)

@@ -1,0 +1,55 @@
+"""The advisor's message to the waiting room ("ich komme 5 Minuten später").
+
+One message per appointment, the latest replacing the one before; an empty one
+removes it. It is personal data (``Appointment.waiting_message`` is marked)
+and reaches the citizens as text: the bus event only says that it changed, and
+each waiting-room connection reads it from the database for its own link.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from videotermin.bus.events import appointment_channel
+from videotermin.context import AppContext
+from videotermin.store.models import Appointment
+
+log = logging.getLogger(__name__)
+
+MAX_LENGTH = 500
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean(text: str) -> str:
+    """Line breaks kept, other control characters dropped, outer whitespace trimmed."""
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+def problem(text: str) -> str | None:
+    """Why a cleaned message cannot be sent, in the advisor's words; ``None`` if it can."""
+    if len(text) > MAX_LENGTH:
+        return (
+            f"Die Nachricht ist {len(text)} Zeichen lang; es sind höchstens "
+            f"{MAX_LENGTH} Zeichen möglich."
+        )
+    return None
+
+
+def store(ctx: AppContext, appointment: Appointment, text: str) -> None:
+    """Set (or, with an empty text, remove) the message; the caller commits, then
+    calls :func:`announce`."""
+    appointment.waiting_message = text or None
+    appointment.waiting_message_at = ctx.clock() if text else None
+
+
+async def announce(ctx: AppContext, appointment_id: str) -> None:
+    """Tell the waiting room at once. Should the bus fail, the message is stored all the
+    same and every waiting-room connection finds it on its next periodic check."""
+    try:
+        await ctx.bus.publish(
+            appointment_channel(appointment_id),
+            {"type": "waiting_message", "appointment_id": appointment_id},
+        )
+    except Exception:
+        log.warning("waiting message not announced reason=bus_failed", exc_info=True)

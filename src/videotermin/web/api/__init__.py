@@ -1,0 +1,1 @@
+"""The integration API (``/api/v1``), authorised by bearer tokens."""

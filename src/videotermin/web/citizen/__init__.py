@@ -1,0 +1,1 @@
+"""Pages and sockets a citizen reaches through their personal link, and the public device check."""

@@ -1,0 +1,137 @@
+"""What handlers declare: ``Annotated`` dependencies, so each handler stays one screen
+long and none can forget a check (the style of the FastAPI project template's
+``api/deps.py``).
+
+- ``Ctx``, ``Db``: the app context and a read session.
+- ``Live``: the instance's real-time parts (presence), for pages that show it.
+- ``OptionalLogin``, ``CurrentLogin``, ``CurrentAdvisor``: the staff login of the
+  request's session cookie; the latter two redirect to the login or refuse.
+- ``CheckedForm``, ``LoginForm``: the submitted form, after its CSRF token matched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
+from starlette.requests import HTTPConnection
+
+from videotermin.context import AppContext
+from videotermin.domain.staff import ADVISOR_ROLES
+from videotermin.domain.tokens import looks_like_token, tokens_equal
+from videotermin.realtime.service import Realtime
+from videotermin.services.staff_auth import Login, find_login
+from videotermin.web.cookies import CSRF_FIELD, LOGIN_CSRF_COOKIE, SESSION_COOKIE
+from videotermin.web.templating import PageExit, message_page
+
+
+def context_of(connection: HTTPConnection) -> AppContext:
+    """The app's context, for a request or a WebSocket."""
+    ctx = connection.app.state.ctx
+    assert isinstance(ctx, AppContext)
+    return ctx
+
+
+def realtime_of(connection: HTTPConnection) -> Realtime:
+    """The instance's :class:`Realtime`, for a request or a WebSocket."""
+    realtime = connection.app.state.realtime
+    assert isinstance(realtime, Realtime)
+    return realtime
+
+
+Ctx = Annotated[AppContext, Depends(context_of)]
+Live = Annotated[Realtime, Depends(realtime_of)]
+
+async def get_db(ctx: Ctx) -> AsyncIterator[AsyncSession]:
+    """A session for reading; changes use their own ``ctx.sessions()`` transaction."""
+    async with ctx.sessions() as db:
+        yield db
+
+
+Db = Annotated[AsyncSession, Depends(get_db)]
+
+
+async def optional_login(request: Request, ctx: Ctx, db: Db) -> Login | None:
+    return await find_login(db, request.cookies.get(SESSION_COOKIE), ctx.clock())
+
+
+OptionalLogin = Annotated[Login | None, Depends(optional_login)]
+
+
+def require_login(request: Request, login: OptionalLogin) -> Login:
+    if login is None:
+        target = request.url.path if request.method == "GET" else "/termine"
+        raise PageExit(RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303))
+    return login
+
+
+CurrentLogin = Annotated[Login, Depends(require_login)]
+
+
+def require_advisor(login: CurrentLogin) -> Login:
+    """Appointments are the advisors' (and admins') area; support staff get a clear refusal."""
+    if login.user.role not in ADVISOR_ROLES:
+        raise PageExit(
+            message_page(
+                403,
+                "Dieser Bereich ist für Beraterinnen und Berater",
+                "Mit Ihrem Konto (Rolle: Support) können Sie keine Termine ansehen oder "
+                "anlegen. Wenn Sie Termine betreuen, bitten Sie Ihre Administration, "
+                "Ihrem Konto die Rolle „Beratung“ zu geben.",
+                login.user.unit.name,
+                staff=login.page_context,
+            )
+        )
+    return login
+
+
+CurrentAdvisor = Annotated[Login, Depends(require_advisor)]
+
+
+def csrf_refused(login: Login | None = None) -> PageExit:
+    return PageExit(
+        message_page(
+            403,
+            "Das Formular konnte nicht angenommen werden",
+            "Das Formular war abgelaufen oder unvollständig. Aus Sicherheitsgründen wurde "
+            "nichts gespeichert und nichts geändert. Bitte laden Sie die Seite neu und "
+            "versuchen Sie es noch einmal.",
+            login.user.unit.name if login else "Videotermin",
+            next_step=("/termine", "Zu „Meine Termine“") if login else ("/login", "Zur Anmeldung"),
+            staff=login.page_context if login else None,
+        )
+    )
+
+
+async def checked_form(request: Request, login: CurrentLogin) -> FormData:
+    """The submitted form, after its CSRF token matched the session's."""
+    form = await request.form()
+    given = form.get(CSRF_FIELD)
+    if not isinstance(given, str) or not tokens_equal(given, login.csrf_token):
+        raise csrf_refused(login)
+    return form
+
+
+CheckedForm = Annotated[FormData, Depends(checked_form)]
+
+
+async def checked_login_form(request: Request) -> FormData:
+    """The login form, after its token matched the double-submit cookie."""
+    form = await request.form()
+    given = form.get(CSRF_FIELD)
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if (
+        not isinstance(given, str)
+        or not looks_like_token(cookie)
+        or not tokens_equal(given, cookie)
+    ):
+        raise csrf_refused()
+    return form
+
+
+LoginForm = Annotated[FormData, Depends(checked_login_form)]

@@ -1,0 +1,160 @@
+"""Staff login and logout (``/login``, ``/logout``) and the start page ``/``.
+
+The password check and the session are :mod:`videotermin.services.staff_auth`'s;
+this module turns them into the form, its German messages and the cookie.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from videotermin.context import AppContext
+from videotermin.services.staff_auth import (
+    authenticate,
+    close_session,
+    default_unit_name,
+    lock_minutes_left,
+    open_session,
+)
+from videotermin.web.cookies import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    clear_cookie,
+    login_csrf_token,
+    remember_login_csrf,
+    safe_next,
+    set_session_cookie,
+)
+from videotermin.web.deps import Ctx, CurrentLogin, Db, LoginForm, OptionalLogin, checked_form
+from videotermin.web.staff import forms
+from videotermin.web.staff.view import redirect, with_flash
+from videotermin.web.templating import PageRoute, render
+
+router = APIRouter(route_class=PageRoute)
+
+
+async def _login_page(
+    request: Request,
+    ctx: AppContext,
+    db: AsyncSession,
+    *,
+    next_path: str,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    token = login_csrf_token(request)
+    unit_name = await default_unit_name(db)
+    context = {
+        "unit_name": unit_name,
+        "csrf_token": token,
+        "next": next_path,
+        "values": values or {},
+        "errors": errors or {},
+    }
+    response = with_flash(
+        request,
+        ctx,
+        lambda flash: render("staff/login.html", {**context, "flash": flash}, status=status),
+    )
+    response.headers.update(headers or {})
+    remember_login_csrf(response, ctx.settings, token)
+    return response
+
+
+def _lock_message(locked_until: datetime, ctx: AppContext, zone: ZoneInfo) -> str:
+    minutes = lock_minutes_left(locked_until, ctx.clock())
+    until = locked_until.astimezone(zone).strftime("%H:%M")
+    span = "1 Minute" if minutes == 1 else f"{minutes} Minuten"
+    return (
+        "Zu viele fehlgeschlagene Anmeldeversuche: Die Anmeldung ist für "
+        f"{span} gesperrt (bis {until} Uhr). Bitte versuchen Sie es danach noch einmal."
+    )
+
+
+@router.get("/")
+async def home(login: OptionalLogin) -> RedirectResponse:
+    return RedirectResponse("/termine" if login else "/login", status_code=303)
+
+
+@router.get("/login", response_model=None)
+async def login_form(
+    request: Request,
+    ctx: Ctx,
+    db: Db,
+    login: OptionalLogin,
+    next_path: Annotated[str, Query(alias="next")] = "",
+) -> Response:
+    if login is not None:
+        return RedirectResponse(safe_next(next_path), status_code=303)
+    return await _login_page(request, ctx, db, next_path=safe_next(next_path))
+
+
+@router.post("/login", response_model=None)
+async def login_submit(request: Request, ctx: Ctx, db: Db, form: LoginForm) -> Response:
+    values = forms.form_values(form)
+    password = form.get("password")
+    password = password if isinstance(password, str) else ""
+    username = values.get("username", "")
+    next_path = safe_next(values.get("next"))
+    errors: dict[str, str] = {}
+    if not username:
+        errors["username"] = "Bitte geben Sie Ihren Benutzernamen an."
+    if not password:
+        errors["password"] = "Bitte geben Sie Ihr Passwort an."
+    if errors:
+        return await _login_page(
+            request, ctx, db, next_path=next_path, values=values, errors=errors, status=422
+        )
+    async with ctx.sessions() as session, session.begin():
+        attempt = await authenticate(session, ctx, username, password)
+        if attempt.user is not None:
+            token = await open_session(
+                session, ctx, attempt.user, request.cookies.get(SESSION_COOKIE)
+            )
+    if attempt.user is not None:
+        response = RedirectResponse(next_path, status_code=303)
+        set_session_cookie(response, ctx.settings, token)
+        clear_cookie(response, ctx.settings, LOGIN_CSRF_COOKIE)
+        return response
+    if attempt.locked_until is not None:
+        zone = ZoneInfo(ctx.settings.timezone)
+        retry = str(lock_minutes_left(attempt.locked_until, ctx.clock()) * 60)
+        return await _login_page(
+            request,
+            ctx,
+            db,
+            next_path=next_path,
+            values={"username": username},
+            errors={forms.GENERAL: _lock_message(attempt.locked_until, ctx, zone)},
+            status=429,
+            headers={"Retry-After": retry},
+        )
+    return await _login_page(
+        request,
+        ctx,
+        db,
+        next_path=next_path,
+        values={"username": username},
+        errors={
+            forms.GENERAL: "Benutzername oder Passwort stimmen nicht. "
+            "Bitte prüfen Sie Ihre Eingabe und versuchen Sie es noch einmal."
+        },
+    )
+
+
+@router.post("/logout", dependencies=[Depends(checked_form)])
+async def logout(request: Request, ctx: Ctx, login: CurrentLogin) -> RedirectResponse:
+    """Ends the session in the table, so the old cookie stops working everywhere at once."""
+    async with ctx.sessions() as session, session.begin():
+        await close_session(session, request.cookies.get(SESSION_COOKIE, ""))
+    response = redirect(ctx, "/login", "logged_out")
+    clear_cookie(response, ctx.settings, SESSION_COOKIE)
+    return response

@@ -1,0 +1,132 @@
+"""What every staff page shares: the logged-in view (:class:`StaffView`, ``View``),
+the one-time notices after a redirect, and the lists the forms offer."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from videotermin.context import AppContext
+from videotermin.domain.appointments import ROLE_LABELS, Role
+from videotermin.domain.staff import may_see_appointment
+from videotermin.services import appointments as scheduling
+from videotermin.services.staff_auth import Login
+from videotermin.store.models import Appointment, Participant
+from videotermin.web.cookies import FLASH_COOKIE, clear_cookie, set_flash
+from videotermin.web.deps import Ctx, CurrentAdvisor, realtime_of
+from videotermin.web.staff.rows import ParticipantLive, live_states
+from videotermin.web.templating import NO_STORE, PageExit, message_page, render
+
+T = TypeVar("T")
+
+FLASH_TEXTS = {
+    "created": "Der Termin ist angelegt. Die Einladungen werden jetzt versendet.",
+    "rescheduled": "Der Termin ist geändert. Alle Teilnehmenden bekommen eine neue Einladung.",
+    "unchanged": "Es wurde nichts geändert: Die Angaben waren schon so eingetragen.",
+    "cancelled": "Der Termin ist abgesagt. Alle Teilnehmenden werden per E-Mail benachrichtigt.",
+    "added": "Die Person ist hinzugefügt und bekommt eine Einladung.",
+    "removed": "Die Person ist entfernt. Ihr persönlicher Link gilt nicht mehr.",
+    "resent": "Die Einladung wird erneut versendet, mit einem neuen Link.",
+    "message_sent": "Die Nachricht ist jetzt im Warteraum zu sehen.",
+    "message_removed": "Die Nachricht im Warteraum ist entfernt.",
+    "logged_out": "Sie sind abgemeldet.",
+}
+ROLES = [(role, ROLE_LABELS[role]) for role in (Role.INTERPRETER, Role.COMPANION, Role.COLLEAGUE)]
+LANGUAGES = [("de", "Deutsch"), ("en", "Englisch")]
+
+
+def with_flash(
+    request: Request, ctx: AppContext, show: Callable[[str | None], HTMLResponse]
+) -> HTMLResponse:
+    """Render a page with the notice a redirect left behind, and consume that notice."""
+    code = request.cookies.get(FLASH_COOKIE)
+    response = show(FLASH_TEXTS.get(code or ""))
+    if code is not None:
+        clear_cookie(response, ctx.settings, FLASH_COOKIE)
+    return response
+
+
+def redirect(ctx: AppContext, url: str, flash: str | None = None) -> RedirectResponse:
+    response = RedirectResponse(url, status_code=303)
+    if flash:
+        set_flash(response, ctx.settings, flash)
+    return response
+
+
+@dataclass(frozen=True)
+class StaffView:
+    """What every advisor page needs: the request, the app context and who is logged in."""
+
+    request: Request
+    ctx: AppContext
+    login: Login
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.login.user.unit.timezone)
+
+    def page(self, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+        common = {
+            **self.login.page_context,
+            "zone": self.zone,
+            "now": self.ctx.clock(),
+            "roles": ROLES,
+            "languages": LANGUAGES,
+        }
+        return with_flash(
+            self.request,
+            self.ctx,
+            lambda flash: render(
+                name, {**common, "flash": flash, **context}, status=status, headers=NO_STORE
+            ),
+        )
+
+    def live(self, participants: list[Participant]) -> dict[str, ParticipantLive]:
+        presence = realtime_of(self.request).presence
+        return live_states(self.ctx.settings, presence, participants)
+
+    def not_found(self) -> PageExit:
+        return PageExit(
+            message_page(
+                404,
+                "Termin nicht gefunden",
+                "Diesen Termin gibt es nicht, oder er gehört nicht zu Ihren Terminen.",
+                self.login.user.unit.name,
+                next_step=("/termine", "Zu „Meine Termine“"),
+                staff=self.login.page_context,
+            )
+        )
+
+    async def appointment(self, db: AsyncSession, appointment_id: str) -> Appointment:
+        """The appointment, if it is this advisor's own (admins may open any)."""
+        appointment = await scheduling.get_appointment(db, appointment_id)
+        user = self.login.user
+        if appointment is None or not may_see_appointment(
+            user.role, user.id, appointment.advisor_id
+        ):
+            raise self.not_found()
+        return appointment
+
+    async def change(
+        self,
+        appointment_id: str,
+        action: Callable[[AsyncSession, Appointment], Awaitable[T]],
+    ) -> T:
+        """Run one scheduling use case in its own transaction, then wake the outbox."""
+        async with self.ctx.sessions() as db, db.begin():
+            result = await action(db, await self.appointment(db, appointment_id))
+        self.ctx.outbox_wakeup.set()
+        return result
+
+
+def staff_view(request: Request, ctx: Ctx, login: CurrentAdvisor) -> StaffView:
+    return StaffView(request, ctx, login)
+
+
+View = Annotated[StaffView, Depends(staff_view)]
