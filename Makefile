@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck system-packages clean
+.PHONY: run test lint typecheck pytypes system-packages clean
 
 $(BIN)/videotermin: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,11 @@ node_modules/.bin/tsc: package.json
 typecheck: node_modules/.bin/tsc
 	node_modules/.bin/tsc -p tsconfig.json
 
-test: $(VENV)/.test-deps system-packages lint typecheck
+# The Python types ([tool.mypy] in pyproject.toml): strict for domain/ and services/.
+pytypes: $(VENV)/.test-deps
+	$(BIN)/mypy
+
+test: $(VENV)/.test-deps system-packages lint typecheck pytypes
 	$(BIN)/pytest -q
 
 clean:

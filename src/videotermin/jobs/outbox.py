@@ -69,7 +69,9 @@ def is_permanent(exc: BaseException) -> bool:
     """A recipient refused with a 5xx code will be refused again: fail at once, so the
     advisor sees the wrong address within seconds instead of after every retry."""
     refused = getattr(exc, "recipients", None)
-    return bool(refused) and all(500 <= getattr(r, "code", 0) < 600 for r in refused)
+    if not refused:
+        return False
+    return all(500 <= getattr(r, "code", 0) < 600 for r in refused)
 
 
 class OutboxWorker:

@@ -80,7 +80,7 @@ def compose_mail(
     message.set_content(render("mail.txt"), cte="quoted-printable")
     message.add_alternative(render("mail.html"), subtype="html", cte="quoted-printable")
     if link is not None and qr_cid is not None:
-        html_part = message.get_payload()[1]
+        html_part = list(message.iter_parts())[1]  # multipart/alternative: text, then HTML
         html_part.add_related(
             qr_png(link),
             maintype="image",
@@ -167,7 +167,7 @@ def _recipient(participant: Participant) -> Address:
     return Address(display_name=participant.name or "", username=local, domain=domain)
 
 
-def _policy_for(recipient: Address) -> email.policy.EmailPolicy:
+def _policy_for(recipient: Address) -> email.policy.EmailPolicy[EmailMessage]:
     """SMTP's policy (CRLF, 7-bit headers); SMTPUTF8 only for a non-ASCII local part."""
     return email.policy.SMTP if recipient.username.isascii() else email.policy.SMTPUTF8
 

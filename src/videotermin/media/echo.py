@@ -20,6 +20,7 @@ it on to the browser's own encoder through the receiver's RTCP instead.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -88,8 +89,9 @@ class _EchoCall:
             if transceiver.kind == "video":
                 _tune_video(transceiver)
                 receiver = transceiver.receiver
-                transceiver.sender._send_keyframe = (  # type: ignore[method-assign]
-                    lambda receiver=receiver: self._forward_keyframe_request(receiver)
+                # aiortc has no hook for keyframe requests: replace its private method.
+                transceiver.sender._send_keyframe = functools.partial(  # type: ignore[method-assign]
+                    self._forward_keyframe_request, receiver
                 )
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         return self.pc.localDescription

@@ -45,7 +45,7 @@ class EncodedTrack(MediaStreamTrack):
         self._frames: asyncio.Queue[_Frame | None] = asyncio.Queue(QUEUE_FRAMES)
         _EncodedFrameTap(self._frames).install(receiver)
 
-    async def recv(self) -> av.Packet:  # type: ignore[override]
+    async def recv(self) -> av.Packet:
         if self.readyState != "live":
             raise MediaStreamError
         item = await self._frames.get()

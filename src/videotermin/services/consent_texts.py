@@ -59,7 +59,8 @@ class ConsentText:
     def html(self) -> str:
         tokens = _markdown.parse(self.markdown)
         _nest_headings(tokens)
-        return _markdown.renderer.render(tokens, _markdown.options, {})
+        html: str = _markdown.renderer.render(tokens, _markdown.options, {})
+        return html
 
     @cached_property
     def hash(self) -> str:

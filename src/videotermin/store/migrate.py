@@ -10,7 +10,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from videotermin.store.db import session_factory
@@ -38,7 +38,7 @@ def alembic_config() -> Config:
 async def upgrade(engine: AsyncEngine, timezone: str) -> None:
     """Bring the schema to the newest revision and make sure a default unit exists."""
 
-    def run(sync_connection) -> None:  # type: ignore[no-untyped-def]
+    def run(sync_connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = sync_connection
         command.upgrade(config, "head")

@@ -7,13 +7,15 @@ everywhere without touching this module.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Column, Table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from videotermin.store.models import Base
 
 
-def personal_columns() -> list[Column]:  # type: ignore[type-arg]
+def personal_columns() -> list[Column[Any]]:
     return [
         column
         for table in Base.metadata.sorted_tables
@@ -26,7 +28,7 @@ def personal_column_names() -> list[str]:
     return [f"{column.table.name}.{column.name}" for column in personal_columns()]
 
 
-def _participant_column(table: Table) -> Column | None:  # type: ignore[type-arg]
+def _participant_column(table: Table) -> Column[Any] | None:
     if table.name == "participants":
         return table.c.id
     return table.c.get("participant_id")
@@ -36,9 +38,9 @@ async def erase_participant(session: AsyncSession, participant_id: str) -> list[
     """Set every personal column of one participant to NULL, in every table that
     refers to them; returns the columns erased. Used on withdrawal of consent."""
     erased: list[str] = []
-    by_table: dict[Table, list[Column]] = {}  # type: ignore[type-arg]
+    by_table: dict[Table, list[Column[Any]]] = {}
     for column in personal_columns():
-        by_table.setdefault(column.table, []).append(column)  # type: ignore[arg-type]
+        by_table.setdefault(column.table, []).append(column)
     for table, columns in by_table.items():
         owner = _participant_column(table)
         if owner is None:

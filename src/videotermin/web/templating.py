@@ -75,6 +75,7 @@ def environment(language: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # The i18n extension adds this method at run time; Environment does not declare it.
     env.install_gettext_translations(load_translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
         long_date=partial(long_date, language=language),

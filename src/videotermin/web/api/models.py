@@ -76,7 +76,7 @@ class InvitationOut(BaseModel):
     @classmethod
     def of(cls, mail: OutboxMail) -> Self:
         return cls(
-            status=mail.status,  # type: ignore[arg-type]
+            status=mail.status,
             attempts=mail.attempts,
             queued_at=mail.created_at,
             sent_at=mail.sent_at,
@@ -102,8 +102,8 @@ class ParticipantOut(BaseModel):
         return cls(
             id=participant.id,
             name=participant.name,
-            role=participant.role,  # type: ignore[arg-type]
-            language=participant.language,  # type: ignore[arg-type]
+            role=participant.role,
+            language=participant.language,
             customer_number=participant.customer_number,
             link=link,
             invitation=InvitationOut.of(mail) if mail else None,
@@ -140,7 +140,7 @@ class AppointmentOut(BaseModel):
             start=start,
             end=start + timedelta(minutes=appointment.duration_minutes),
             duration_minutes=appointment.duration_minutes,
-            status=appointment.status,  # type: ignore[arg-type]
+            status=appointment.status,
             subject=appointment.subject,
             advisor=appointment.advisor.username,
             unit=appointment.unit.name,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
@@ -105,7 +105,7 @@ def _limits(request: Request) -> CheckLimits:
     state = request.app.state
     if not hasattr(state, "check_limits"):
         state.check_limits = CheckLimits.default()
-    return state.check_limits  # type: ignore[no-any-return]
+    return cast(CheckLimits, state.check_limits)  # app.state's attributes are Any
 
 
 Limits = Annotated[CheckLimits, Depends(_limits)]

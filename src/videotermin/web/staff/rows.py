@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from videotermin.domain.journey import Consent
@@ -56,7 +56,8 @@ def live_states(
     return live
 
 
-def _macros() -> object:
+def _macros() -> Any:
+    """The template's module, whose macros are attributes made at run time: hence ``Any``."""
     return environment("de").get_template("staff/_appointment.html").module
 
 
@@ -70,11 +71,11 @@ def render_row(
     zone: ZoneInfo,
     now: datetime,
 ) -> str:
-    row = _macros().participant_row  # type: ignore[attr-defined]
+    row = _macros().participant_row
     return str(row(appointment, participant, live, view, csrf_token, zone, now)).strip()
 
 
 def entered_notice(appointment: Appointment, participant: Participant, zone: ZoneInfo) -> str:
     """The alert's words when someone enters the waiting room."""
-    notice = _macros().entered_notice  # type: ignore[attr-defined]
+    notice = _macros().entered_notice
     return str(notice(appointment, participant, zone).striptags())
