@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck pytypes system-packages clean
+.PHONY: run test lint imports typecheck pytypes system-packages clean
 
 $(BIN)/videotermin: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ system-packages:
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check .
 
+# The layers and their arrows ([tool.importlinter] in pyproject.toml).
+imports: $(VENV)/.test-deps
+	$(BIN)/lint-imports
+
 node_modules/.bin/tsc: package.json
 	npm install --silent
 	touch $@
@@ -42,7 +46,7 @@ typecheck: node_modules/.bin/tsc
 pytypes: $(VENV)/.test-deps
 	$(BIN)/mypy
 
-test: $(VENV)/.test-deps system-packages lint typecheck pytypes
+test: $(VENV)/.test-deps system-packages lint imports typecheck pytypes
 	$(BIN)/pytest -q
 
 clean:
