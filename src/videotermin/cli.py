@@ -5,20 +5,20 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
-from sqlalchemy import select
 
 from videotermin.context import AppContext
 from videotermin.domain.clock import system_clock
-from videotermin.domain.passwords import hash_password, password_problem
-from videotermin.domain.staff import STAFF_ROLES
-from videotermin.domain.tokens import hash_token, new_token
+from videotermin.domain.passwords import password_problem
+from videotermin.domain.staff import STAFF_ROLES, StaffRole
+from videotermin.services.api_tokens import create_token
+from videotermin.services.staff_accounts import add_staff_user
+from videotermin.services.units import unit_by_slug
 from videotermin.settings import Settings, SettingsError, load_settings
 from videotermin.store.db import create_engine, session_factory
 from videotermin.store.migrate import upgrade
-from videotermin.store.models import ApiToken, StaffUser, Unit
 
 cli = typer.Typer(
     no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_enable=False
@@ -32,7 +32,7 @@ ROLES = tuple(role.value for role in STAFF_ROLES)
 T = TypeVar("T")
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
 
@@ -95,12 +95,6 @@ def migrate() -> None:
     typer.echo("database is up to date")
 
 
-async def _unit_by_slug(ctx: AppContext, slug: str | None) -> Unit | None:
-    async with ctx.sessions() as session:
-        query = select(Unit).where(Unit.slug == slug if slug else Unit.is_default.is_(True))
-        return await session.scalar(query)
-
-
 @user_cli.command("add")
 def user_add(
     name: Annotated[str, typer.Argument(help="Login name.")],
@@ -121,25 +115,24 @@ def user_add(
     settings = settings_or_exit()
 
     async def work(ctx: AppContext) -> None:
-        found = await _unit_by_slug(ctx, unit)
+        async with ctx.sessions() as session:
+            found = await unit_by_slug(session, unit)
         if found is None:
             fail(f"no unit {unit!r}")
-            return
         async with ctx.sessions() as session, session.begin():
-            if await session.scalar(select(StaffUser).where(StaffUser.username == name)):
-                fail(f"user {name!r} exists already")
-            session.add(
-                StaffUser(
-                    username=name,
-                    display_name=display_name or name,
-                    email=email,
-                    phone=phone,
-                    role=role,
-                    unit_id=found.id,
-                    password_hash=hash_password(password),
-                    created_at=ctx.clock(),
-                )
+            added = await add_staff_user(
+                session,
+                ctx,
+                username=name,
+                password=password,
+                role=StaffRole(role),
+                unit=found,
+                display_name=display_name,
+                email=email,
+                phone=phone,
             )
+            if added is None:
+                fail(f"user {name!r} exists already")
 
     with_context(settings, work)
     typer.echo(f"user {name} added with role {role}")
@@ -149,16 +142,15 @@ def user_add(
 def token_create(name: Annotated[str, typer.Argument(help="What the token is for.")]) -> None:
     """Create an API bearer token and print it once; only its hash is stored."""
     settings = settings_or_exit()
-    token = new_token()
 
-    async def work(ctx: AppContext) -> None:
+    async def work(ctx: AppContext) -> str:
         async with ctx.sessions() as session, session.begin():
-            if await session.scalar(select(ApiToken).where(ApiToken.name == name)):
-                fail(f"a token named {name!r} exists already")
-            session.add(ApiToken(name=name, token_hash=hash_token(token), created_at=ctx.clock()))
+            token = await create_token(session, name, ctx.clock())
+        if token is None:
+            fail(f"a token named {name!r} exists already")
+        return token
 
-    with_context(settings, work)
-    typer.echo(token)
+    typer.echo(with_context(settings, work))
 
 
 @cli.command()

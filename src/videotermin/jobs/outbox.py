@@ -1,10 +1,8 @@
 """Delivering the outbox: claim due mails, hand them over, record the outcome.
 
-Any number of app instances may run a worker on the same database. A mail is
-claimed by a conditional ``UPDATE`` that sets a lease only if nobody holds a
-live one — atomic on SQLite (one writer at a time) and on PostgreSQL (the row
-lock makes a concurrent claim re-check the condition and find the lease) — so
-two instances never send the same mail. Sending happens outside any database
+Any number of app instances may run a worker on the same database: a mail is
+claimed with a lease (:func:`videotermin.services.outbox.claim_due`), so two
+instances never send the same mail. Sending happens outside any database
 transaction. Delivery is at least once: a process that dies between handing a
 mail over and recording it leaves the lease to expire, and the mail is sent
 again rather than lost.
@@ -22,17 +20,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
-
-from sqlalchemy import or_, select, update
 
 from videotermin.bus.events import participant_changed
 from videotermin.context import AppContext
 from videotermin.domain.outbox import MailKind, MailStatus, after_failure
 from videotermin.mail.compose import stamp_date
 from videotermin.mail.transport import Transport
-from videotermin.store.models import OutboxMail
+from videotermin.services.outbox import ClaimedMail, claim_due, record_outcome
 
 log = logging.getLogger("videotermin.outbox")
 
@@ -43,17 +38,6 @@ LEASE = timedelta(minutes=10)
 SEND_DEADLINE_SECONDS = 120.0
 # The mails whose state the advisor sees as the participant's invitation.
 CARRY_LINKS = (MailKind.INVITATION, MailKind.UPDATE)
-
-
-@dataclass(frozen=True)
-class _Claimed:
-    id: int
-    appointment_id: str
-    participant_id: str | None
-    kind: str
-    attempts: int
-    recipient: str | None
-    message: bytes | None
 
 
 def describe_error(exc: BaseException) -> str:
@@ -126,43 +110,11 @@ class OutboxWorker:
                 delivered += await self._deliver(mail)
         return delivered
 
-    async def _claim(self) -> list[_Claimed]:
-        now = self.ctx.clock()
-        free = or_(OutboxMail.lease_until.is_(None), OutboxMail.lease_until <= now)
-        due = (OutboxMail.status == MailStatus.QUEUED) & (OutboxMail.next_attempt_at <= now) & free
+    async def _claim(self) -> list[ClaimedMail]:
         async with self.ctx.sessions() as session, session.begin():
-            candidates = await session.scalars(
-                select(OutboxMail.id)
-                .where(due)
-                .order_by(OutboxMail.next_attempt_at)
-                .limit(BATCH_SIZE)
-            )
-            won = []
-            for mail_id in candidates.all():
-                result = await session.execute(
-                    update(OutboxMail)
-                    .where(OutboxMail.id == mail_id, due)
-                    .values(lease_until=now + LEASE)
-                    .execution_options(synchronize_session=False)
-                )
-                if result.rowcount == 1:  # type: ignore[attr-defined]
-                    won.append(mail_id)
-            if not won:
-                return []
-            rows = await session.execute(
-                select(
-                    OutboxMail.id,
-                    OutboxMail.appointment_id,
-                    OutboxMail.participant_id,
-                    OutboxMail.kind,
-                    OutboxMail.attempts,
-                    OutboxMail.recipient,
-                    OutboxMail.message,
-                ).where(OutboxMail.id.in_(won))
-            )
-            return [_Claimed(*row) for row in rows]
+            return await claim_due(session, self.ctx.clock(), lease=LEASE, limit=BATCH_SIZE)
 
-    async def _deliver(self, mail: _Claimed) -> int:
+    async def _deliver(self, mail: ClaimedMail) -> int:
         if mail.message is None or mail.recipient is None:
             # Erased while queued (a withdrawal, or the purge): it fails visibly, and no
             # error text refills a personal column that the erasure has just emptied.
@@ -189,7 +141,7 @@ class OutboxWorker:
         return 1
 
     async def _record_failure(
-        self, mail: _Claimed, error: str | None, *, final: bool = False
+        self, mail: ClaimedMail, error: str | None, *, final: bool = False
     ) -> None:
         """Count the attempt; schedule the next one or give up and erase the message.
         ``error`` is ``None`` when the message was erased before it could be sent.
@@ -236,7 +188,7 @@ class OutboxWorker:
         if next_attempt_at is None:
             await self._announce(mail)
 
-    async def _announce(self, mail: _Claimed) -> None:
+    async def _announce(self, mail: ClaimedMail) -> None:
         """Tell the advisor's live list that the invitation's state changed (a retry
         does not: the list shows "wird versendet" before and after it)."""
         if mail.participant_id is not None and mail.kind in CARRY_LINKS:
@@ -245,9 +197,4 @@ class OutboxWorker:
     async def _record(self, mail_id: int, **changes: object) -> None:
         """Write the outcome and release the lease in one statement."""
         async with self.ctx.sessions() as session, session.begin():
-            await session.execute(
-                update(OutboxMail)
-                .where(OutboxMail.id == mail_id)
-                .values(lease_until=None, **changes)
-                .execution_options(synchronize_session=False)
-            )
+            await record_outcome(session, mail_id, changes)

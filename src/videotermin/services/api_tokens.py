@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from videotermin.domain.tokens import hash_token, looks_like_token
+from videotermin.domain.tokens import hash_token, looks_like_token, new_token
 from videotermin.store.models import ApiToken
 
 
@@ -23,3 +23,13 @@ async def use_token(db: AsyncSession, token: str, now: datetime) -> ApiToken | N
     if found is not None:
         found.last_used_at = now
     return found
+
+
+async def create_token(db: AsyncSession, name: str, now: datetime) -> str | None:
+    """Mint a token named ``name`` in the caller's transaction and return it — the only
+    time it is seen, since only its hash is stored; ``None`` if the name is taken."""
+    if await db.scalar(select(ApiToken).where(ApiToken.name == name)) is not None:
+        return None
+    token = new_token()
+    db.add(ApiToken(name=name, token_hash=hash_token(token), created_at=now))
+    return token

@@ -56,6 +56,11 @@ async def find_advisor(session: AsyncSession, username: str) -> StaffUser | None
     )
 
 
+async def advisor_by_id(session: AsyncSession, user_id: int) -> StaffUser:
+    """A logged-in advisor's account, loaded again in the session of the change."""
+    return await session.get_one(StaffUser, user_id)
+
+
 async def get_appointment(session: AsyncSession, appointment_id: str) -> Appointment | None:
     if len(appointment_id) > 36:
         return None

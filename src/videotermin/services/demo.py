@@ -12,13 +12,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from videotermin.context import AppContext
 from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.passwords import hash_password
 from videotermin.services import appointments as scheduling
-from videotermin.store.models import StaffUser, Unit
+from videotermin.services.staff_accounts import find_user
+from videotermin.services.units import default_unit
+from videotermin.store.models import StaffUser
 
 DEMO_UNIT = {
     "name": "Agentur für Arbeit Musterstadt",
@@ -44,7 +44,7 @@ async def seed_demo(ctx: AppContext) -> DemoResult:
     now = ctx.clock()
     logins: list[tuple[str, str]] = []
     async with ctx.sessions() as session, session.begin():
-        unit = await session.scalar(select(Unit).where(Unit.is_default.is_(True)))
+        unit = await default_unit(session)
         if unit is None:
             raise RuntimeError("run `videotermin migrate` first")
         if not unit.hotline:
@@ -52,7 +52,7 @@ async def seed_demo(ctx: AppContext) -> DemoResult:
                 setattr(unit, key, value)
         for username, role, display_name in DEMO_STAFF:
             password = secrets.token_urlsafe(9)
-            user = await session.scalar(select(StaffUser).where(StaffUser.username == username))
+            user = await find_user(session, username)
             if user is None:
                 user = StaffUser(
                     username=username,
@@ -67,7 +67,7 @@ async def seed_demo(ctx: AppContext) -> DemoResult:
             user.password_hash = hash_password(password)
             logins.append((username, password))
         await session.flush()
-        advisor = await session.scalar(select(StaffUser).where(StaffUser.username == "berater"))
+        advisor = await find_user(session, "berater")
         assert advisor is not None
         _, links = await scheduling.create_appointment(
             session,

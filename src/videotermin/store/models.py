@@ -26,6 +26,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from videotermin.domain.appointments import Status
+from videotermin.domain.outbox import MailStatus
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -149,7 +152,7 @@ class Appointment(Base):
     start_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     duration_minutes: Mapped[int] = mapped_column(Integer)
     subject: Mapped[str | None] = personal(type_=String(200), nullable=True)
-    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    status: Mapped[str] = mapped_column(String(20), default=Status.SCHEDULED)
     waiting_message: Mapped[str | None] = personal(type_=String(500), nullable=True)
     waiting_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ics_sequence: Mapped[int] = mapped_column(Integer, default=0)
@@ -254,7 +257,7 @@ class OutboxMail(Base):
     kind: Mapped[str] = mapped_column(String(20))
     recipient: Mapped[str | None] = personal(type_=String(254), nullable=True)
     message: Mapped[bytes | None] = personal(type_=LargeBinary, nullable=True)
-    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=MailStatus.QUEUED, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

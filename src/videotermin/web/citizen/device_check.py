@@ -21,18 +21,18 @@ import io
 import segno
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from videotermin.bus.events import participant_changed
 from videotermin.context import AppContext
 from videotermin.domain.device import device_parameters
 from videotermin.domain.quality import judge
-from videotermin.domain.tokens import hash_token, looks_like_token, new_token
+from videotermin.domain.tokens import looks_like_token, new_token
 from videotermin.media.echo import EchoBusy, InvalidOffer
+from videotermin.services.device_checks import record_device_check
 from videotermin.services.participation import Participation, participation_for_token
+from videotermin.services.units import default_unit
 from videotermin.settings import Settings
-from videotermin.store.models import DeviceCheck, Unit
 from videotermin.web.citizen import speed_test
 from videotermin.web.citizen.check_page import USER_AGENT_CHARS, CheckUrls, check_page
 from videotermin.web.citizen.check_payload import (
@@ -84,7 +84,7 @@ async def personal_check(token: str, request: Request, ctx: Ctx, db: Db) -> Resp
 
 @router.get("/check")
 async def public_check(request: Request, ctx: Ctx, db: Db) -> HTMLResponse:
-    unit = await db.scalar(select(Unit).where(Unit.is_default.is_(True)))
+    unit = await default_unit(db)
     urls = CheckUrls(check="/check", call="/check/anruf", result="/check/ergebnis")
     return check_page(request, ctx, unit=unit, urls=urls)
 
@@ -162,29 +162,18 @@ async def personal_result(token: str, request: Request, ctx: Ctx, _: FromPage) -
     async with ctx.sessions() as db, db.begin():
         participation = await _participation_for_post(db, ctx, token)
         result = validated(CheckResult, await bounded_body(request, MAX_RESULT_BYTES))
-        verdict = judge(result.measurements())
-        device = device_parameters(request.headers.get("user-agent", "")[:USER_AGENT_CHARS])
-        db.add(
-            DeviceCheck(
-                participant_id=participation.participant.id,
-                checked_at=ctx.clock(),
-                verdict=verdict.grade.label,
-                device_key_hash=hash_token(device_key),
-                findings=stored_findings(verdict),
-                os_family=device.os_family,
-                os_version=device.os_version,
-                device_type=device.device_type.value,
-                device_model=device.device_model,
-                browser_family=device.browser_family,
-                browser_version=device.browser_version,
-                upload_kbps=result.upload_kbps,
-                download_kbps=result.download_kbps,
-                round_trip_ms=result.round_trip_ms,
-                packet_loss_pct=result.packet_loss_pct,
-                jitter_ms=result.jitter_ms,
-                bitrate_kbps=result.bitrate_kbps,
-                ip_address=client_address(request)[:45],
-            )
+        measurements = result.measurements()
+        verdict = judge(measurements)
+        record_device_check(
+            db,
+            ctx,
+            participation.participant.id,
+            verdict,
+            measurements,
+            findings=stored_findings(verdict),
+            device=device_parameters(request.headers.get("user-agent", "")[:USER_AGENT_CHARS]),
+            device_key=device_key,
+            ip_address=client_address(request),
         )
     await participant_changed(ctx.bus, participation.appointment.id, participation.participant.id)
     response = JSONResponse(verdict_json(verdict), headers=NO_STORE)

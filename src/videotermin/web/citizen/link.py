@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
@@ -34,7 +33,7 @@ from videotermin.services import consent as consent_decisions
 from videotermin.services.consent import Outcome, ShownText
 from videotermin.services.consent_texts import consent_text
 from videotermin.services.participation import Participation, participation_for_token
-from videotermin.store.models import Unit
+from videotermin.services.units import default_unit
 from videotermin.web.citizen.device_memory import passed_check_on_this_device
 from videotermin.web.citizen.forms import (
     checked_link_form,
@@ -162,7 +161,7 @@ class LinkPages:
 
     async def unknown(self, db: AsyncSession) -> HTMLResponse:
         language, remember = page_language(self.request, "de")
-        unit = await db.scalar(select(Unit).where(Unit.is_default.is_(True)))
+        unit = await default_unit(db)
         response = render(
             "citizen/link_unknown.html",
             {"unit": unit, "unit_name": unit.name if unit else "Videotermin"},

@@ -2,21 +2,18 @@
 
 Every question may be left out and "Überspringen" ends the survey at any point;
 closing the page stores nothing. Sending or skipping closes the survey for the
-participant (at most once, enforced by a conditional update), and the answers
-are stored in the same transaction with unit and month only — see
+participant (at most once, :func:`videotermin.services.survey.close_survey`), and
+the answers are stored in the same transaction with unit and month only — see
 :mod:`videotermin.domain.survey` and docs/privacy.md.
 """
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import update
 
-from videotermin.domain.survey import InvalidAnswer, month_bucket, parse_answers
+from videotermin.domain.survey import InvalidAnswer, parse_answers
 from videotermin.services.participation import participation_for_token
-from videotermin.store.models import Participant, SurveyResponse
+from videotermin.services.survey import close_survey
 from videotermin.web.citizen.forms import checked_link_form
 from videotermin.web.citizen.link import LinkPages
 from videotermin.web.deps import Ctx, Db
@@ -59,25 +56,7 @@ async def answer(token: str, request: Request, ctx: Ctx) -> Response:
                     "citizen/survey.html", participation, status=422, invalid=invalid.field
                 )
             answers = None
-        closed = await session.execute(
-            update(Participant)
-            .where(
-                Participant.id == participation.participant.id,
-                Participant.survey_closed.is_(False),
-            )
-            .values(survey_closed=True)
-        )
-        if closed.rowcount == 1 and not skipped and answers is not None and not answers.empty:
-            unit = participation.appointment.unit
-            session.add(
-                SurveyResponse(
-                    unit_id=unit.id,
-                    month=month_bucket(ctx.clock(), ZoneInfo(unit.timezone)),
-                    satisfaction=answers.satisfaction,
-                    av_quality=answers.av_quality,
-                    use_again=answers.use_again.value if answers.use_again else None,
-                )
-            )
+        await close_survey(session, ctx, participation, None if skipped else answers)
     return pages.redirect("/umfrage/danke")
 
 

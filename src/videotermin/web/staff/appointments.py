@@ -26,7 +26,7 @@ from videotermin.domain.agenda import agenda_days
 from videotermin.domain.appointments import RuleViolation, Status, is_over
 from videotermin.services import appointments as scheduling
 from videotermin.services import waiting_message
-from videotermin.store.models import Appointment, Participant, StaffUser
+from videotermin.store.models import Appointment, Participant
 from videotermin.web.cookies import safe_next
 from videotermin.web.deps import CheckedForm, Db, checked_form
 from videotermin.web.staff import forms
@@ -73,7 +73,7 @@ async def new_appointment_form(view: View) -> HTMLResponse:
 
 async def _create(view: StaffView, draft: forms.NewAppointment) -> Appointment:
     async with view.ctx.sessions() as db, db.begin():
-        advisor = await db.get_one(StaffUser, view.login.user.id)
+        advisor = await scheduling.advisor_by_id(db, view.login.user.id)
         appointment, _links = await scheduling.create_appointment(
             db,
             view.ctx,

@@ -1,0 +1,117 @@
+"""Erasing personal data when :mod:`videotermin.domain.retention` says so.
+
+Participants of expired appointments are deleted with everything that refers
+to them (links, consent records, device checks, outbox copies); the
+appointment row stays without its personal columns, so anonymous counts remain
+possible. Old device checks lose their personal columns. Expired staff sessions
+and stale login counters go too. Erasing twice changes nothing. The job that
+runs this hourly is :mod:`videotermin.jobs.retention`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Result, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from videotermin.domain.appointments import end_of
+from videotermin.domain.retention import appointments_ended_before, checks_made_before
+from videotermin.store.models import (
+    Appointment,
+    DeviceCheck,
+    LoginThrottle,
+    Participant,
+    StaffSession,
+)
+from videotermin.store.personal_data import personal_columns
+
+# Appointments last at most 8 hours (domain.appointments.MAX_DURATION): a start this
+# much before the cutoff is the widest net the database needs to cast.
+LONGEST = timedelta(hours=8)
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    appointments: int
+    participants: int
+    device_checks: int
+    sessions: int
+
+
+def _personal_of(model: type) -> dict[str, None]:
+    table = model.__table__  # type: ignore[attr-defined]
+    return {c.name: None for c in personal_columns() if c.table is table}
+
+
+def _count(result: Result[Any]) -> int:
+    """How many rows a ``DELETE`` or ``UPDATE`` touched."""
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _has_personal(model: type) -> ColumnElement[bool]:
+    """Rows that still hold any personal value (so a second purge touches nothing)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    return or_(*(c.isnot(None) for c in personal_columns() if c.table is table))
+
+
+async def _expired_appointments(session: AsyncSession, cutoff: datetime) -> list[str]:
+    candidates = await session.execute(
+        select(Appointment.id, Appointment.start_at, Appointment.duration_minutes).where(
+            Appointment.start_at < cutoff + LONGEST
+        )
+    )
+    return [
+        appointment_id
+        for appointment_id, start, minutes in candidates
+        if end_of(start, minutes) < cutoff
+    ]
+
+
+async def _erase_appointments(session: AsyncSession, expired: list[str]) -> tuple[int, int]:
+    """Delete the participants of ``expired`` and blank the appointments' personal columns;
+    returns (appointments, participants)."""
+    if not expired:
+        return 0, 0
+    participants = await session.execute(
+        delete(Participant).where(Participant.appointment_id.in_(expired))
+    )
+    erased = await session.execute(
+        update(Appointment)
+        .where(Appointment.id.in_(expired), _has_personal(Appointment))
+        .values(_personal_of(Appointment))
+    )
+    return _count(erased), _count(participants)
+
+
+async def _erase_device_checks(session: AsyncSession, before: datetime) -> int:
+    checks = await session.execute(
+        update(DeviceCheck)
+        .where(DeviceCheck.checked_at < before, _has_personal(DeviceCheck))
+        .values(_personal_of(DeviceCheck))
+    )
+    return _count(checks)
+
+
+async def _forget_logins(session: AsyncSession, now: datetime) -> int:
+    """Delete expired staff sessions and stale login counters; returns the sessions."""
+    sessions = await session.execute(delete(StaffSession).where(StaffSession.expires_at <= now))
+    await session.execute(
+        delete(LoginThrottle).where(
+            func.coalesce(LoginThrottle.locked_until, LoginThrottle.first_failed_at)
+            < now - timedelta(days=1)
+        )
+    )
+    return _count(sessions)
+
+
+async def erase_expired(session: AsyncSession, now: datetime, retention_days: int) -> PurgeReport:
+    """Erase, in the caller's transaction, what has outlived ``retention_days``."""
+    cutoff = appointments_ended_before(now, retention_days)
+    expired = await _expired_appointments(session, cutoff)
+    appointments, participants = await _erase_appointments(session, expired)
+    checks = await _erase_device_checks(session, checks_made_before(now, retention_days))
+    sessions = await _forget_logins(session, now)
+    return PurgeReport(appointments, participants, checks, sessions)
