@@ -14,14 +14,14 @@ import pytest
 from redis.asyncio import Redis
 
 from conftest import skip_or_fail
-from videotermin.bus.core import RESYNC, Event, MemoryBus, bus_for
+from videotermin.bus.core import RESYNC, MemoryBus, Payload, bus_for
 from videotermin.bus.redis_bus import RedisBus
 from videotermin.settings import Settings
 
 REDIS_URL = os.environ.get("VIDEOTERMIN_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
-async def next_event(events: AsyncIterator[Event], timeout: float = 5) -> Event:
+async def next_event(events: AsyncIterator[Payload], timeout: float = 5) -> Payload:
     return await asyncio.wait_for(anext(events), timeout)
 
 

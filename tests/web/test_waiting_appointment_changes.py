@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from waiting_helpers import IN_WINDOW, START, citizen, closed, greet, record_consent
 
 from conftest import NOW, LiveServer, start_server
-from videotermin.bus.core import Event, MemoryBus
+from videotermin.bus.core import MemoryBus, Payload
 from videotermin.domain.clock import FakeClock
 from videotermin.domain.tokens import hash_token, new_token
 from videotermin.realtime import timing
@@ -102,7 +102,7 @@ class BrokenBus(MemoryBus):
     """A bus that fails to publish appointments' events, like Redis during an outage
     (presence, which the app needs to start, still works)."""
 
-    async def publish(self, channel: str, event: Event) -> None:
+    async def publish(self, channel: str, event: Payload) -> None:
         if channel.startswith("appointment:"):
             raise ConnectionError("bus is down")
         await super().publish(channel, event)

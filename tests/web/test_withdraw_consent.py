@@ -20,7 +20,7 @@ from page_helpers import book
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import NOW, LiveServer
-from videotermin.bus.core import Event, MemoryBus
+from videotermin.bus.core import MemoryBus, Payload
 from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
 from videotermin.settings import Settings
@@ -40,9 +40,9 @@ class RecordingBus(MemoryBus):
 
     def __init__(self) -> None:
         super().__init__()
-        self.published: list[tuple[str, Event]] = []
+        self.published: list[tuple[str, Payload]] = []
 
-    async def publish(self, channel: str, event: Event) -> None:
+    async def publish(self, channel: str, event: Payload) -> None:
         self.published.append((channel, event))
         await super().publish(channel, event)
 

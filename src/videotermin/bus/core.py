@@ -21,20 +21,21 @@ from typing import Any, Protocol
 
 from videotermin.settings import Settings
 
-Event = dict[str, Any]
-RESYNC: Event = {"type": "resync"}
+Payload = dict[str, Any]
+"""An event as it travels: a JSON object (its typed form is :mod:`videotermin.bus.events`)."""
+RESYNC: Payload = {"type": "resync"}
 
 log = logging.getLogger(__name__)
 
 
 class Bus(Protocol):
-    async def publish(self, channel: str, event: Event) -> None:
+    async def publish(self, channel: str, event: Payload) -> None:
         """Deliver ``event`` to the channel's current subscribers everywhere."""
         ...
 
     def subscribe(
         self, *channels: str
-    ) -> contextlib.AbstractAsyncContextManager[AsyncIterator[Event]]:
+    ) -> contextlib.AbstractAsyncContextManager[AsyncIterator[Payload]]:
         """Receive the events of ``channels``; the subscription is active when the
         context is entered, so an event published after that is not missed."""
         ...
@@ -50,20 +51,20 @@ class Subscribers:
     """
 
     def __init__(self, queue_size: int = 1000) -> None:
-        self._queues: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
+        self._queues: dict[str, set[asyncio.Queue[Payload]]] = defaultdict(set)
         self._queue_size = queue_size
 
-    def new_queue(self) -> asyncio.Queue[Event]:
+    def new_queue(self) -> asyncio.Queue[Payload]:
         return asyncio.Queue(self._queue_size)
 
-    def add(self, queue: asyncio.Queue[Event], channels: tuple[str, ...]) -> list[str]:
+    def add(self, queue: asyncio.Queue[Payload], channels: tuple[str, ...]) -> list[str]:
         """Attach ``queue``; returns the channels nobody here listened to before."""
         fresh = [channel for channel in dict.fromkeys(channels) if not self._queues.get(channel)]
         for channel in channels:
             self._queues[channel].add(queue)
         return fresh
 
-    def remove(self, queue: asyncio.Queue[Event], channels: tuple[str, ...]) -> list[str]:
+    def remove(self, queue: asyncio.Queue[Payload], channels: tuple[str, ...]) -> list[str]:
         """Detach ``queue``; returns the channels nobody here listens to any more."""
         emptied = []
         for channel in dict.fromkeys(channels):
@@ -80,14 +81,14 @@ class Subscribers:
     def channels(self) -> list[str]:
         return list(self._queues)
 
-    def deliver(self, channel: str, event: Event) -> None:
+    def deliver(self, channel: str, event: Payload) -> None:
         for queue in list(self._queues.get(channel, ())):
             try:
                 queue.put_nowait(event)
             except asyncio.QueueFull:
                 log.warning("bus event dropped reason=subscriber_behind")
 
-    def deliver_to_all(self, event: Event) -> None:
+    def deliver_to_all(self, event: Payload) -> None:
         for queue in {q for queues in self._queues.values() for q in queues}:
             with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait(event)
@@ -96,7 +97,7 @@ class Subscribers:
         self._queues.clear()
 
 
-async def drain(queue: asyncio.Queue[Event]) -> AsyncIterator[Event]:
+async def drain(queue: asyncio.Queue[Payload]) -> AsyncIterator[Payload]:
     while True:
         yield await queue.get()
 
@@ -111,11 +112,11 @@ class MemoryBus:
     def __init__(self, queue_size: int = 1000) -> None:
         self._subscribers = Subscribers(queue_size)
 
-    async def publish(self, channel: str, event: Event) -> None:
+    async def publish(self, channel: str, event: Payload) -> None:
         self._subscribers.deliver(channel, json.loads(json.dumps(event)))
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, *channels: str) -> AsyncIterator[AsyncIterator[Event]]:
+    async def subscribe(self, *channels: str) -> AsyncIterator[AsyncIterator[Payload]]:
         queue = self._subscribers.new_queue()
         self._subscribers.add(queue, channels)
         try:

@@ -1,23 +1,231 @@
-"""Events that pages and jobs publish when a participant's or an appointment's visible
-state changes.
+"""The events on the bus, typed: what pages, jobs and sessions tell each other.
 
-The advisor's live list subscribes to its appointments' channels and re-reads
-the participant from the database when told something changed; a citizen's
-waiting-room connection re-checks the journey rule (cancelled, moved).
+Each event is a small pydantic model with a ``type``; on the wire it is the
+JSON object of its fields (:meth:`Event.wire`), so the transport
+(:mod:`videotermin.bus.core`) stays a plain JSON pipe and every app instance
+reads the same shape. A receiver turns what arrives back into a model with
+:func:`read`, which answers ``None`` for anything it does not know: an event
+from a newer version, or garbage, is dropped rather than crashing a session.
+
+Events carry ids and states only, never personal data: a receiver that needs
+names reads them from the database with its own authority.
 
 Publish only after the change is committed, or a receiver re-reads the old state.
 A bus that fails (Redis down) costs only promptness: the change is committed, the
-waiting rooms check again periodically and the advisor's list shows it on reload.
+connections check again periodically and the advisor's list shows it on reload.
 So the failure is logged, not raised into the request or job that made the change.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Annotated, Any, Literal
 
-from videotermin.bus.core import Bus, Event
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from videotermin.bus.core import Bus
 
 log = logging.getLogger(__name__)
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON object that travels."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+# --- an appointment's channel -----------------------------------------------
+
+
+class ParticipantChanged(Event):
+    """Consent, device check, presence, invitation or admission of one participant changed."""
+
+    type: Literal["participant_changed"] = "participant_changed"
+    appointment_id: str
+    participant_id: str
+
+
+class AppointmentChanged(Event):
+    """Rescheduled, cancelled or ended: the appointment's connections check again at once."""
+
+    type: Literal["appointment_changed"] = "appointment_changed"
+    appointment_id: str
+
+
+class WaitingMessageChanged(Event):
+    """The advisor's message to the waiting room changed; each link reads it itself."""
+
+    type: Literal["waiting_message"] = "waiting_message"
+    appointment_id: str
+
+
+# --- a seat's channel (a link, or the advisor's side of a call) ---------------
+
+
+class Takeover(Event):
+    """A new connection of the seat said hello; older ones give way
+    (:mod:`videotermin.realtime.takeover`)."""
+
+    type: Literal["takeover"] = "takeover"
+    connection_id: str
+    order: tuple[int, str]
+
+
+class CallAdmit(Event):
+    """The advisor admitted this participant."""
+
+    type: Literal["call_admit"] = "call_admit"
+
+
+class CallRemove(Event):
+    """The advisor took this participant out of the call."""
+
+    type: Literal["call_remove"] = "call_remove"
+
+
+# --- a call's relay channel --------------------------------------------------
+
+
+class CallRemoved(Event):
+    """Tells the others in the call that ``peer`` was removed, not that it left."""
+
+    type: Literal["call_removed"] = "call_removed"
+    peer: str
+
+
+class CallSignal(Event):
+    """SDP or an ICE candidate in transit from one peer to another; never stored."""
+
+    type: Literal["call_signal"] = "call_signal"
+    from_: str = Field(alias="from")
+    connection: str
+    """The sending connection: a signal from a connection the receiver has not been
+    told of waits until it has."""
+    to: str
+    description: dict[str, Any] | None = None
+    candidate: dict[str, Any] | None = None
+
+
+class CallChat(Event):
+    """A chat line in transit; never stored."""
+
+    type: Literal["call_chat"] = "call_chat"
+    from_: str = Field(alias="from")
+    name: str
+    role: str
+    text: str
+    at: AwareDatetime
+
+
+# --- presence, between app instances ------------------------------------------
+
+
+class SeatWire(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    peer: str
+    audio: bool = False
+    video: bool = False
+    screen: bool = False
+
+
+class EntryWire(BaseModel):
+    """One presence entry as instances tell each other (ids, times and flags only)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    participant_id: str
+    appointment_id: str
+    connection_id: str
+    since: AwareDatetime
+    connected: bool = True
+    call: SeatWire | None = None
+
+
+class PresenceSync(Event):
+    """An instance (re)started listening: every instance repeats what it holds."""
+
+    type: Literal["presence_sync"] = "presence_sync"
+    instance: str
+
+
+class PresenceEnter(Event):
+    type: Literal["presence_enter"] = "presence_enter"
+    instance: str
+    entry: EntryWire
+
+
+class PresenceDrop(Event):
+    """The connection went away; the entry waits out the grace."""
+
+    type: Literal["presence_drop"] = "presence_drop"
+    instance: str
+    participant_id: str
+    connection_id: str
+
+
+class PresenceLeave(Event):
+    type: Literal["presence_leave"] = "presence_leave"
+    instance: str
+    participant_id: str
+    connection_id: str
+
+
+class PresenceHeartbeat(Event):
+    """Everything an instance holds; it replaces what the others knew of it."""
+
+    type: Literal["presence_heartbeat"] = "presence_heartbeat"
+    instance: str
+    entries: list[EntryWire]
+
+
+class Resync(Event):
+    """From the bus itself after it may have lost events: read again what you show."""
+
+    type: Literal["resync"] = "resync"
+
+
+BusEvent = Annotated[
+    ParticipantChanged
+    | AppointmentChanged
+    | WaitingMessageChanged
+    | Takeover
+    | CallAdmit
+    | CallRemove
+    | CallRemoved
+    | CallSignal
+    | CallChat
+    | PresenceSync
+    | PresenceEnter
+    | PresenceDrop
+    | PresenceLeave
+    | PresenceHeartbeat
+    | Resync,
+    Field(discriminator="type"),
+]
+_EVENTS: TypeAdapter[BusEvent] = TypeAdapter(BusEvent)
+
+
+def read(data: object) -> BusEvent | None:
+    """The event a bus delivered; ``None`` (and a log line) for anything unknown."""
+    try:
+        return _EVENTS.validate_python(data)
+    except ValidationError:
+        kind = data.get("type") if isinstance(data, dict) else None
+        log.warning("bus event ignored reason=invalid type=%s", str(kind)[:40])
+        return None
+
+
+async def publish(bus: Bus, channel: str, event: Event) -> None:
+    """Publish on ``channel``; should the bus fail, log it and go on (see above)."""
+    try:
+        await bus.publish(channel, event.wire())
+    except Exception as error:
+        log.warning(
+            "bus publish failed type=%s error=%s", event.wire()["type"], type(error).__name__
+        )
 
 
 def appointment_channel(appointment_id: str) -> str:
@@ -34,38 +242,15 @@ def seat_channel(key: str) -> str:
     return f"participant:{key}"
 
 
-async def publish_quietly(bus: Bus, channel: str, event: Event) -> None:
-    """Publish a change already committed. Should the bus fail, the connections find it
-    in the database on their next periodic check; the caller goes on."""
-    try:
-        await bus.publish(channel, event)
-    except Exception:
-        log.warning("event not published type=%s reason=bus_failed", event.get("type"))
-
-
 async def participant_changed(bus: Bus, appointment_id: str, participant_id: str) -> None:
-    """Consent, device check, presence or removal of one participant changed."""
-    await _publish(
+    await publish(
         bus,
-        appointment_id,
-        {
-            "type": "participant_changed",
-            "appointment_id": appointment_id,
-            "participant_id": participant_id,
-        },
+        appointment_channel(appointment_id),
+        ParticipantChanged(appointment_id=appointment_id, participant_id=participant_id),
     )
 
 
 async def appointment_changed(bus: Bus, appointment_id: str) -> None:
-    """The appointment was rescheduled or cancelled: its connections re-check at once
-    instead of at their next periodic check."""
-    await _publish(
-        bus, appointment_id, {"type": "appointment_changed", "appointment_id": appointment_id}
+    await publish(
+        bus, appointment_channel(appointment_id), AppointmentChanged(appointment_id=appointment_id)
     )
-
-
-async def _publish(bus: Bus, appointment_id: str, event: Event) -> None:
-    try:
-        await bus.publish(appointment_channel(appointment_id), event)
-    except Exception as error:
-        log.warning("bus publish failed type=%s error=%s", event["type"], type(error).__name__)

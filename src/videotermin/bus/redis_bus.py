@@ -33,7 +33,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from videotermin.bus.core import RESYNC, Event, Subscribers, drain
+from videotermin.bus.core import RESYNC, Payload, Subscribers, drain
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +70,11 @@ class RedisBus:
         self._confirmations: dict[str, list[asyncio.Future[None]]] = {}
         self._closed = False
 
-    async def publish(self, channel: str, event: Event) -> None:
+    async def publish(self, channel: str, event: Payload) -> None:
         await self._redis.publish(self._prefix + channel, json.dumps(event, separators=(",", ":")))
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, *channels: str) -> AsyncIterator[AsyncIterator[Event]]:
+    async def subscribe(self, *channels: str) -> AsyncIterator[AsyncIterator[Payload]]:
         queue = self._subscribers.new_queue()
         try:
             await self._attach(queue, channels)
@@ -99,7 +99,7 @@ class RedisBus:
 
     # --- subscriptions ---------------------------------------------------------
 
-    async def _attach(self, queue: asyncio.Queue[Event], channels: tuple[str, ...]) -> None:
+    async def _attach(self, queue: asyncio.Queue[Payload], channels: tuple[str, ...]) -> None:
         if self._closed:
             raise BusUnavailable("the bus is closed")
         async with self._changes:
@@ -121,7 +121,7 @@ class RedisBus:
         except TimeoutError:
             raise BusUnavailable("Redis did not confirm the subscription") from None
 
-    async def _detach(self, queue: asyncio.Queue[Event], channels: tuple[str, ...]) -> None:
+    async def _detach(self, queue: asyncio.Queue[Payload], channels: tuple[str, ...]) -> None:
         async with self._changes:
             emptied = self._subscribers.remove(queue, channels)
             if emptied and self._pubsub is not None:

@@ -32,11 +32,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from videotermin.bus.core import Event
-from videotermin.bus.events import call_channel, publish_quietly
+from videotermin.bus.events import (
+    CallChat,
+    CallRemoved,
+    CallSignal,
+    Event,
+    Resync,
+    call_channel,
+    publish,
+)
 from videotermin.domain.call import ADVISOR
 from videotermin.media.ice import browser_ice_servers
-from videotermin.realtime.connection import FromBus, Inbox, JsonSocket
+from videotermin.realtime.connection import FromBus, Inbox, JsonSocket, Notice, RosterChanged
 from videotermin.realtime.presence import CallSeat, Change, Entry, advisor_key
 from videotermin.realtime.protocol import (
     Admitted,
@@ -60,17 +67,14 @@ from videotermin.realtime.protocol import (
 from videotermin.realtime.service import Realtime
 from videotermin.services import admission
 
-ROSTER_EVENT = "call_roster"
-"""Presence changes of the appointment reach a session's inbox by this type."""
-
 
 def follow_presence(realtime: Realtime, inbox: Inbox, appointment_id: str) -> Callable[[], None]:
-    """Put a :data:`ROSTER_EVENT` into ``inbox`` whenever presence of the appointment
+    """Put a :class:`RosterChanged` into ``inbox`` whenever presence of the appointment
     changes; returns the callable that stops it."""
 
     def changed(change: Change) -> None:
         if change.appointment_id == appointment_id:
-            inbox.put(FromBus({"type": ROSTER_EVENT}))
+            inbox.put(FromBus(RosterChanged()))
 
     return realtime.presence.listen(changed)
 
@@ -288,14 +292,13 @@ class InCall:
             )
             return
         await self._relay(
-            {
-                "type": "call_signal",
-                "from": self.peer,
-                "connection": self.connection_id,
-                "to": message.to,
-                "description": message.description.model_dump() if message.description else None,
-                "candidate": message.candidate.model_dump() if message.candidate else None,
-            }
+            CallSignal(
+                from_=self.peer,
+                connection=self.connection_id,
+                to=message.to,
+                description=message.description.model_dump() if message.description else None,
+                candidate=message.candidate.model_dump() if message.candidate else None,
+            )
         )
 
     async def media(self, message: Media) -> None:
@@ -304,55 +307,51 @@ class InCall:
 
     async def chat(self, message: Chat) -> None:
         await self._relay(
-            {
-                "type": "call_chat",
-                "from": self.peer,
-                "name": self.member.name,
-                "role": self.member.role,
-                "text": message.text,
-                "at": self.realtime.ctx.clock().isoformat(),
-            }
+            CallChat(
+                from_=self.peer,
+                name=self.member.name,
+                role=self.member.role,
+                text=message.text,
+                at=self.realtime.ctx.clock(),
+            )
         )
 
     async def _relay(self, event: Event) -> None:
-        await publish_quietly(
-            self.realtime.ctx.bus, call_channel(self.member.appointment_id), event
-        )
+        await publish(self.realtime.ctx.bus, call_channel(self.member.appointment_id), event)
 
     # --- from the bus ---------------------------------------------------------------------------
 
-    async def on_event(self, event: Event) -> bool:
+    async def on_event(self, event: Notice) -> bool:
         """Handle a call event; ``False`` when it was none."""
-        kind = event.get("type")
-        if kind == ROSTER_EVENT:
+        if isinstance(event, RosterChanged):
             await self.roster_changed()
-        elif kind == "resync":
+        elif isinstance(event, Resync):
             await self.refresh()
-        elif kind == "call_signal":
-            if event.get("to") == self.peer:
+        elif isinstance(event, CallSignal):
+            if event.to == self.peer:
                 await self._deliver_signal(event)
-        elif kind == "call_chat":
+        elif isinstance(event, CallChat):
             await self.socket.send(
                 ChatLine(
-                    from_=str(event["from"]),
-                    name=str(event["name"]),
-                    role=str(event["role"]),
-                    text=str(event["text"]),
-                    at=datetime.fromisoformat(str(event["at"])),
+                    from_=event.from_,
+                    name=event.name,
+                    role=event.role,
+                    text=event.text,
+                    at=event.at,
                 )
             )
-        elif kind == "call_removed":
-            self.removed.add(str(event.get("peer")))
+        elif isinstance(event, CallRemoved):
+            self.removed.add(event.peer)
             await self.refresh()
         else:
             return False
         return True
 
-    def _knows(self, event: Event) -> bool:
-        seated = self.known.get(str(event.get("from")))
-        return seated is not None and seated.connection_id == event.get("connection")
+    def _knows(self, event: CallSignal) -> bool:
+        seated = self.known.get(event.from_)
+        return seated is not None and seated.connection_id == event.connection
 
-    async def _deliver_signal(self, event: Event) -> None:
+    async def _deliver_signal(self, event: CallSignal) -> None:
         """Pass a signal on — never before the client has heard of its sender: a newcomer
         offers as soon as it is admitted (or reloaded), and its offer can overtake the
         roster change that introduces that connection here."""
@@ -360,10 +359,10 @@ class InCall:
             await self.refresh()
         if not self._knows(event):
             return
-        description, candidate = event.get("description"), event.get("candidate")
+        description, candidate = event.description, event.candidate
         await self.socket.send(
             SignalFrom(
-                from_=str(event["from"]),
+                from_=event.from_,
                 description=SessionDescription.model_validate(description) if description else None,
                 candidate=IceCandidate.model_validate(candidate) if candidate else None,
             )

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketState
 
-from videotermin.bus.core import Event
+from videotermin.bus.events import BusEvent, read
 from videotermin.realtime.protocol import (
     PROTOCOL_VERSION,
     SUPPORTED_VERSIONS,
@@ -75,8 +75,27 @@ class FromClient:
 
 
 @dataclass(frozen=True)
+class RosterChanged:
+    """Presence of the session's appointment changed on this instance's board."""
+
+
+@dataclass(frozen=True)
+class PresenceChanged:
+    """A participant of a watched appointment entered, left or changed their seat."""
+
+    appointment_id: str
+    participant_id: str
+    entered: bool
+
+
+Notice = BusEvent | RosterChanged | PresenceChanged
+
+
+@dataclass(frozen=True)
 class FromBus:
-    event: Event
+    """An event for the session: from the bus, or from this instance's presence board."""
+
+    event: Notice
 
 
 @dataclass(frozen=True)
@@ -223,7 +242,7 @@ class Inbox:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    def follow(self, events: AsyncIterator[Event]) -> None:
+    def follow(self, events: AsyncIterator[dict[str, Any]]) -> None:
         """Add a bus subscription's events to the inbox."""
         self._start(self._forward(events))
 
@@ -260,6 +279,8 @@ class Inbox:
             await asyncio.sleep(self._tick)
             self._queue.put_nowait(Tick())
 
-    async def _forward(self, events: AsyncIterator[Event]) -> None:
-        async for event in events:
-            self._queue.put_nowait(FromBus(event))
+    async def _forward(self, events: AsyncIterator[dict[str, Any]]) -> None:
+        async for data in events:
+            event = read(data)
+            if event is not None:
+                self._queue.put_nowait(FromBus(event))

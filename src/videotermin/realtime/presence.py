@@ -41,7 +41,19 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from videotermin.bus.core import Bus, Event
+from videotermin.bus.core import Bus
+from videotermin.bus.events import (
+    EntryWire,
+    Event,
+    PresenceDrop,
+    PresenceEnter,
+    PresenceHeartbeat,
+    PresenceLeave,
+    PresenceSync,
+    Resync,
+    SeatWire,
+    read,
+)
 from videotermin.domain.clock import Clock
 from videotermin.realtime.timing import Timing
 
@@ -64,15 +76,14 @@ class CallSeat:
     video: bool = False
     screen: bool = False
 
-    def to_event(self) -> dict[str, Any]:
-        return {"peer": self.peer, "audio": self.audio, "video": self.video, "screen": self.screen}
+    def wire(self) -> SeatWire:
+        return SeatWire(peer=self.peer, audio=self.audio, video=self.video, screen=self.screen)
 
     @classmethod
-    def from_event(cls, data: Any) -> CallSeat | None:
-        if data is None:
+    def of(cls, wire: SeatWire | None) -> CallSeat | None:
+        if wire is None:
             return None
-        flags = {key: data.get(key) is True for key in ("audio", "video", "screen")}
-        return cls(peer=str(data["peer"]), **flags)
+        return cls(peer=wire.peer, audio=wire.audio, video=wire.video, screen=wire.screen)
 
 
 @dataclass(frozen=True)
@@ -85,15 +96,15 @@ class Entry:
     connected: bool = True
     call: CallSeat | None = None
 
-    def to_event(self) -> dict[str, Any]:
-        return {
-            "participant_id": self.participant_id,
-            "appointment_id": self.appointment_id,
-            "connection_id": self.connection_id,
-            "since": self.since.isoformat(),
-            "connected": self.connected,
-            "call": self.call.to_event() if self.call else None,
-        }
+    def wire(self) -> EntryWire:
+        return EntryWire(
+            participant_id=self.participant_id,
+            appointment_id=self.appointment_id,
+            connection_id=self.connection_id,
+            since=self.since,
+            connected=self.connected,
+            call=self.call.wire() if self.call else None,
+        )
 
     def same_view(self, other: Entry) -> bool:
         """Nothing another connection shows has changed."""
@@ -103,19 +114,25 @@ class Entry:
             other.call,
         )
 
+    def to_event(self) -> dict[str, Any]:
+        """The entry as JSON, the way it travels on the bus."""
+        return self.wire().model_dump(mode="json")
+
     @classmethod
-    def from_event(cls, data: dict[str, Any], instance_id: str) -> Entry:
-        since = datetime.fromisoformat(str(data["since"]))
-        if since.tzinfo is None:
-            raise ValueError("since must carry an offset")
+    def from_event(cls, data: object, instance_id: str) -> Entry:
+        """An entry from its JSON; ``ValueError`` when it is malformed (a naive time)."""
+        return cls.of(EntryWire.model_validate(data), instance_id)
+
+    @classmethod
+    def of(cls, wire: EntryWire, instance_id: str) -> Entry:
         return cls(
-            participant_id=str(data["participant_id"]),
-            appointment_id=str(data["appointment_id"]),
-            connection_id=str(data["connection_id"]),
+            participant_id=wire.participant_id,
+            appointment_id=wire.appointment_id,
+            connection_id=wire.connection_id,
             instance_id=instance_id,
-            since=since,
-            connected=data.get("connected", True) is not False,
-            call=CallSeat.from_event(data.get("call")),
+            since=wire.since,
+            connected=wire.connected,
+            call=CallSeat.of(wire.call),
         )
 
 
@@ -212,7 +229,7 @@ class PresenceService:
             asyncio.create_task(self._sweep(), name="presence-sweep"),
         ]
         await subscribed.wait()
-        await self._publish({"type": "presence_sync"})
+        await self._publish(PresenceSync(instance=self.instance_id))
 
     async def close(self) -> None:
         """Stop without announcing departures: the connections move to another
@@ -249,7 +266,7 @@ class PresenceService:
         )
         self._grace.pop(participant_id, None)
         self._notify(self.board.put(entry))
-        await self._publish({"type": "presence_enter", "entry": entry.to_event()})
+        await self._publish(PresenceEnter(instance=self.instance_id, entry=entry.wire()))
         return since
 
     async def leave(self, participant_id: str, connection_id: str, *, grace: bool) -> None:
@@ -262,11 +279,11 @@ class PresenceService:
             self._grace[participant_id] = (connection_id, self._clock())
             self._notify(self.board.drop(participant_id, connection_id))
             await self._publish(
-                {
-                    "type": "presence_drop",
-                    "participant_id": participant_id,
-                    "connection_id": connection_id,
-                }
+                PresenceDrop(
+                    instance=self.instance_id,
+                    participant_id=participant_id,
+                    connection_id=connection_id,
+                )
             )
             return
         await self._end(participant_id, connection_id)
@@ -279,21 +296,21 @@ class PresenceService:
         if changes:
             self._notify(changes)
             await self._publish(
-                {
-                    "type": "presence_leave",
-                    "participant_id": participant_id,
-                    "connection_id": connection_id,
-                }
+                PresenceLeave(
+                    instance=self.instance_id,
+                    participant_id=participant_id,
+                    connection_id=connection_id,
+                )
             )
 
     async def _publish(self, event: Event) -> None:
         """One at a time, so the other instances see this instance's messages in order."""
         async with self._publishing:
-            await self._bus.publish(CHANNEL, {**event, "instance": self.instance_id})
+            await self._bus.publish(CHANNEL, event.wire())
 
     async def _heartbeat(self) -> None:
-        entries = [entry.to_event() for entry in self.board.of_instance(self.instance_id)]
-        await self._publish({"type": "presence_heartbeat", "entries": entries})
+        entries = [entry.wire() for entry in self.board.of_instance(self.instance_id)]
+        await self._publish(PresenceHeartbeat(instance=self.instance_id, entries=entries))
 
     def _notify(self, changes: list[Change]) -> None:
         for change in changes:
@@ -303,33 +320,33 @@ class PresenceService:
     async def _follow(self, subscribed: asyncio.Event) -> None:
         async with self._bus.subscribe(CHANNEL) as events:
             subscribed.set()
-            async for event in events:
-                try:
+            async for data in events:
+                event = read(data)
+                if event is not None:
                     await self._apply(event)
-                except (KeyError, TypeError, ValueError):
-                    log.warning("presence event ignored reason=malformed")
 
     async def _apply(self, event: Event) -> None:
-        kind = event.get("type")
-        if kind == "resync":
-            await self._publish({"type": "presence_sync"})
+        if isinstance(event, Resync):
+            await self._publish(PresenceSync(instance=self.instance_id))
             return
-        instance = event.get("instance")
-        if not isinstance(instance, str) or instance == self.instance_id:
+        if not isinstance(
+            event, PresenceSync | PresenceEnter | PresenceDrop | PresenceLeave | PresenceHeartbeat
+        ):
+            return
+        instance = event.instance
+        if instance == self.instance_id:
             return
         self._heard[instance] = time.monotonic()
-        if kind == "presence_enter":
-            self._notify(self.board.put(Entry.from_event(event["entry"], instance)))
-        elif kind == "presence_drop":
-            self._notify(self.board.drop(str(event["participant_id"]), str(event["connection_id"])))
-        elif kind == "presence_leave":
-            self._notify(
-                self.board.remove(str(event["participant_id"]), str(event["connection_id"]))
-            )
-        elif kind == "presence_heartbeat":
-            entries = [Entry.from_event(item, instance) for item in event["entries"]]
+        if isinstance(event, PresenceEnter):
+            self._notify(self.board.put(Entry.of(event.entry, instance)))
+        elif isinstance(event, PresenceDrop):
+            self._notify(self.board.drop(event.participant_id, event.connection_id))
+        elif isinstance(event, PresenceLeave):
+            self._notify(self.board.remove(event.participant_id, event.connection_id))
+        elif isinstance(event, PresenceHeartbeat):
+            entries = [Entry.of(item, instance) for item in event.entries]
             self._notify(self.board.replace_instance(instance, entries))
-        elif kind == "presence_sync":
+        else:
             await self._heartbeat()
 
     async def _sweep(self) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import time
 
-from videotermin.bus.core import Bus, Event
+from videotermin.bus.core import Bus
+from videotermin.bus.events import Takeover
 from videotermin.realtime.connection import JsonSocket
 from videotermin.realtime.protocol import CloseCode, Replaced
 
@@ -21,20 +22,13 @@ Order = tuple[int, str]
 async def claim(bus: Bus, channel: str, connection_id: str) -> Order:
     """Announce a new connection of the seat on ``channel``; returns its order."""
     order = (time.time_ns(), connection_id)
-    await bus.publish(
-        channel, {"type": "takeover", "connection_id": connection_id, "order": list(order)}
-    )
+    await bus.publish(channel, Takeover(connection_id=connection_id, order=order).wire())
     return order
 
 
-def overtaken(event: Event, held: Order | None) -> bool:
-    """Does the ``takeover`` ``event`` come from a newer connection than ``held``?
-    A malformed event overtakes nothing."""
-    order = event.get("order")
-    if held is None or not isinstance(order, list) or len(order) != 2:
-        return False
-    newer = (order[0], str(order[1]))
-    return isinstance(newer[0], int) and newer > held
+def overtaken(event: Takeover, held: Order | None) -> bool:
+    """Does the takeover come from a newer connection than ``held``?"""
+    return held is not None and event.order > held
 
 
 async def give_way(socket: JsonSocket) -> None:

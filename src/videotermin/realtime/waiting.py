@@ -26,30 +26,23 @@ connection and the admission.
 
 from __future__ import annotations
 
-import contextlib
-import time
-import uuid
-from enum import Enum
-
 from starlette.websockets import WebSocket
 
-from videotermin.bus.core import Event
-from videotermin.bus.events import appointment_channel, seat_channel
-from videotermin.context import AppContext
+from videotermin.bus.events import (
+    AppointmentChanged,
+    CallAdmit,
+    CallRemove,
+    ParticipantChanged,
+    Resync,
+    WaitingMessageChanged,
+    appointment_channel,
+    seat_channel,
+)
 from videotermin.domain.appointments import shown_name
 from videotermin.domain.call import peer_id, rejoins
 from videotermin.domain.journey import Journey
-from videotermin.realtime import takeover
 from videotermin.realtime.call import InCall, Member, follow_presence
-from videotermin.realtime.connection import (
-    FromBus,
-    FromClient,
-    Gone,
-    Inbox,
-    JsonSocket,
-    Recheck,
-    Tick,
-)
+from videotermin.realtime.connection import FromClient, JsonSocket, Notice, Recheck
 from videotermin.realtime.protocol import (
     CITIZEN_MESSAGES,
     JOURNEY_CLOSE,
@@ -59,15 +52,12 @@ from videotermin.realtime.protocol import (
     Chat,
     CitizenHello,
     CitizenWelcome,
+    ClientMessage,
     CloseCode,
     End,
-    Error,
     ErrorCode,
     Leave,
     Media,
-    Ping,
-    Pong,
-    ProtocolError,
     Remove,
     Removed,
     Signal,
@@ -75,24 +65,24 @@ from videotermin.realtime.protocol import (
     WaitingMessageText,
 )
 from videotermin.realtime.service import Realtime
+from videotermin.realtime.session import Ending, Session
 from videotermin.services import admission
 from videotermin.services.participation import Participation, participation_for_token
 
+RECHECKING = (
+    ParticipantChanged,
+    AppointmentChanged,
+    WaitingMessageChanged,
+    Resync,
+    CallAdmit,
+    CallRemove,
+)
+"""Events after which the link's participation is read again."""
 
-class Ending(Enum):
-    GONE = "gone"
-    """The client left or fell silent: presence ends after the grace."""
-    REFUSED = "refused"
-    """The journey no longer allows waiting: presence ends at once."""
-    REPLACED = "replaced"
-    """A newer connection of the link holds the presence now."""
-    LEFT = "left"
-    """Removed from the call or hung up: presence ends at once, admission is over."""
 
-
-async def _participation(ctx: AppContext, token: str) -> Participation | None:
-    async with ctx.sessions() as db:
-        return await participation_for_token(db, ctx, token)
+async def _participation(realtime: Realtime, token: str) -> Participation | None:
+    async with realtime.ctx.sessions() as db:
+        return await participation_for_token(db, realtime.ctx, token)
 
 
 def _message_of(participation: Participation) -> WaitingMessageText | None:
@@ -104,7 +94,7 @@ def _message_of(participation: Participation) -> WaitingMessageText | None:
 
 async def serve_citizen(realtime: Realtime, websocket: WebSocket, token: str) -> None:
     """Refuse with the reason as close code, or hold the connection until it ends."""
-    participation = await _participation(realtime.ctx, token)
+    participation = await _participation(realtime, token)
     await websocket.accept()
     socket = JsonSocket(websocket, CITIZEN_MESSAGES)
     if participation is None:
@@ -116,125 +106,87 @@ async def serve_citizen(realtime: Realtime, websocket: WebSocket, token: str) ->
     await CitizenSession(realtime, socket, token, participation).run()
 
 
-class CitizenSession:
+class CitizenSession(Session):
+    hello = CitizenHello
+    forbidden = (Admit, Remove, End)
+    forbidden_why = "only the advisor may do this"
+
     def __init__(
         self, realtime: Realtime, socket: JsonSocket, token: str, participation: Participation
     ) -> None:
-        self.realtime = realtime
-        self.socket = socket
+        super().__init__(realtime, socket)
         self.token = token
         self.participant_id = participation.participant.id
         self.appointment_id = participation.appointment.id
-        self.connection_id = uuid.uuid4().hex
-        self.greeted_at: tuple[int, str] | None = None
-        self.opened = time.monotonic()
         self.shown: WaitingMessageText | None = None
         self.call: InCall | None = None
-        self._stack = contextlib.AsyncExitStack()
-        self._inbox: Inbox | None = None
-        self._recheck = Recheck()
         self._participation: Participation | None = None
         """The last participation read that let the connection go on."""
 
-    async def run(self) -> None:
-        realtime = self.realtime
-        ending = Ending.GONE
-        try:
-            async with self._stack:
-                events = await self._stack.enter_async_context(
-                    realtime.ctx.bus.subscribe(
-                        appointment_channel(self.appointment_id),
-                        seat_channel(self.participant_id),
-                    )
-                )
-                inbox = await self._stack.enter_async_context(
-                    Inbox(
-                        self.socket,
-                        idle_seconds=realtime.timing.idle_seconds,
-                        tick_seconds=realtime.timing.recheck_seconds,
-                    )
-                )
-                self._inbox = inbox
-                inbox.follow(events)
-                ending = await self._serve(inbox)
-        finally:
-            if self.greeted_at is not None and ending != Ending.REPLACED:
-                await realtime.presence.leave(
-                    self.participant_id, self.connection_id, grace=ending == Ending.GONE
-                )
+    @property
+    def seat(self) -> str:
+        return seat_channel(self.participant_id)
 
-    async def _serve(self, inbox: Inbox) -> Ending:
-        while True:
-            item = await inbox.get()
-            if isinstance(item, Gone):
-                if item.silent:
-                    await self.socket.close(CloseCode.TIMEOUT)
-                return Ending.GONE
-            if isinstance(item, FromClient):
-                ending = await self._on_client(item)
-            elif isinstance(item, FromBus):
-                ending = await self._on_event(item.event)
-            else:
-                assert isinstance(item, Tick)
-                ending = await self._on_tick()
-            if ending is not None:
-                return ending
+    def channels(self) -> tuple[str, ...]:
+        return (appointment_channel(self.appointment_id),)
+
+    async def finished(self, ending: Ending) -> None:
+        if self.greeted and ending != Ending.REPLACED:
+            await self.realtime.presence.leave(
+                self.participant_id, self.connection_id, grace=ending == Ending.GONE
+            )
 
     # --- the rule, again and again -----------------------------------------------
 
     async def _check(self) -> Participation | Ending:
         """The participation now, or the ending when it no longer allows waiting."""
-        begun = Recheck.begin(self._inbox)
-        participation = await _participation(self.realtime.ctx, self.token)
+        begun = Recheck.begin(self.inbox)
+        participation = await _participation(self.realtime, self.token)
         if participation is None:
             await self.socket.close(CloseCode.UNKNOWN_LINK)
-            return Ending.REFUSED
+            return Ending.CLOSED
         if participation.state != Journey.WINDOW_OPEN:
             await self.socket.send(StateChanged(state=participation.state))
             await self.socket.close(JOURNEY_CLOSE[participation.state])
-            return Ending.REFUSED
-        self._recheck.passed(begun)
+            return Ending.CLOSED
+        self.recheck.passed(begun)
         self._participation = participation
         return participation
 
-    async def _check_for(self, frame: FromClient) -> Participation | Ending:
+    async def authorise(self, frame: FromClient) -> Ending | None:
         """The participation, read again unless a recent read covers the frame
         (:class:`~videotermin.realtime.connection.Recheck`)."""
-        if self._participation is not None and self._recheck.covers(frame):
-            return self._participation
-        return await self._check()
+        if self._participation is not None and self.recheck.covers(frame):
+            return None
+        checked = await self._check()
+        return checked if isinstance(checked, Ending) else None
 
     # --- client messages ---------------------------------------------------------
 
-    async def _on_client(self, frame: FromClient) -> Ending | None:
-        message = frame.message
-        participation = await self._check_for(frame)
-        if isinstance(participation, Ending):
-            return participation
-        if isinstance(message, ProtocolError):
-            await self.socket.send(Error.of(message))
-        elif isinstance(message, CitizenHello):
-            return await self._on_hello(message, participation)
-        elif isinstance(message, Admit | Remove | End):
-            await self.socket.refuse(
-                ErrorCode.NOT_ALLOWED, "only the advisor may do this", message.type
+    async def greet(self, hello: ClientMessage) -> Ending | None:
+        participation = self._participation
+        assert participation is not None
+        since = await self.realtime.presence.enter(
+            self.appointment_id, self.participant_id, self.connection_id
+        )
+        self.shown = _message_of(participation)
+        await self.socket.send(
+            CitizenWelcome(
+                version=PROTOCOL_VERSION,
+                ping_interval=self.realtime.timing.ping_seconds,
+                waiting_since=since,
+                message=self.shown,
             )
-        elif self.greeted_at is None:
-            await self.socket.refuse(ErrorCode.HELLO_REQUIRED, "say hello first", message.type)
-        elif isinstance(message, Ping):
-            await self.socket.send(Pong(id=message.id))
-        elif isinstance(message, Signal | Media | Chat | Leave):
-            return await self._in_call(message, participation)
-        return None
+        )
+        return await self._follow_admission(participation)
 
-    # --- the call -------------------------------------------------------------------
-
-    async def _in_call(
-        self, message: Signal | Media | Chat | Leave, participation: Participation
-    ) -> Ending | None:
+    async def on_message(self, message: ClientMessage) -> Ending | None:
         """Only a seated connection of an admitted participant takes part; asked again for
         every message, from the database, not from what this connection remembers."""
-        if self.call is not None and participation.participant.admitted_at is None:
+        if not isinstance(message, Signal | Media | Chat | Leave):
+            return None
+        assert self._participation is not None
+        if self.call is not None and self._participation.participant.admitted_at is None:
             return await self._removed()
         if self.call is None:
             await self.socket.refuse(
@@ -250,14 +202,16 @@ class CitizenSession:
         else:
             await admission.leave(self.realtime.ctx, self.appointment_id, self.participant_id)
             await self.socket.close(CloseCode.LEFT)
-            return Ending.LEFT
+            return Ending.CLOSED
         return None
+
+    # --- the call -------------------------------------------------------------------
 
     async def _follow_admission(self, participation: Participation) -> Ending | None:
         """Join the call when admitted, leave it when the admission is gone."""
         running = participation.state == Journey.WINDOW_OPEN
         admitted = rejoins(participation.participant.admitted_at, running)
-        if self.greeted_at is None:
+        if not self.greeted:
             return None
         if admitted and self.call is None:
             await self._join(participation)
@@ -266,7 +220,7 @@ class CitizenSession:
         return None
 
     async def _join(self, participation: Participation) -> None:
-        assert self._inbox is not None
+        assert self.inbox is not None
         participant = participation.participant
         key = await admission.call_key(self.realtime.ctx, self.appointment_id)
         member = Member(
@@ -278,84 +232,39 @@ class CitizenSession:
             call_ends=participation.closes_at,
         )
         self.call = InCall(self.realtime, self.socket, member, self.connection_id)
-        self._stack.callback(follow_presence(self.realtime, self._inbox, self.appointment_id))
-        await self.call.join(self._inbox, self._stack)
+        self.stack.callback(follow_presence(self.realtime, self.inbox, self.appointment_id))
+        await self.call.join(self.inbox, self.stack)
 
     async def _removed(self) -> Ending:
         await self.socket.send(Removed())
         await self.socket.close(CloseCode.REMOVED)
-        return Ending.LEFT
-
-    async def _on_hello(self, hello: CitizenHello, participation: Participation) -> Ending | None:
-        if self.greeted_at is not None:
-            await self.socket.refuse(ErrorCode.ALREADY_GREETED, "hello was already said", "hello")
-            return None
-        if await self.socket.refuse_version(hello.version):
-            return Ending.REFUSED
-        self.greeted_at = await takeover.claim(
-            self.realtime.ctx.bus, seat_channel(self.participant_id), self.connection_id
-        )
-        since = await self.realtime.presence.enter(
-            self.appointment_id, self.participant_id, self.connection_id
-        )
-        self.shown = _message_of(participation)
-        await self.socket.send(
-            CitizenWelcome(
-                version=PROTOCOL_VERSION,
-                ping_interval=self.realtime.timing.ping_seconds,
-                waiting_since=since,
-                message=self.shown,
-            )
-        )
-        return await self._follow_admission(participation)
+        return Ending.CLOSED
 
     # --- bus events and time -------------------------------------------------------
 
-    async def _on_event(self, event: Event) -> Ending | None:
-        kind = event.get("type")
-        if kind == "takeover":
-            return await self._on_takeover(event)
-        if kind == "participant_changed" and event.get("participant_id") != self.participant_id:
+    async def on_event(self, event: Notice) -> Ending | None:
+        if isinstance(event, ParticipantChanged) and event.participant_id != self.participant_id:
             return None
-        if kind in (
-            "participant_changed",
-            "appointment_changed",
-            "waiting_message",
-            "resync",
-            "call_admit",
-            "call_remove",
-        ):
-            participation = await self._check()
-            if isinstance(participation, Ending):
-                return participation
-            await self._show_message(participation)
-            ending = await self._follow_admission(participation)
-            if ending is not None or kind != "resync":
+        if isinstance(event, RECHECKING):
+            ending = await self._recheck_all()
+            if ending is not None or not isinstance(event, Resync):
                 return ending
         if self.call is not None:
             await self.call.on_event(event)
         return None
 
-    async def _on_takeover(self, event: Event) -> Ending | None:
-        if not takeover.overtaken(event, self.greeted_at):
-            return None
-        await takeover.give_way(self.socket)
-        return Ending.REPLACED
+    async def on_tick(self) -> Ending | None:
+        return await self._recheck_all()  # in case the bus lost an event
 
-    async def _on_tick(self) -> Ending | None:
-        if self.greeted_at is None:
-            if time.monotonic() - self.opened > self.realtime.timing.hello_seconds:
-                await self.socket.close(CloseCode.TIMEOUT)
-                return Ending.GONE
-            return None
+    async def _recheck_all(self) -> Ending | None:
         participation = await self._check()
         if isinstance(participation, Ending):
             return participation
-        await self._show_message(participation)  # in case the bus lost the event
+        await self._show_message(participation)
         return await self._follow_admission(participation)
 
     async def _show_message(self, participation: Participation) -> None:
         current = _message_of(participation)
-        if self.greeted_at is not None and current != self.shown:
+        if self.greeted and current != self.shown:
             self.shown = current
             await self.socket.send(AdvisorMessage(message=current))

@@ -23,15 +23,20 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import raiseload
 
 from videotermin.bus.events import (
+    CallAdmit,
+    CallRemove,
+    CallRemoved,
     appointment_changed,
     call_channel,
     participant_changed,
-    publish_quietly,
+    publish,
     seat_channel,
 )
 from videotermin.context import AppContext
-from videotermin.domain.appointments import shown_name
-from videotermin.domain.call import ADMIT_ALL, ENDING, fits, peer_id
+from videotermin.domain.appointments import Status, end_of, shown_name
+from videotermin.domain.call import ADMIT_ALL, ENDING, call_running, fits, may_direct, peer_id
+from videotermin.domain.staff import ADVISOR_ROLES
+from videotermin.services.staff_auth import Login, find_login
 from videotermin.store.models import Appointment, Participant, StaffUser
 
 
@@ -41,6 +46,24 @@ class Refusal(StrEnum):
     NOT_WAITING = "not_waiting"
     CALL_FULL = "call_full"
     UNKNOWN_PEER = "unknown_peer"
+
+
+class NoDirection(StrEnum):
+    """Why a staff login may not (or no longer) direct a call."""
+
+    LOGIN_REQUIRED = "login_required"
+    FORBIDDEN = "forbidden"
+    CANCELLED = "cancelled"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True)
+class Direction:
+    """A login that may direct the call now, and when the appointment ends (the call's
+    TURN credentials expire soon after)."""
+
+    login: Login
+    call_ends: datetime
 
 
 @dataclass(frozen=True)
@@ -62,6 +85,33 @@ class Seats:
 
     advisor_name: str
     admitted: Mapping[str, tuple[str, str]]
+
+
+async def direction(
+    ctx: AppContext, token: str | None, appointment_id: str
+) -> Direction | NoDirection:
+    """May the staff session ``token`` direct this appointment's call (admit, remove, end)?
+    Only its own advisor (admins: any) while it is scheduled and not over."""
+    now = ctx.clock()
+    async with ctx.sessions() as db:
+        login = await find_login(db, token, now)
+        if login is None:
+            return NoDirection.LOGIN_REQUIRED
+        appointment = await db.get(Appointment, appointment_id)
+    user = login.user
+    if (
+        user.role not in ADVISOR_ROLES
+        or appointment is None
+        or not may_direct(user.role, user.id, appointment.advisor_id)
+    ):
+        return NoDirection.FORBIDDEN
+    if appointment.status == Status.CANCELLED:
+        return NoDirection.CANCELLED
+    if not call_running(
+        appointment.status, appointment.start_at, appointment.duration_minutes, now
+    ):
+        return NoDirection.ENDED
+    return Direction(login, end_of(appointment.start_at, appointment.duration_minutes))
 
 
 async def call_key(ctx: AppContext, appointment_id: str) -> str:
@@ -190,7 +240,7 @@ async def admit(
         )
         await db.commit()
     for participant_id in chosen:
-        await publish_quietly(ctx.bus, seat_channel(participant_id), {"type": "call_admit"})
+        await publish(ctx.bus, seat_channel(participant_id), CallAdmit())
         await participant_changed(ctx.bus, appointment_id, participant_id)
     return None
 
@@ -207,10 +257,8 @@ async def remove(ctx: AppContext, appointment_id: str, key: str, target: str) ->
             update(Participant).where(Participant.id == found).values(admitted_at=None)
         )
         await db.commit()
-    await publish_quietly(
-        ctx.bus, call_channel(appointment_id), {"type": "call_removed", "peer": peer_id(key, found)}
-    )
-    await publish_quietly(ctx.bus, seat_channel(found), {"type": "call_remove"})
+    await publish(ctx.bus, call_channel(appointment_id), CallRemoved(peer=peer_id(key, found)))
+    await publish(ctx.bus, seat_channel(found), CallRemove())
     await participant_changed(ctx.bus, appointment_id, found)
     return None
 

@@ -131,6 +131,12 @@ async def close_session(db: AsyncSession, token: str) -> None:
         await db.execute(delete(StaffSession).where(StaffSession.token_hash == hash_token(token)))
 
 
+async def current_login(ctx: AppContext, token: str | None) -> Login | None:
+    """The login of ``token`` now, read in a session of its own (for sockets)."""
+    async with ctx.sessions() as db:
+        return await find_login(db, token, ctx.clock())
+
+
 async def find_login(db: AsyncSession, token: str | None, now: datetime) -> Login | None:
     if not token or not looks_like_token(token):
         return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 
-from videotermin.bus.events import appointment_channel
+from videotermin.bus.events import WaitingMessageChanged, appointment_channel, publish
 from videotermin.context import AppContext
 from videotermin.store.models import Appointment
 
@@ -46,10 +46,8 @@ def store(ctx: AppContext, appointment: Appointment, text: str) -> None:
 async def announce(ctx: AppContext, appointment_id: str) -> None:
     """Tell the waiting room at once. Should the bus fail, the message is stored all the
     same and every waiting-room connection finds it on its next periodic check."""
-    try:
-        await ctx.bus.publish(
-            appointment_channel(appointment_id),
-            {"type": "waiting_message", "appointment_id": appointment_id},
-        )
-    except Exception:
-        log.warning("waiting message not announced reason=bus_failed", exc_info=True)
+    await publish(
+        ctx.bus,
+        appointment_channel(appointment_id),
+        WaitingMessageChanged(appointment_id=appointment_id),
+    )

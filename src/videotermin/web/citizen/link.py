@@ -29,7 +29,7 @@ from videotermin.context import AppContext
 from videotermin.domain.consent import Decision
 from videotermin.domain.journey import Journey
 from videotermin.domain.support_code import format_support_code
-from videotermin.services import consent as consent_decisions
+from videotermin.services import consent
 from videotermin.services.consent import Outcome, ShownText
 from videotermin.services.consent_texts import consent_text
 from videotermin.services.participation import Participation, participation_for_token
@@ -203,7 +203,7 @@ async def decide(token: str, request: Request, ctx: Ctx) -> Response:
     """Agree (on to the device check at once) or decline (the declined page)."""
     pages = LinkPages(request, ctx, token)
     async with ctx.sessions() as session, session.begin():
-        participation = await consent_decisions.lock_participation(session, ctx, token)
+        participation = await consent.lock_participation(session, ctx, token)
         if participation is None:
             return await pages.unknown(session)
         form = await checked_link_form(request, ctx.settings, token)
@@ -212,7 +212,7 @@ async def decide(token: str, request: Request, ctx: Ctx) -> Response:
         decision = DECISIONS.get(str(form.get("decision")))
         if decision is None:
             return pages.state_page(participation, status=400)
-        outcome = consent_decisions.decide(session, ctx, participation, decision, _shown_text(form))
+        outcome = consent.decide(session, ctx, participation, decision, _shown_text(form))
     if outcome == Outcome.RECORDED:
         await _announce(ctx, participation)
     if outcome in (Outcome.RECORDED, Outcome.UNCHANGED):
@@ -226,7 +226,7 @@ async def withdraw_confirmation(token: str, request: Request, ctx: Ctx, db: Db) 
     participation = await participation_for_token(db, ctx, token)
     if participation is None:
         return await pages.unknown(db)
-    if not consent_decisions.may_withdraw(participation):
+    if not consent.may_withdraw(participation):
         return pages.redirect()
     return pages.page("citizen/journey_withdraw.html", participation)
 
@@ -236,12 +236,12 @@ async def withdraw(token: str, request: Request, ctx: Ctx) -> Response:
     """Withdraw consent: the personal data is erased in the same transaction."""
     pages = LinkPages(request, ctx, token)
     async with ctx.sessions() as session, session.begin():
-        participation = await consent_decisions.lock_participation(session, ctx, token)
+        participation = await consent.lock_participation(session, ctx, token)
         if participation is None:
             return await pages.unknown(session)
         if await checked_link_form(request, ctx.settings, token) is None:
             return pages.refused(participation)
-        withdrawn = await consent_decisions.withdraw(session, ctx, participation)
+        withdrawn = await consent.withdraw(session, ctx, participation)
     if not withdrawn:
         return pages.state_page(participation, status=409)
     await _announce(ctx, participation)

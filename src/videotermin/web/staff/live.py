@@ -16,24 +16,18 @@ every ``recheck_seconds``: after logout the socket closes.
 
 from __future__ import annotations
 
-import contextlib
-import time
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
-from sqlalchemy import select
 from starlette.websockets import WebSocket
 
-from videotermin.bus.core import Event
-from videotermin.bus.events import appointment_channel
+from videotermin.bus.events import ParticipantChanged, Resync, appointment_channel
 from videotermin.domain.staff import ADVISOR_ROLES
 from videotermin.realtime.connection import (
     FromBus,
-    FromClient,
-    Gone,
-    Inbox,
     JsonSocket,
-    Tick,
+    Notice,
+    PresenceChanged,
     same_origin,
 )
 from videotermin.realtime.presence import Change
@@ -42,31 +36,19 @@ from videotermin.realtime.protocol import (
     STAFF_MESSAGES,
     ClientMessage,
     CloseCode,
-    Error,
-    ErrorCode,
     ParticipantUpdate,
-    Ping,
-    Pong,
-    ProtocolError,
     StaffHello,
     StaffWelcome,
 )
 from videotermin.realtime.service import Realtime
-from videotermin.services.staff_auth import Login, find_login
-from videotermin.store.models import Appointment, Participant
+from videotermin.realtime.session import Ending, Session
+from videotermin.services import staff_list
+from videotermin.services.staff_auth import Login, current_login
 from videotermin.web.cookies import SESSION_COOKIE
 from videotermin.web.deps import realtime_of
 from videotermin.web.staff.rows import View, entered_notice, live_states, render_row
 
 router = APIRouter()
-
-PRESENCE_EVENT = "presence_changed"
-"""Presence changes reach the session through its inbox like bus events, by this type."""
-
-
-async def _login(realtime: Realtime, token: str | None) -> Login | None:
-    async with realtime.ctx.sessions() as db:
-        return await find_login(db, token, realtime.ctx.clock())
 
 
 @router.websocket("/ws/staff")
@@ -79,7 +61,7 @@ async def serve_staff(realtime: Realtime, websocket: WebSocket, token: str | Non
     if not same_origin(websocket, realtime.ctx.settings.public_url):
         await websocket.close(code=CloseCode.FORBIDDEN, reason=CloseCode.FORBIDDEN.reason)
         return
-    login = await _login(realtime, token)
+    login = await current_login(realtime.ctx, token)
     await websocket.accept()
     socket = JsonSocket(websocket, STAFF_MESSAGES)
     if login is None or token is None:
@@ -91,99 +73,33 @@ async def serve_staff(realtime: Realtime, websocket: WebSocket, token: str | Non
     await StaffSession(realtime, socket, token, login).run()
 
 
-class StaffSession:
+class StaffSession(Session):
+    hello = StaffHello
+
     def __init__(self, realtime: Realtime, socket: JsonSocket, token: str, login: Login) -> None:
-        self.realtime = realtime
-        self.socket = socket
+        super().__init__(realtime, socket)
         self.token = token
         self.login = login
         self.zone = ZoneInfo(login.user.unit.timezone)
         self.watching: frozenset[str] = frozenset()
         self.view: View = "agenda"
-        self.greeted = False
-        self.opened = time.monotonic()
 
-    async def run(self) -> None:
-        timing = self.realtime.timing
-        async with contextlib.AsyncExitStack() as stack:
-            inbox = await stack.enter_async_context(
-                Inbox(
-                    self.socket,
-                    idle_seconds=timing.idle_seconds,
-                    tick_seconds=timing.recheck_seconds,
-                )
-            )
-            stack.callback(
-                self.realtime.presence.listen(lambda change: self._presence(inbox, change))
-            )
-            await self._serve(inbox, stack)
+    async def started(self) -> None:
+        self.stack.callback(self.realtime.presence.listen(self._presence))
 
-    def _presence(self, inbox: Inbox, change: Change) -> None:
-        if change.appointment_id in self.watching:
-            inbox.put(
-                FromBus(
-                    {
-                        "type": PRESENCE_EVENT,
-                        "appointment_id": change.appointment_id,
-                        "participant_id": change.participant_id,
-                        "entered": change.entered,
-                    }
-                )
-            )
+    def _presence(self, change: Change) -> None:
+        if change.appointment_id in self.watching and self.inbox is not None:
+            notice = PresenceChanged(change.appointment_id, change.participant_id, change.entered)
+            self.inbox.put(FromBus(notice))
 
-    async def _serve(self, inbox: Inbox, stack: contextlib.AsyncExitStack) -> None:
-        while True:
-            item = await inbox.get()
-            if isinstance(item, Gone):
-                if item.silent:
-                    await self.socket.close(CloseCode.TIMEOUT)
-                return
-            if isinstance(item, FromClient):
-                if not await self._on_client(item.message, inbox, stack):
-                    return
-            elif isinstance(item, FromBus):
-                await self._on_event(item.event)
-            else:
-                assert isinstance(item, Tick)
-                if not await self._on_tick():
-                    return
-
-    # --- client messages -----------------------------------------------------------
-
-    async def _on_client(
-        self,
-        message: ClientMessage | ProtocolError,
-        inbox: Inbox,
-        stack: contextlib.AsyncExitStack,
-    ) -> bool:
-        """Handle one message; ``False`` when the connection has been closed."""
-        if isinstance(message, ProtocolError):
-            await self.socket.send(Error.of(message))
-        elif isinstance(message, StaffHello):
-            return await self._on_hello(message, inbox, stack)
-        elif isinstance(message, Ping):
-            if self.greeted:
-                await self.socket.send(Pong(id=message.id))
-            else:
-                await self.socket.refuse(ErrorCode.HELLO_REQUIRED, "say hello first", "ping")
-        return True
-
-    async def _on_hello(
-        self, hello: StaffHello, inbox: Inbox, stack: contextlib.AsyncExitStack
-    ) -> bool:
-        if self.greeted:
-            await self.socket.refuse(ErrorCode.ALREADY_GREETED, "hello was already said", "hello")
-            return True
-        if await self.socket.refuse_version(hello.version):
-            return False
-        self.greeted = True
+    async def greet(self, hello: ClientMessage) -> Ending | None:
+        assert isinstance(hello, StaffHello)
         self.view = hello.view
-        self.watching = frozenset(await self._own(hello.watch))
+        self.watching = frozenset(
+            await staff_list.watchable(self.realtime.ctx, self.login.user, hello.watch)
+        )
         if self.watching:
-            events = await stack.enter_async_context(
-                self.realtime.ctx.bus.subscribe(*map(appointment_channel, sorted(self.watching)))
-            )
-            inbox.follow(events)
+            await self.listen(*map(appointment_channel, sorted(self.watching)))
         await self.socket.send(
             StaffWelcome(
                 version=PROTOCOL_VERSION,
@@ -192,57 +108,26 @@ class StaffSession:
             )
         )
         await self._send_all()  # whatever changed between the page and this socket
-        return True
+        return None
 
-    async def _own(self, appointment_ids: list[str]) -> list[str]:
-        """The asked-for appointments this login may see; others are left out silently,
-        exactly like appointments that do not exist."""
-        if not appointment_ids:
-            return []
-        query = select(Appointment.id).where(Appointment.id.in_(set(appointment_ids)))
-        if self.login.user.role != "admin":
-            query = query.where(Appointment.advisor_id == self.login.user.id)
-        async with self.realtime.ctx.sessions() as db:
-            return list(await db.scalars(query))
-
-    def _may_see(self, appointment: Appointment) -> bool:
-        """Asked again for every row: an appointment handed to another advisor goes quiet."""
-        user = self.login.user
-        return user.role == "admin" or appointment.advisor_id == user.id
-
-    # --- events and time -----------------------------------------------------------------
-
-    async def _on_event(self, event: Event) -> None:
-        kind = event.get("type")
-        if kind == "resync":
+    async def on_event(self, event: Notice) -> Ending | None:
+        if isinstance(event, Resync):
             await self._send_all()
-            return
-        if kind not in ("participant_changed", PRESENCE_EVENT):
-            return
-        appointment_id, participant_id = event.get("appointment_id"), event.get("participant_id")
-        if isinstance(appointment_id, str) and isinstance(participant_id, str):
-            await self._send_row(
-                appointment_id, participant_id, entered=event.get("entered") is True
-            )
+        elif isinstance(event, ParticipantChanged):
+            await self._send_row(event.appointment_id, event.participant_id, entered=False)
+        elif isinstance(event, PresenceChanged):
+            await self._send_row(event.appointment_id, event.participant_id, entered=event.entered)
+        return None
 
-    async def _on_tick(self) -> bool:
-        """Close when the login ended or ``hello`` never came; ``False`` then."""
-        if not self.greeted and time.monotonic() - self.opened > self.realtime.timing.hello_seconds:
-            await self.socket.close(CloseCode.TIMEOUT)
-            return False
-        if await _login(self.realtime, self.token) is None:
+    async def on_tick(self) -> Ending | None:
+        """Close when the login ended."""
+        if await current_login(self.realtime.ctx, self.token) is None:
             await self.socket.close(CloseCode.LOGIN_REQUIRED)
-            return False
-        return True
+            return Ending.CLOSED
+        return None
 
     async def _send_all(self) -> None:
-        async with self.realtime.ctx.sessions() as db:
-            rows = await db.execute(
-                select(Participant.appointment_id, Participant.id).where(
-                    Participant.appointment_id.in_(self.watching)
-                )
-            )
-            pairs = [(row.appointment_id, row.id) for row in rows]
+        pairs = await staff_list.participants_of(self.realtime.ctx, self.watching)
         for appointment_id, participant_id in pairs:
             await self._send_row(appointment_id, participant_id, entered=False)
 
@@ -251,12 +136,12 @@ class StaffSession:
             return
         ctx = self.realtime.ctx
         async with ctx.sessions() as db:
-            appointment = await db.get(Appointment, appointment_id)
-            participant = await db.get(Participant, participant_id)
-            if appointment is None or not self._may_see(appointment):
+            found = await staff_list.row(db, self.login, appointment_id, participant_id)
+            if not found.visible:
                 self.watching = self.watching - {appointment_id}
                 return
-            if participant is None or participant.appointment_id != appointment_id:
+            appointment, participant = found.appointment, found.participant
+            if appointment is None or participant is None:
                 return
             html, notice, since = "", None, None
             if participant.active:

@@ -1,0 +1,219 @@
+"""One socket session, written once: the inbox loop, the versioned ``hello``, the
+takeover of a seat, the liveness tick, the re-check of authority, the ending.
+
+Every endpoint (the citizen's ``/ws/v/<token>``, the advisor's ``/ws/call/<id>``,
+the staff list's ``/ws/staff``) is a small subclass of :class:`Session` that
+supplies only what differs: the channels it hears, how it reads its authority
+again, what ``hello`` starts, and what its messages and events do.
+
+The order of things is the same for all of them, and it is the protocol's
+(``docs/signaling.md``):
+
+1. A client frame is authorised first (:meth:`Session.authorise`, which may use
+   a read that :class:`~videotermin.realtime.connection.Recheck` says covers the
+   frame), then answered: a broken frame with ``error``; ``hello`` once and in a
+   version this server speaks; a message the endpoint never allows with
+   ``not_allowed``; anything before ``hello`` with ``hello_required``; ``ping``
+   with ``pong``; the rest by the subclass.
+2. A session with a seat (:attr:`Session.seat`) claims it at ``hello``; a
+   ``takeover`` from a newer connection of the seat ends this one (``replaced``).
+3. Each tick closes a connection that never said ``hello`` within
+   ``hello_seconds``, and otherwise lets the subclass check again what may have
+   changed without an event.
+4. Whatever ended the session, :meth:`Session.finished` runs once with the
+   :class:`Ending`, so presence ends after the grace, at once, or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from enum import Enum
+
+from videotermin.bus.events import Takeover
+from videotermin.realtime import takeover
+from videotermin.realtime.connection import (
+    FromBus,
+    FromClient,
+    Gone,
+    Inbox,
+    JsonSocket,
+    Notice,
+    Recheck,
+)
+from videotermin.realtime.protocol import (
+    ClientMessage,
+    CloseCode,
+    Error,
+    ErrorCode,
+    Ping,
+    Pong,
+    ProtocolError,
+)
+from videotermin.realtime.service import Realtime
+
+
+class Ending(Enum):
+    GONE = "gone"
+    """The client left or fell silent: its presence ends after the grace."""
+    CLOSED = "closed"
+    """Refused, left, removed, ended or logged out: its presence ends at once."""
+    REPLACED = "replaced"
+    """A newer connection holds the seat now, and with it the presence."""
+
+
+class Session:
+    """The part every socket session shares; subclasses override the hooks below."""
+
+    hello: type[ClientMessage]
+    """The endpoint's ``hello`` message (it carries ``version``)."""
+    forbidden: tuple[type[ClientMessage], ...] = ()
+    """Messages the endpoint parses but never allows, answered ``not_allowed``."""
+    forbidden_why = "not allowed on this connection"
+
+    def __init__(self, realtime: Realtime, socket: JsonSocket) -> None:
+        self.realtime = realtime
+        self.socket = socket
+        self.connection_id = uuid.uuid4().hex
+        self.opened = time.monotonic()
+        self.greeted_at: takeover.Order | None = None
+        self.recheck = Recheck()
+        self.stack = contextlib.AsyncExitStack()
+        self.inbox: Inbox | None = None
+
+    @property
+    def greeted(self) -> bool:
+        return self.greeted_at is not None
+
+    # --- hooks ----------------------------------------------------------------------
+
+    @property
+    def seat(self) -> str | None:
+        """The bus channel of the seat this connection claims at ``hello``; ``None``
+        for a session without a seat (any number of them may run at once)."""
+        return None
+
+    def channels(self) -> tuple[str, ...]:
+        """The bus channels heard from the start (more may follow, :meth:`listen`)."""
+        return ()
+
+    async def started(self) -> None:
+        """The inbox runs; hook for local sources such as presence listeners."""
+
+    async def authorise(self, frame: FromClient) -> Ending | None:
+        """Read the authority again unless a recent read covers ``frame``; the ending
+        when the connection may no longer go on (it has been closed then)."""
+        return None
+
+    async def greet(self, hello: ClientMessage) -> Ending | None:
+        """``hello`` was accepted (and the seat claimed): welcome the client."""
+        raise NotImplementedError
+
+    async def on_message(self, message: ClientMessage) -> Ending | None:
+        """Any other message, from a greeted client, already authorised."""
+        return None
+
+    async def on_event(self, event: Notice) -> Ending | None:
+        """An event from the bus or this instance's presence (takeovers excepted)."""
+        return None
+
+    async def on_tick(self) -> Ending | None:
+        """A greeted connection's periodic check, for what may change without an event."""
+        return None
+
+    async def finished(self, ending: Ending) -> None:
+        """The session is over; its socket is closed or gone."""
+
+    # --- the loop -----------------------------------------------------------------------
+
+    async def listen(self, *channels: str) -> None:
+        """Hear more bus channels until the session ends."""
+        assert self.inbox is not None
+        events = await self.stack.enter_async_context(self.realtime.ctx.bus.subscribe(*channels))
+        self.inbox.follow(events)
+
+    async def run(self) -> None:
+        timing = self.realtime.timing
+        ending = Ending.GONE
+        try:
+            async with self.stack:
+                self.inbox = await self.stack.enter_async_context(
+                    Inbox(
+                        self.socket,
+                        idle_seconds=timing.idle_seconds,
+                        tick_seconds=timing.recheck_seconds,
+                    )
+                )
+                channels = (*self.channels(), *((self.seat,) if self.seat else ()))
+                if channels:
+                    await self.listen(*channels)
+                await self.started()
+                ending = await self._serve(self.inbox)
+        finally:
+            await self.finished(ending)
+
+    async def _serve(self, inbox: Inbox) -> Ending:
+        while True:
+            item = await inbox.get()
+            if isinstance(item, Gone):
+                if item.silent:
+                    await self.socket.close(CloseCode.TIMEOUT)
+                return Ending.GONE
+            if isinstance(item, FromClient):
+                ending = await self._on_frame(item)
+            elif isinstance(item, FromBus):
+                ending = await self._on_notice(item.event)
+            else:
+                ending = await self._on_tick()
+            if ending is not None:
+                return ending
+
+    async def _on_frame(self, frame: FromClient) -> Ending | None:
+        ending = await self.authorise(frame)
+        if ending is not None:
+            return ending
+        message = frame.message
+        if isinstance(message, ProtocolError):
+            await self.socket.send(Error.of(message))
+        elif isinstance(message, self.hello):
+            return await self._on_hello(message)
+        elif isinstance(message, self.forbidden):
+            await self.socket.refuse(ErrorCode.NOT_ALLOWED, self.forbidden_why, message.type)
+        elif not self.greeted:
+            await self.socket.refuse(ErrorCode.HELLO_REQUIRED, "say hello first", message.type)
+        elif isinstance(message, Ping):
+            await self.socket.send(Pong(id=message.id))
+        else:
+            return await self.on_message(message)
+        return None
+
+    async def _on_hello(self, hello: ClientMessage) -> Ending | None:
+        if self.greeted:
+            await self.socket.refuse(ErrorCode.ALREADY_GREETED, "hello was already said", "hello")
+            return None
+        if await self.socket.refuse_version(getattr(hello, "version", 0)):
+            return Ending.CLOSED
+        if self.seat is not None:
+            self.greeted_at = await takeover.claim(
+                self.realtime.ctx.bus, self.seat, self.connection_id
+            )
+        else:
+            self.greeted_at = (time.time_ns(), self.connection_id)
+        return await self.greet(hello)
+
+    async def _on_notice(self, event: Notice) -> Ending | None:
+        if isinstance(event, Takeover):
+            if self.seat is None or not takeover.overtaken(event, self.greeted_at):
+                return None
+            await takeover.give_way(self.socket)
+            return Ending.REPLACED
+        return await self.on_event(event)
+
+    async def _on_tick(self) -> Ending | None:
+        if not self.greeted:
+            if time.monotonic() - self.opened > self.realtime.timing.hello_seconds:
+                await self.socket.close(CloseCode.TIMEOUT)
+                return Ending.GONE
+            return None
+        return await self.on_tick()
