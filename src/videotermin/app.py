@@ -10,7 +10,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from videotermin.bus.core import Bus, bus_for
+from videotermin.bus.core import Bus
+from videotermin.bus.factory import bus_for
 from videotermin.context import AppContext
 from videotermin.domain.clock import Clock, system_clock
 from videotermin.jobs.outbox import OutboxWorker

@@ -26,8 +26,8 @@ from videotermin.realtime.protocol import (
     ProtocolError,
     StaffHello,
     parse,
-    schemas,
 )
+from videotermin.realtime.schemas import schemas
 
 DOCS = Path(__file__).parents[2] / "docs"
 SIGNALING = DOCS / "signaling.md"
@@ -141,7 +141,7 @@ def documented_schemas() -> dict[str, dict[str, object]]:
 def test_signaling_schemas_md_shows_the_schemas_the_server_enforces() -> None:
     assert documented_schemas() == schemas(), (
         "docs/signaling-schemas.md is out of date: regenerate the schema blocks with "
-        "`python -m videotermin.realtime.protocol`"
+        "`python -m videotermin.realtime.schemas`"
     )
 
 

@@ -14,7 +14,8 @@ import pytest
 from redis.asyncio import Redis
 
 from conftest import skip_or_fail
-from videotermin.bus.core import RESYNC, MemoryBus, Payload, bus_for
+from videotermin.bus.core import RESYNC, MemoryBus, Payload
+from videotermin.bus.factory import bus_for
 from videotermin.bus.redis_bus import RedisBus
 from videotermin.settings import Settings
 

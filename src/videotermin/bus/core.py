@@ -19,8 +19,6 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-from videotermin.settings import Settings
-
 Payload = dict[str, Any]
 """An event as it travels: a JSON object (its typed form is :mod:`videotermin.bus.events`)."""
 RESYNC: Payload = {"type": "resync"}
@@ -126,13 +124,3 @@ class MemoryBus:
 
     async def close(self) -> None:
         self._subscribers.clear()
-
-
-def bus_for(settings: Settings) -> Bus:
-    """Redis pub/sub when ``VIDEOTERMIN_REDIS_URL`` is set, so app instances share rooms;
-    instances with the same ``REDIS_CHANNEL_PREFIX`` form one deployment."""
-    if settings.redis_url:
-        from videotermin.bus.redis_bus import RedisBus
-
-        return RedisBus(settings.redis_url, channel_prefix=settings.redis_channel_prefix)
-    return MemoryBus()

@@ -46,20 +46,22 @@ from videotermin.media.ice import browser_ice_servers
 from videotermin.realtime.connection import FromBus, Inbox, JsonSocket, Notice, RosterChanged
 from videotermin.realtime.presence import CallSeat, Change, Entry, advisor_key
 from videotermin.realtime.protocol import (
-    Admitted,
     Chat,
-    ChatLine,
-    Error,
     ErrorCode,
     IceCandidate,
-    IceServer,
     Media,
+    SessionDescription,
+    Signal,
+)
+from videotermin.realtime.server_messages import (
+    Admitted,
+    ChatLine,
+    Error,
+    IceServer,
     Peer,
     PeerJoined,
     PeerLeft,
     PeerUpdated,
-    SessionDescription,
-    Signal,
     SignalFrom,
     Verdict,
     WaitingPerson,

@@ -43,7 +43,6 @@ from videotermin.realtime.protocol import (
     PROTOCOL_VERSION,
     Admit,
     CallHello,
-    CallWelcome,
     Chat,
     ClientMessage,
     CloseCode,
@@ -54,6 +53,9 @@ from videotermin.realtime.protocol import (
     ProtocolError,
     Remove,
     Signal,
+)
+from videotermin.realtime.server_messages import (
+    CallWelcome,
     StateChanged,
     Waiting,
     WaitingPerson,

@@ -29,13 +29,15 @@ from videotermin.realtime.protocol import (
     Chat,
     ClientMessage,
     CloseCode,
-    Error,
     ErrorCode,
     Media,
     ProtocolError,
-    ServerMessage,
     Signal,
     parse,
+)
+from videotermin.realtime.server_messages import (
+    Error,
+    ServerMessage,
 )
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -1,7 +1,8 @@
 """The signaling protocol: JSON messages with a ``type``, validated on arrival.
 
 ``docs/signaling-schemas.md`` shows the JSON schema of every message, generated
-from the models below (:func:`schemas`); a test keeps the two equal. Each endpoint
+from the models here and in :mod:`videotermin.realtime.server_messages` by
+:mod:`videotermin.realtime.schemas`; a test keeps the two equal. Each endpoint
 accepts its own set of client messages (:data:`CITIZEN_MESSAGES`,
 :data:`STAFF_MESSAGES`). Every incoming frame goes through :func:`parse`, which
 never raises: it returns a message or a :class:`ProtocolError`, which the
@@ -19,7 +20,6 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Literal
 
@@ -28,7 +28,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    TypeAdapter,
     ValidationError,
     model_validator,
 )
@@ -119,6 +118,9 @@ class ClientMessage(BaseModel):
     """Strict: no extra fields, no type coercion ("1" is not a version)."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    type: str
+    """Each message names its own ``Literal`` type."""
 
 
 class CitizenHello(ClientMessage):
@@ -266,211 +268,6 @@ CALL_MESSAGES: Mapping[str, type[ClientMessage]] = {
 }
 
 
-# --- server → client ---------------------------------------------------------
-
-
-class ServerMessage(BaseModel):
-    model_config = ConfigDict(
-        frozen=True, json_schema_serialization_defaults_required=True, populate_by_name=True
-    )
-
-    def to_json(self) -> str:
-        return self.model_dump_json(by_alias=True)
-
-
-class WaitingMessageText(BaseModel):
-    """The advisor's latest message to the waiting room; shown as text, never as HTML."""
-
-    model_config = ConfigDict(frozen=True)
-
-    text: str
-    at: datetime
-
-
-class CitizenWelcome(ServerMessage):
-    type: Literal["welcome"] = "welcome"
-    version: int
-    role: Literal["citizen"] = "citizen"
-    ping_interval: float
-    waiting_since: datetime
-    message: WaitingMessageText | None
-
-
-class StaffWelcome(ServerMessage):
-    type: Literal["welcome"] = "welcome"
-    version: int
-    role: Literal["staff"] = "staff"
-    ping_interval: float
-    watching: list[str]
-
-
-class CallWelcome(ServerMessage):
-    """The advisor's call connection is open; `admitted` and `waiting` follow at once."""
-
-    type: Literal["welcome"] = "welcome"
-    version: int
-    role: Literal["advisor"] = "advisor"
-    ping_interval: float
-
-
-class Pong(ServerMessage):
-    type: Literal["pong"] = "pong"
-    id: int | None
-
-
-class AdvisorMessage(ServerMessage):
-    """A new message from the advisor (`null` when the advisor removed it)."""
-
-    type: Literal["message"] = "message"
-    message: WaitingMessageText | None
-
-
-class StateChanged(ServerMessage):
-    """The journey left `window_open`; the server closes the connection right after."""
-
-    type: Literal["state"] = "state"
-    state: Journey
-
-
-class Replaced(ServerMessage):
-    """The same link connected again elsewhere; this connection closes right after."""
-
-    type: Literal["replaced"] = "replaced"
-
-
-class Error(ServerMessage):
-    type: Literal["error"] = "error"
-    code: ErrorCode
-    message: str
-    ref: str | None
-
-    @classmethod
-    def of(cls, problem: ProtocolError) -> Error:
-        return cls(code=problem.code, message=problem.message, ref=problem.ref)
-
-
-class ParticipantUpdate(ServerMessage):
-    """A participant's row as the advisor's page shows it, rendered by the server.
-
-    `html` is empty when the participant is no longer on the appointment;
-    `entered` is true when they have just come into the waiting room, and
-    `notice` then says so in words for the page's alert.
-    """
-
-    type: Literal["participant"] = "participant"
-    appointment_id: str
-    participant_id: str
-    html: str
-    waiting_since: datetime | None
-    entered: bool
-    notice: str | None
-
-
-# --- the call (server → client) --------------------------------------------------
-
-
-class IceServer(BaseModel):
-    """One entry of `RTCConfiguration.iceServers`; TURN entries carry short-lived credentials."""
-
-    model_config = ConfigDict(frozen=True)
-
-    urls: list[str]
-    username: str | None = None
-    credential: str | None = None
-
-
-class Peer(BaseModel):
-    """Someone in the call. `name` is plain text (show it as text, never as HTML)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    name: str
-    role: str
-    audio: bool
-    video: bool
-    screen: bool
-    connection: Literal["connected", "reconnecting"]
-
-
-class Admitted(ServerMessage):
-    """You are in the call: your peer id, ICE servers made now, and who else is there."""
-
-    type: Literal["admitted"] = "admitted"
-    self_: str = Field(alias="self")
-    ice_servers: list[IceServer]
-    ice_transport_policy: Literal["all", "relay"]
-    peers: list[Peer]
-    max_participants: int
-
-
-class PeerJoined(ServerMessage):
-    """Someone joined (or rejoined after a drop: start that peer connection afresh)."""
-
-    type: Literal["peer_joined"] = "peer_joined"
-    peer: Peer
-
-
-class PeerUpdated(ServerMessage):
-    """A peer's media or connection state changed."""
-
-    type: Literal["peer_updated"] = "peer_updated"
-    peer: Peer
-
-
-class PeerLeft(ServerMessage):
-    type: Literal["peer_left"] = "peer_left"
-    id: str
-    reason: Literal["left", "removed"]
-
-
-class SignalFrom(ServerMessage):
-    """Negotiation from a peer; `from` is set by the server. A null `description`
-    means this is a candidate (a null `candidate`: the end of candidates)."""
-
-    type: Literal["signal"] = "signal"
-    from_: str = Field(alias="from")
-    description: SessionDescription | None
-    candidate: IceCandidate | None
-
-
-class ChatLine(ServerMessage):
-    """A chat line, also echoed to its sender; `from`, `name` and `role` are the server's."""
-
-    type: Literal["chat"] = "chat"
-    from_: str = Field(alias="from")
-    name: str
-    role: str
-    text: str
-    at: datetime
-
-
-class Removed(ServerMessage):
-    """The advisor took you out of the call; the connection closes with 4417."""
-
-    type: Literal["removed"] = "removed"
-
-
-Verdict = Literal["green", "yellow", "red"]
-
-
-class WaitingPerson(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    name: str
-    role: str
-    since: datetime
-    verdict: Verdict | None
-
-
-class Waiting(ServerMessage):
-    """Who waits to be admitted, in order of arrival; sent whenever the list changes."""
-
-    type: Literal["waiting"] = "waiting"
-    participants: list[WaitingPerson]
-
-
 # --- parsing -------------------------------------------------------------------
 
 
@@ -527,59 +324,3 @@ def parse(
         return model.model_validate(data)
     except ValidationError as error:
         return ProtocolError(ErrorCode.INVALID_MESSAGE, _problems(error), ref)
-
-
-# --- documentation -----------------------------------------------------------
-
-CLIENT_SCHEMAS: Mapping[str, type[BaseModel]] = {
-    "hello (citizen)": CitizenHello,
-    "hello (staff)": StaffHello,
-    "hello (call)": CallHello,
-    "ping": Ping,
-    "admit": Admit,
-    "remove": Remove,
-    "end": End,
-    "leave": Leave,
-    "signal (to the server)": Signal,
-    "media": Media,
-    "chat (to the server)": Chat,
-}
-SERVER_SCHEMAS: Mapping[str, type[BaseModel]] = {
-    "welcome (citizen)": CitizenWelcome,
-    "welcome (staff)": StaffWelcome,
-    "welcome (call)": CallWelcome,
-    "pong": Pong,
-    "message": AdvisorMessage,
-    "state": StateChanged,
-    "replaced": Replaced,
-    "error": Error,
-    "participant": ParticipantUpdate,
-    "admitted": Admitted,
-    "peer_joined": PeerJoined,
-    "peer_updated": PeerUpdated,
-    "peer_left": PeerLeft,
-    "signal (from the server)": SignalFrom,
-    "chat (from the server)": ChatLine,
-    "removed": Removed,
-    "waiting": Waiting,
-}
-
-
-def schemas() -> dict[str, dict[str, Any]]:
-    """The JSON schema of every message, by the heading ``docs/signaling-schemas.md`` gives it."""
-    found = {
-        name: TypeAdapter(model).json_schema(mode="validation")
-        for name, model in CLIENT_SCHEMAS.items()
-    }
-    found.update(
-        {
-            name: TypeAdapter(model).json_schema(mode="serialization")
-            for name, model in SERVER_SCHEMAS.items()
-        }
-    )
-    return found
-
-
-if __name__ == "__main__":
-    for heading, schema in schemas().items():
-        print(f"### {heading}\n\n```json\n{json.dumps(schema, indent=2)}\n```\n")

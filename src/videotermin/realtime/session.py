@@ -45,11 +45,13 @@ from videotermin.realtime.connection import (
 from videotermin.realtime.protocol import (
     ClientMessage,
     CloseCode,
-    Error,
     ErrorCode,
     Ping,
-    Pong,
     ProtocolError,
+)
+from videotermin.realtime.server_messages import (
+    Error,
+    Pong,
 )
 from videotermin.realtime.service import Realtime
 

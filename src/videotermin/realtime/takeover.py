@@ -14,7 +14,12 @@ import time
 from videotermin.bus.core import Bus
 from videotermin.bus.events import Takeover
 from videotermin.realtime.connection import JsonSocket
-from videotermin.realtime.protocol import CloseCode, Replaced
+from videotermin.realtime.protocol import (
+    CloseCode,
+)
+from videotermin.realtime.server_messages import (
+    Replaced,
+)
 
 Order = tuple[int, str]
 

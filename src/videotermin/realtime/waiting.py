@@ -48,10 +48,8 @@ from videotermin.realtime.protocol import (
     JOURNEY_CLOSE,
     PROTOCOL_VERSION,
     Admit,
-    AdvisorMessage,
     Chat,
     CitizenHello,
-    CitizenWelcome,
     ClientMessage,
     CloseCode,
     End,
@@ -59,8 +57,12 @@ from videotermin.realtime.protocol import (
     Leave,
     Media,
     Remove,
-    Removed,
     Signal,
+)
+from videotermin.realtime.server_messages import (
+    AdvisorMessage,
+    CitizenWelcome,
+    Removed,
     StateChanged,
     WaitingMessageText,
 )

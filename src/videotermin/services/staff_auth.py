@@ -19,7 +19,7 @@ from videotermin.context import AppContext
 from videotermin.domain import login_throttle
 from videotermin.domain.passwords import hash_password, needs_rehash, verify_password
 from videotermin.domain.tokens import hash_token, looks_like_token, new_token
-from videotermin.store.models import LoginThrottle, StaffSession, StaffUser, Unit
+from videotermin.store.models import LoginThrottle, StaffSession, StaffUser
 
 # Verified when the username is unknown, so that case costs the same argon2 time.
 _DUMMY_HASH = hash_password("no such user, no such password")
@@ -144,11 +144,3 @@ async def find_login(db: AsyncSession, token: str | None, now: datetime) -> Logi
     if row is None or now >= row.expires_at or not row.user.active:
         return None
     return Login(user=row.user, csrf_token=row.csrf_token)
-
-
-
-
-async def default_unit_name(db: AsyncSession) -> str:
-    """The name the login page shows before anyone is logged in."""
-    name = await db.scalar(select(Unit.name).where(Unit.is_default.is_(True)))
-    return name or "Videotermin"

@@ -14,6 +14,12 @@ async def default_unit(session: AsyncSession) -> Unit | None:
     return await session.scalar(select(Unit).where(Unit.is_default.is_(True)))
 
 
+async def default_unit_name(session: AsyncSession) -> str:
+    """The name the login page shows before anyone is logged in."""
+    unit = await default_unit(session)
+    return unit.name if unit is not None else "Videotermin"
+
+
 async def unit_by_slug(session: AsyncSession, slug: str | None) -> Unit | None:
     """The unit with this slug, or the default unit when no slug is given."""
     if not slug:

@@ -36,8 +36,10 @@ from videotermin.realtime.protocol import (
     STAFF_MESSAGES,
     ClientMessage,
     CloseCode,
-    ParticipantUpdate,
     StaffHello,
+)
+from videotermin.realtime.server_messages import (
+    ParticipantUpdate,
     StaffWelcome,
 )
 from videotermin.realtime.service import Realtime

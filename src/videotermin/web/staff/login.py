@@ -18,10 +18,10 @@ from videotermin.context import AppContext
 from videotermin.services.staff_auth import (
     authenticate,
     close_session,
-    default_unit_name,
     lock_minutes_left,
     open_session,
 )
+from videotermin.services.units import default_unit_name
 from videotermin.web.cookies import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
