@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from videotermin.context import AppContext
 from videotermin.domain.outbox import MailKind, MailStatus
 from videotermin.mail.compose import compose_mail
+from videotermin.store.db import rowcount
 from videotermin.store.models import Appointment, OutboxMail, Participant
 
 
@@ -84,7 +85,7 @@ async def claim_due(
             .values(lease_until=now + lease)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
+        if rowcount(result) == 1:
             won.append(mail_id)
     if not won:
         return []

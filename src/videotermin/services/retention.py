@@ -19,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from videotermin.domain.appointments import end_of
 from videotermin.domain.retention import appointments_ended_before, checks_made_before
+from videotermin.store.db import rowcount
 from videotermin.store.models import (
     Appointment,
+    Base,
     DeviceCheck,
     LoginThrottle,
     Participant,
@@ -41,19 +43,19 @@ class PurgeReport:
     sessions: int
 
 
-def _personal_of(model: type) -> dict[str, None]:
-    table = model.__table__  # type: ignore[attr-defined]
+def _personal_of(model: type[Base]) -> dict[str, None]:
+    table = model.__table__
     return {c.name: None for c in personal_columns() if c.table is table}
 
 
 def _count(result: Result[Any]) -> int:
     """How many rows a ``DELETE`` or ``UPDATE`` touched."""
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return rowcount(result)
 
 
-def _has_personal(model: type) -> ColumnElement[bool]:
+def _has_personal(model: type[Base]) -> ColumnElement[bool]:
     """Rows that still hold any personal value (so a second purge touches nothing)."""
-    table = model.__table__  # type: ignore[attr-defined]
+    table = model.__table__
     return or_(*(c.isnot(None) for c in personal_columns() if c.table is table))
 
 

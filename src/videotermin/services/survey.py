@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from videotermin.context import AppContext
 from videotermin.domain.survey import Answers, month_bucket
 from videotermin.services.participation import Participation
+from videotermin.store.db import rowcount
 from videotermin.store.models import Participant, SurveyResponse
 
 
@@ -32,7 +33,7 @@ async def close_survey(
         )
         .values(survey_closed=True)
     )
-    if closed.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(closed) != 1:
         return False
     if answers is not None and not answers.empty:
         unit = participation.appointment.unit
