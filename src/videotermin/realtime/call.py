@@ -162,8 +162,12 @@ async def waiting_list(realtime: Realtime, appointment_id: str) -> list[WaitingP
     ]
 
 
+_VERDICTS: dict[str, Verdict] = {"green": "green", "yellow": "yellow", "red": "red"}
+
+
 def _verdict(verdict: str | None) -> Verdict | None:
-    return verdict if verdict in ("green", "yellow", "red") else None  # type: ignore[return-value]
+    """The traffic light as the protocol names it; anything else is no verdict."""
+    return _VERDICTS.get(verdict or "")
 
 
 # --- one connection's seat --------------------------------------------------------------------
