@@ -19,7 +19,7 @@ interpreter, and the bench waits for the frames with promises, not polling.
 Prints every run and p50/p95; asserts nothing. Target: p50 under 400 ms.
 
 The advisor looks at the list for ``--reading-ms`` (1 s) before clicking, as a
-person does; the page uses that moment to get a connection ready (call.js,
+person does; the page uses that moment to get a connection ready (spare.js,
 "spare"). ``--reading-ms 0`` clicks at once, before it can.
 
     .venv/bin/python bench/join.py [--runs 20] [--reading-ms 1000]
@@ -155,7 +155,7 @@ async def one_call(
         await desk.goto(f"{base}/appointments/{appointment}/call")
         await desk.get_by_text("Noch ist niemand sonst da.").wait_for(timeout=TIMEOUT_MS)
         # An advisor takes a moment to read the list before clicking; the page uses it
-        # to get a connection ready (call.js, "spare").
+        # to get a connection ready (spare.js).
         await desk.wait_for_timeout(reading_ms)
         await desk.get_by_role("button", name=f"Abholen: {CITIZEN}").click(timeout=TIMEOUT_MS)
         clicked = float(await desk.evaluate("() => window.benchAdmitClickAt"))

@@ -368,7 +368,7 @@ async def test_an_interpreter_joins_and_all_three_see_each_other(
     assert room_errors == [] and desk_errors == [] and third_errors == []
 
 
-# The advisor's page keeps a connection with its offer ready while someone waits (call.js,
+# The advisor's page keeps a connection with its offer ready while someone waits (spare.js,
 # "spare"): one made before the click, waiting for an answer.
 PREPARED = """() => (window.__peerConnections || []).filter(
   (pc) => pc.signalingState === 'have-local-offer' && pc.connectionState === 'new').length"""

@@ -12,7 +12,7 @@ relay candidate on this coturn's relay ports — no direct path was used.
 When every relayed path breaks (coturn paused), both sides show the other as
 "Verbindung wird wiederhergestellt", restart ICE (new ICE credentials on both
 sides) and, once coturn answers again, see each other's moving picture again.
-Before call.js watched for a stuck picture, that last step failed in about one
+Before the client watched for a stuck picture (quality.js), that last step failed in about one
 run in four: ICE was connected again, but the keyframe asked for during the
 outage had been lost and the tile stayed black.
 """
