@@ -19,7 +19,8 @@ The order of things is the same for all of them, and it is the protocol's
    ``takeover`` from a newer connection of the seat ends this one (``replaced``).
 3. Each tick closes a connection that never said ``hello`` within
    ``hello_seconds``, and otherwise lets the subclass check again what may have
-   changed without an event.
+   changed without an event (before ``hello`` only if it asks to,
+   :attr:`Session.checks_before_hello`).
 4. Whatever ended the session, :meth:`Session.finished` runs once with the
    :class:`Ending`, so presence ends after the grace, at once, or not at all.
 """
@@ -73,6 +74,9 @@ class Session:
     forbidden: tuple[type[ClientMessage], ...] = ()
     """Messages the endpoint parses but never allows, answered ``not_allowed``."""
     forbidden_why = "not allowed on this connection"
+    checks_before_hello = False
+    """Run :meth:`on_tick` before ``hello`` too (a session whose authority is already
+    known when the socket opens, like the staff list's login)."""
 
     def __init__(self, realtime: Realtime, socket: JsonSocket) -> None:
         self.realtime = realtime
@@ -121,7 +125,7 @@ class Session:
         return None
 
     async def on_tick(self) -> Ending | None:
-        """A greeted connection's periodic check, for what may change without an event."""
+        """The periodic check, for what may change without an event."""
         return None
 
     async def finished(self, ending: Ending) -> None:
@@ -217,5 +221,6 @@ class Session:
             if time.monotonic() - self.opened > self.realtime.timing.hello_seconds:
                 await self.socket.close(CloseCode.TIMEOUT)
                 return Ending.GONE
-            return None
+            if not self.checks_before_hello:
+                return None
         return await self.on_tick()
