@@ -32,7 +32,7 @@ pytestmark = [
 
 SIZES = [(360, 740), (390, 844), (740, 360), (768, 1024), (1280, 720), (1920, 1080)]
 WIDE = 1280
-CALM = "Ihre Ansprechpartnerin / Ihr Ansprechpartner holt Sie gleich ab."
+CALM_EN = "Your advisor will come and get you shortly."
 MESSAGE = (
     "Guten Tag, ich bin noch in einem anderen Gespräch und komme etwa 5 Minuten später. "
     "Bitte bleiben Sie im Warteraum, ich hole Sie dann ab."
@@ -137,6 +137,11 @@ async def test_the_waiting_room_fits_the_first_screen(
     await room.reload()
     await room.locator("#camera option").first.wait_for(state="attached")
     wrong += await check_sizes(room, folder, "longest", whole_text=False)
+
+    await room.goto(f"{live_server.url}/v/{token}/warteraum?lang=en")
+    await room.locator("#camera option").first.wait_for(state="attached")
+    assert await room.locator(".waiting-calm").text_content() == CALM_EN
+    wrong += await check_sizes(room, folder, "longest-en", whole_text=False)
 
     assert wrong == []
 
