@@ -38,6 +38,7 @@ from typing import Any
 import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Locator, Page, expect
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from test_call_browser import (
     CLARA,
@@ -64,6 +65,7 @@ pytestmark = [
 ]
 
 SIZES = [(360, 740), (740, 360), (768, 1024), (1280, 720), (1920, 1080)]
+WIDE = [(1280, 720), (1920, 1080)]  # panels beside the call
 BAR = "#call .call-bar"
 # The bar's controls by accessible name; each must be in the bar (visible or not, as the
 # size allows). This is desktop Chromium: screen sharing and full screen exist.
@@ -135,7 +137,7 @@ MEASURE = """(barSelector) => {
     scroll: { width: scroller.scrollWidth, height: scroller.scrollHeight },
     inCall: document.body.classList.contains('in-call'),
     barFound: Boolean(document.querySelector(barSelector)),
-    bar: null, buttons: [], tiles: [], stage: null,
+    bar: null, buttons: [], tiles: [], stage: null, panels: [],
   };
   const bar = document.querySelector(barSelector)
     || document.querySelector('#call [role=group]');
@@ -207,9 +209,12 @@ MEASURE = """(barSelector) => {
     result.tiles.push(entry);
   }
 
+  result.panels = [...document.querySelectorAll('#call .call-panel')].filter(shown)
+    .map((panel) => ({ id: panel.id, box: box(panel) }));
+
   const selfTile = document.querySelector('#call figure.tile--self');
   if (selfTile) {
-    let stage = selfTile.offsetParent;
+    let stage = selfTile.closest('.call-stage') || selfTile.offsetParent;
     if (!stage || !document.getElementById('call').contains(stage)) {
       stage = document.getElementById('call');
     }
@@ -356,9 +361,10 @@ def check_controls(found: Findings, m: dict[str, Any], role: str) -> None:
 
 
 def name_pattern(wanted: str) -> re.Pattern[str]:
-    """``wanted``, perhaps followed by the pressed mark (" ✓", CSS content, so part of
-    the accessible name) or a count (Chat's unread messages)."""
-    return re.compile(rf"^{re.escape(wanted)}( ✓)?( \d+)?$")
+    """A name ending in the words ``wanted`` ("Gespräch für alle beenden" is "Für alle
+    beenden"), perhaps followed by a state mark (" ✓", " ✕": CSS content, so part of the
+    accessible name) or a count (unread chat messages, people waiting)."""
+    return re.compile(rf"(^|\s){re.escape(wanted)}( ?[^\w\s]+)?( \d+)?$", re.IGNORECASE)
 
 
 def named(name: str, wanted: str) -> bool:
@@ -446,6 +452,32 @@ def check_pictures(found: Findings, m: dict[str, Any], remotes: int, screen: boo
             )
 
 
+def check_panel_beside(found: Findings, m: dict[str, Any], panel: str) -> None:
+    """The open panel sits beside the call: it covers no tile."""
+    panels = [p for p in m["panels"] if p["id"] == panel]
+    if not panels:
+        found.fail(f"panel #{panel} not shown")
+        return
+    p = panels[0]["box"]
+    for t in m["tiles"]:
+        b = t["box"]
+        overlap = max(0, min(p["right"], b["right"]) - max(p["left"], b["left"])) * max(
+            0, min(p["bottom"], b["bottom"]) - max(p["top"], b["top"])
+        )
+        found.check(
+            not t["visible"] or overlap <= 1,
+            f"panel #{panel} covers {area(overlap)} of the {t['kind']} tile {t['name']!r}",
+        )
+
+
+async def close_panels(page: Page) -> None:
+    """Close whatever panel is open (the advisor's waiting list opens by itself)."""
+    opened = page.locator("#call .call-bar [aria-controls][aria-expanded=true]")
+    while await opened.count():
+        await opened.first.click()
+    await settle(page)
+
+
 def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}" if b else "∞"
 
@@ -482,58 +514,73 @@ async def check_keyboard(found: Findings, page: Page, m: dict[str, Any]) -> None
     )
 
 
+async def clicked(found: Findings, button: Locator, what: str) -> bool:
+    """Click ``button``; a click the page does not let through is a failure."""
+    try:
+        await button.click(timeout=5_000)
+    except PlaywrightTimeout as error:
+        blocked = re.findall(r"(<[^>]+>[^\n]*) intercepts pointer events", str(error))
+        found.fail(f"cannot click {what}: " + (blocked[-1] if blocked else str(error)[:300]))
+        return False
+    return True
+
+
 async def check_self_view(found: Findings, page: Page, role: str) -> None:
     """Move the self view to another corner (controls stay clear), hide and show it."""
-    call = page.locator("#call")
-    self_tile = page.locator("#call figure.tile--self")
-    move = call.get_by_role("button", name="Eigenes Bild verschieben", exact=True)
-    before = await measure(page)
+    await check_move(found, page, role)
+    await check_hide(found, page)
+
+
+async def check_move(found: Findings, page: Page, role: str) -> None:
+    move = page.locator("#call").get_by_role("button", name="Eigenes Bild verschieben", exact=True)
     if await move.count() == 0 or not await move.is_visible():
         found.fail("no visible button 'Eigenes Bild verschieben'")
-    else:
-        old = self_box(before)
-        await move.click(timeout=5_000)
-        await settle(page)
-        after = await measure(page)
-        new = self_box(after)
-        if old and new and before["stage"] and after["stage"]:
-            was = corner(old, before["stage"]["box"])
-            now = corner(new, after["stage"]["box"])
-            found.check(
-                was != now,
-                f"'Eigenes Bild verschieben' left the self view in the {now} corner "
-                f"({px(old['left'])},{px(old['top'])} → {px(new['left'])},{px(new['top'])}) "
-                f"of {after['stage']['element']}",
-            )
-        else:
-            found.fail(f"self view not measurable around the move: {old} → {new}")
-        with found.at(f"{found.case}, self view moved"):
-            check_scroll(found, after)
-            check_controls(found, after, role)
+        return
+    before = await measure(page)
+    if not await clicked(found, move, "'Eigenes Bild verschieben'"):
+        return
+    await settle(page)
+    after = await measure(page)
+    old, new = self_box(before), self_box(after)
+    if not (old and new and before["stage"] and after["stage"]):
+        found.fail(f"self view not measurable around the move: {old} → {new}")
+        return
+    was = corner(old, before["stage"]["box"])
+    now = corner(new, after["stage"]["box"])
+    found.check(
+        was != now,
+        f"'Eigenes Bild verschieben' left the self view in the {now} corner "
+        f"({px(old['left'])},{px(old['top'])} → {px(new['left'])},{px(new['top'])}) "
+        f"of {after['stage']['element']}",
+    )
+    with found.at(f"{found.case}, self view moved to the {now} corner"):
+        check_scroll(found, after)
+        check_controls(found, after, role)
 
+
+async def check_hide(found: Findings, page: Page) -> None:
     toggle = control(page, "Eigenes Bild")
     if await toggle.count() == 0 or not await toggle.is_visible():
-        found.fail("no visible toggle 'Eigenes Bild' in the bar")
+        found.fail("no visible toggle 'Eigenes Bild'")
         return
     pressed = await toggle.get_attribute("aria-pressed")
     found.check(pressed in ("true", "false"), f"'Eigenes Bild' has aria-pressed={pressed!r}")
-    await toggle.click(timeout=5_000)
+    if not await clicked(found, toggle, "'Eigenes Bild'"):
+        return
     await settle(page)
-    gone = await self_gone(page)
-    found.check(gone, "after 'Eigenes Bild' the self view is still visible")
+    found.check(await self_gone(page), "after 'Eigenes Bild' the self view is still visible")
     found.check(
         await toggle.get_attribute("aria-pressed") != pressed,
         f"'Eigenes Bild' kept aria-pressed={pressed!r} when hiding",
     )
-    await toggle.click(timeout=5_000)
+    if not await clicked(found, toggle, "'Eigenes Bild' again"):
+        return
     await settle(page)
     found.check(not await self_gone(page), "after 'Eigenes Bild' again the self view is not back")
     found.check(
         await toggle.get_attribute("aria-pressed") == pressed,
         f"'Eigenes Bild' did not return to aria-pressed={pressed!r}",
     )
-    if await self_tile.count():
-        await expect(self_tile.locator("video")).to_be_visible()
 
 
 def self_box(m: dict[str, Any]) -> dict[str, float] | None:
@@ -561,18 +608,23 @@ async def check_case(
     screen: bool,
     folder: Path,
     self_view: bool,
+    panel: str | None = None,
 ) -> None:
     width, height = size
     await page.set_viewport_size({"width": width, "height": height})
     await settle(page)
     found.cases += 1
-    with found.at(f"{role} {width}×{height} {scenario}"):
+    name = f"{scenario}-{panel}" if panel else scenario
+    case = f"{role} {width}×{height} {scenario}" + (f", panel #{panel} open" if panel else "")
+    with found.at(case):
         m = await measure(page)
-        await page.screenshot(path=folder / f"{scenario}-{role}-{width}x{height}.png")
+        await page.screenshot(path=folder / f"{name}-{role}-{width}x{height}.png")
         check_scroll(found, m)
         check_controls(found, m, role)
         await check_controls_present(found, page, role)
         check_pictures(found, m, remotes, screen)
+        if panel:
+            check_panel_beside(found, m, panel)
         await check_axe(found, page)
         await check_keyboard(found, page, m)
         if self_view:
@@ -590,6 +642,7 @@ async def check_scenario(
     self_view: bool = False,
 ) -> None:
     for role, page in pages.items():
+        await close_panels(page)
         for size in SIZES:
             await check_case(
                 found,
@@ -602,6 +655,23 @@ async def check_scenario(
                 folder=folder,
                 self_view=self_view,
             )
+    # The advisor's desk as it starts on a wide screen: the waiting list beside the call.
+    desk = pages["advisor"]
+    await control(desk, "Warteraum").click()
+    for size in WIDE:
+        await check_case(
+            found,
+            desk,
+            "advisor",
+            scenario,
+            size,
+            remotes=remotes,
+            screen=screen,
+            folder=folder,
+            self_view=False,
+            panel="call-waiting",
+        )
+    await close_panels(desk)
 
 
 async def admit(desk: Page, name: str) -> None:
