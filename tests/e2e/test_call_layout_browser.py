@@ -3,9 +3,10 @@ advisor's desk, each at 360×740, 740×360, 768×1024, 1280×720 and 1920×1080,
 people, with the advisor's shared screen and with three people (the interpreter joins).
 
 One browser and one call: Clara is admitted (two people), the advisor shares the screen
-and stops again, then Ivo is admitted (three people). For each page, size and scenario
-the test resizes the page, waits two animation frames (and any finite transition in the
-call) and checks:
+and stops again, then Ivo is admitted (three people). For each page, size and scenario,
+with every panel closed (and, for the advisor at 1280×720 and 1920×1080, once more with
+the waiting list open beside the call, where it must cover no tile), the test resizes
+the page, waits two animation frames (and any finite transition in the call) and checks:
 
 1. no page scroll (the scrolling element is no larger than the viewport);
 2. every visible button of the control bar lies inside the viewport, is at least 44×44
