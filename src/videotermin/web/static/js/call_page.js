@@ -41,6 +41,11 @@ const summary = element('waiting-summary');
 const list = element('waiting-list');
 const admitAll = /** @type {HTMLButtonElement} */ (element('admit-all'));
 const notice = element('call-notice');
+const waitingCount = element('waiting-count');
+/** Narrow screens show panels over the call (call.css): there the waiting list gives way
+ * once the last person waiting has been picked up. */
+const narrow = window.matchMedia('(max-width: 56.24em), (orientation: landscape) and (max-height: 31.25em)');
+let waitedBefore = 0;
 const closedBox = element('call-closed');
 const closedText = element('call-closed-text');
 const rejoin = /** @type {HTMLButtonElement} */ (element('call-rejoin'));
@@ -134,12 +139,22 @@ function renderWaiting(message) {
   list.replaceChildren(...items);
   admitAll.disabled = people.length === 0;
   call.prepare(people.length > 0);
+  waitingCount.textContent = String(people.length);
+  waitingCount.hidden = people.length === 0;
+  const open = view.panelOpen('call-waiting');
+  if (people.length === 0 && waitedBefore > 0 && narrow.matches && open) {
+    view.closePanel('call-waiting', false);
+  }
+  waitedBefore = people.length;
+  const before = summary.textContent;
   summary.textContent =
     people.length === 0
       ? text('none_waiting')
       : people.length === 1
         ? text('one_waiting')
         : text('many_waiting', { count: String(people.length) });
+  // The list is read out by its live region while open; collapsed, the call says it.
+  if (!open && people.length > 0 && summary.textContent !== before) view.announce(summary.textContent);
   if (pendingAdmit) {
     const target = pendingAdmit;
     pendingAdmit = '';

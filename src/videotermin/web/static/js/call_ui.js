@@ -1,10 +1,13 @@
 // @ts-check
 /**
- * The call on screen: the grid of tiles (call_tiles.js), the controls, the
- * chat (call_chat.js), participant list and device choice. Used by the
- * citizen's waiting room (which turns into the call) and by the advisor's
- * call page; the markup is the template macro `call_view` in
- * templates/_call.html, the texts come from the page.
+ * The call on screen: the stage of tiles (call_tiles.js) with yourself as a
+ * picture in a corner (self_tile.js), the bar of controls, and the panels —
+ * chat (call_chat.js), participant list, device choice, and the page's own
+ * (the citizen's help, the advisor's waiting list), one open at a time. Used
+ * by the citizen's waiting room (which turns into the call) and by the
+ * advisor's call page; the markup is the template macro `call_view` in
+ * templates/_call.html, the layout is call.css, the texts come from the page.
+ * While the call is shown it is the whole page (`body.in-call`).
  *
  * Everything other people wrote (names, chat) is set as text, never as HTML.
  * A picture is shown only while its owner says the camera is on — with the
@@ -12,6 +15,7 @@
  */
 import { ChatPanel } from './call_chat.js';
 import { Tile } from './call_tiles.js';
+import { SelfTile } from './self_tile.js';
 import { find, make } from './dom.js';
 import { canShareScreen } from './local_media.js';
 
@@ -29,11 +33,16 @@ import { canShareScreen } from './local_media.js';
  * @property {string} selfRole
  * @property {() => void} onhangup the hang-up button was pressed
  * @property {((peer: RemotePeer) => void) | null} [onremove] advisor only: "Entfernen"
+ * @property {HTMLElement | null} [help] the page's contact section, shown in the help panel
  */
 
 export class CallView {
   /** @type {Map<string, Tile>} */
   #tiles = new Map();
+  /** The ids of the open panels: at most one ordinary panel, and any pinned ones (a
+   * panel marked `data-pinned`, like the advisor's waiting list, stays open beside it).
+   * @type {Set<string>} */
+  #open = new Set();
 
   /**
    * @param {HTMLElement} root the `call_view` markup
@@ -47,6 +56,7 @@ export class CallView {
     this.media = media;
     this.options = options;
     this.texts = options.texts;
+    this.stage = find(root, '.call-stage');
     this.grid = find(root, '.call-grid');
     this.status = find(root, '.call-status');
     this.mediaProblem = find(root, '.call-media-problem');
@@ -56,6 +66,7 @@ export class CallView {
       camera: /** @type {HTMLButtonElement} */ (find(root, '[data-action="camera"]')),
       screen: /** @type {HTMLButtonElement} */ (find(root, '[data-action="screen"]')),
       fullscreen: /** @type {HTMLButtonElement} */ (find(root, '[data-action="fullscreen"]')),
+      selfview: /** @type {HTMLButtonElement} */ (find(root, '[data-action="selfview"]')),
       hangup: /** @type {HTMLButtonElement} */ (find(root, '[data-action="hangup"]')),
     };
     this.chat = new ChatPanel(root, call, {
@@ -70,9 +81,17 @@ export class CallView {
       audioinput: /** @type {HTMLSelectElement} */ (find(root, '.call-device--microphone')),
     };
     this.self = new Tile('self', true, false);
-    this.self.root.classList.add('tile--self');
-    this.grid.append(this.self.root);
+    this.selfTile = new SelfTile(this.self.root, this.stage, this.buttons.selfview, {
+      label: this.text('self_move'),
+      moved: (corner) => this.announce(this.text('self_moved', { corner: this.text(`corner_${corner}`) })),
+    });
+    this.stage.append(this.self.root);
+    this.helpHome = options.help ? { parent: options.help.parentElement, next: options.help.nextSibling } : null;
     this.#wire();
+    for (const toggle of root.querySelectorAll('[aria-controls][aria-expanded="true"]')) {
+      this.#open.add(toggle.getAttribute('aria-controls') || '');
+    }
+    this.#sync();
   }
 
   /** @param {string} key @param {Record<string, string>} [values] */
@@ -91,6 +110,9 @@ export class CallView {
   show() {
     const opening = this.root.hidden;
     this.root.hidden = false;
+    document.body.classList.add('in-call');
+    const help = this.root.querySelector('.call-help__content');
+    if (this.options.help && help) help.append(this.options.help);
     this.renderSelf();
     this.renderParticipants();
     this.renderStatus('open');
@@ -134,6 +156,13 @@ export class CallView {
     for (const toggle of this.root.querySelectorAll('[aria-controls][aria-expanded]')) {
       toggle.addEventListener('click', () => this.#togglePanel(/** @type {HTMLButtonElement} */ (toggle)));
     }
+    for (const close of this.root.querySelectorAll('[data-close]')) {
+      close.addEventListener('click', () => this.closePanel(close.getAttribute('data-close') || '', true));
+    }
+    this.root.addEventListener('keydown', (event) => {
+      const panel = event.target instanceof Element ? event.target.closest('.call-panel') : null;
+      if (event.key === 'Escape' && panel) this.closePanel(panel.id, true);
+    });
 
     for (const kind of /** @type {DeviceKind[]} */ (['videoinput', 'audioinput'])) {
       this.selects[kind].addEventListener('change', async () => {
@@ -144,14 +173,50 @@ export class CallView {
     navigator.mediaDevices?.addEventListener('devicechange', () => this.fillDevices());
   }
 
-  /** @param {HTMLButtonElement} toggle */
+  /** A panel button opens its panel (closing the other ordinary one) or closes it.
+   * @param {HTMLButtonElement} toggle */
   #togglePanel(toggle) {
-    const panel = document.getElementById(toggle.getAttribute('aria-controls') || '');
-    if (!panel) return;
-    const open = toggle.getAttribute('aria-expanded') !== 'true';
-    toggle.setAttribute('aria-expanded', String(open));
-    panel.hidden = !open;
-    if (open && panel.classList.contains('call-chat')) this.chat.opened();
+    const id = toggle.getAttribute('aria-controls') || '';
+    if (this.#open.has(id)) {
+      this.closePanel(id, false);
+      return;
+    }
+    if (!this.#pinned(id)) {
+      for (const other of [...this.#open]) if (!this.#pinned(other)) this.#open.delete(other);
+    }
+    this.#open.add(id);
+    this.#sync();
+    if (document.getElementById(id)?.classList.contains('call-chat')) this.chat.opened();
+  }
+
+  /** @param {string} id */
+  #pinned(id) {
+    return document.getElementById(id)?.hasAttribute('data-pinned') ?? false;
+  }
+
+  /** @param {string} id */
+  panelOpen(id) {
+    return this.#open.has(id);
+  }
+
+  /** Close a panel; with `refocus`, the focus goes back to its button.
+   * @param {string} id @param {boolean} refocus */
+  closePanel(id, refocus) {
+    if (!this.#open.delete(id)) return;
+    this.#sync();
+    const toggle = this.root.querySelector(`[aria-controls="${id}"]`);
+    if (refocus && toggle instanceof HTMLElement) toggle.focus();
+  }
+
+  /** Buttons, panels and the stylesheet (`data-panels`) follow the open set. */
+  #sync() {
+    for (const toggle of this.root.querySelectorAll('[aria-controls][aria-expanded]')) {
+      const id = toggle.getAttribute('aria-controls') || '';
+      toggle.setAttribute('aria-expanded', String(this.#open.has(id)));
+      const panel = document.getElementById(id);
+      if (panel) panel.hidden = !this.#open.has(id);
+    }
+    this.root.dataset.panels = [...this.#open].join(' ');
   }
 
   /** Tell screen readers something that happened (joined, left, new chat line). @param {string} message */
@@ -230,8 +295,11 @@ export class CallView {
     const key = `screen:${owner}`;
     let tile = this.#tiles.get(key);
     if (!stream) {
-      tile?.remove();
-      this.#tiles.delete(key);
+      if (tile) {
+        tile.remove();
+        this.#tiles.delete(key);
+        this.#layout();
+      }
       return;
     }
     if (!tile) {
@@ -239,6 +307,7 @@ export class CallView {
       tile.root.classList.add('tile--screen');
       this.#tiles.set(key, tile);
       this.grid.prepend(tile.root);
+      this.#layout();
     }
     tile.render({ name: label, label, video: stream, muted: false, mutedText: '', reconnecting: null });
   }
@@ -249,6 +318,7 @@ export class CallView {
       this.#tiles.get(key)?.remove();
       this.#tiles.delete(key);
     }
+    this.#layout();
     this.renderStatus('open');
   }
 
@@ -267,7 +337,18 @@ export class CallView {
       items.push(this.#participantItem(peer.info.name, peer.info.role, peer.info, peer));
     }
     this.participants.replaceChildren(...items);
-    this.grid.dataset.count = String(this.grid.children.length);
+    this.#layout();
+  }
+
+  /** Tell the stylesheet what the stage holds: how many tiles, whether a screen is
+   * shared (it then takes the most room), whether you are alone (then you fill it). */
+  #layout() {
+    const tiles = this.grid.children.length;
+    const screens = this.grid.querySelectorAll('.tile--screen').length;
+    this.grid.dataset.count = String(tiles);
+    this.grid.dataset.layout = screens ? 'screen' : 'people';
+    this.grid.dataset.people = String(tiles - screens);
+    this.stage.dataset.alone = String(tiles === 0);
   }
 
   /**
@@ -325,5 +406,8 @@ export class CallView {
     this.self.render({ name: '', label: '', video: null, muted: false, mutedText: '', reconnecting: null });
     if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
     this.root.hidden = true;
+    document.body.classList.remove('in-call');
+    const home = this.helpHome;
+    if (this.options.help && home?.parent) home.parent.insertBefore(this.options.help, home.next);
   }
 }

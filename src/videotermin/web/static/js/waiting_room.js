@@ -204,6 +204,7 @@ const callView = new CallView(element('call'), call, media, {
   selfName: config.name,
   selfRole: config.role,
   onhangup: () => call.hangUp(),
+  help: /** @type {HTMLElement | null} */ (document.querySelector('section[aria-labelledby="kontakt"]')),
 });
 call.onadmitted = admitted;
 call.onend = callEnded;
