@@ -23,11 +23,13 @@ the page, waits two animation frames (and any finite transition in the call) and
 
 Every failure is collected with its page, size and scenario, so one run reports the whole
 picture; the test fails at the end with the list. A screenshot of each case goes to
-``$VIDEOTERMIN_SCREENSHOTS`` (or a pytest temporary folder); the path is printed.
+``$VIDEOTERMIN_SCREENSHOTS`` (or a pytest temporary folder), with failures.txt and the
+measured boxes in measurements.json; the path is printed.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -257,6 +259,7 @@ class Findings:
 
     def __init__(self) -> None:
         self.failures: list[str] = []
+        self.measured: dict[str, Any] = {}
         self.cases = 0
         self.case = ""
 
@@ -479,6 +482,29 @@ async def close_panels(page: Page) -> None:
     await settle(page)
 
 
+def summary(m: dict[str, Any]) -> dict[str, Any]:
+    """What a person reading measurements.json wants: scroll, the bar, each picture."""
+    self_area = sum(t["area"] for t in m["tiles"] if t["kind"] == "self")
+    return {
+        "viewport": m["viewport"],
+        "scroll": m["scroll"],
+        "bar": m["bar"],
+        "buttons": [b["name"] for b in m["buttons"]],
+        "tiles": [
+            {
+                "kind": t["kind"],
+                "name": t["name"],
+                "tile": round(t["area"]),
+                "picture": round(t["video"]["picture"]) if t["video"] else 0,
+                "picture / self": round(t["video"]["picture"] / self_area, 2)
+                if t["video"] and self_area and t["kind"] != "self"
+                else None,
+            }
+            for t in m["tiles"]
+        ],
+    }
+
+
 def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}" if b else "∞"
 
@@ -619,6 +645,7 @@ async def check_case(
     case = f"{role} {width}×{height} {scenario}" + (f", panel #{panel} open" if panel else "")
     with found.at(case):
         m = await measure(page)
+        found.measured[case] = summary(m)
         await page.screenshot(path=folder / f"{name}-{role}-{width}x{height}.png")
         check_scroll(found, m)
         check_controls(found, m, role)
@@ -748,6 +775,9 @@ async def test_the_call_fills_the_screen_at_every_size(
 
     report = "\n".join(found.failures)
     (screenshots / "failures.txt").write_text(report + "\n", encoding="utf-8")
+    (screenshots / "measurements.json").write_text(
+        json.dumps(found.measured, indent=1, ensure_ascii=False), encoding="utf-8"
+    )
     print(f"{len(found.failures)} failures in {found.cases} cases:\n{report}")
     assert not found.failures, f"{len(found.failures)} layout failures:\n{report}"
     assert room_errors == [] and desk_errors == [] and third_errors == []
