@@ -141,9 +141,9 @@ function renderWaiting(message) {
   call.prepare(people.length > 0);
   waitingCount.textContent = String(people.length);
   waitingCount.hidden = people.length === 0;
-  const open = view.panelOpen('call-waiting');
+  const open = view.panels.isOpen('call-waiting');
   if (people.length === 0 && waitedBefore > 0 && narrow.matches && open) {
-    view.closePanel('call-waiting', false);
+    view.panels.close('call-waiting', false);
   }
   waitedBefore = people.length;
   const before = summary.textContent;

@@ -15,6 +15,7 @@
  */
 import { ChatPanel } from './call_chat.js';
 import { Tile } from './call_tiles.js';
+import { Panels } from './call_panels.js';
 import { SelfTile } from './self_tile.js';
 import { find, make } from './dom.js';
 import { canShareScreen } from './local_media.js';
@@ -39,10 +40,6 @@ import { canShareScreen } from './local_media.js';
 export class CallView {
   /** @type {Map<string, Tile>} */
   #tiles = new Map();
-  /** The ids of the open panels: at most one ordinary panel, and any pinned ones (a
-   * panel marked `data-pinned`, like the advisor's waiting list, stays open beside it).
-   * @type {Set<string>} */
-  #open = new Set();
 
   /**
    * @param {HTMLElement} root the `call_view` markup
@@ -88,10 +85,9 @@ export class CallView {
     this.stage.append(this.self.root);
     this.helpHome = options.help ? { parent: options.help.parentElement, next: options.help.nextSibling } : null;
     this.#wire();
-    for (const toggle of root.querySelectorAll('[aria-controls][aria-expanded="true"]')) {
-      this.#open.add(toggle.getAttribute('aria-controls') || '');
-    }
-    this.#sync();
+    this.panels = new Panels(root, (id) => {
+      if (document.getElementById(id)?.classList.contains('call-chat')) this.chat.opened();
+    });
   }
 
   /** @param {string} key @param {Record<string, string>} [values] */
@@ -153,16 +149,6 @@ export class CallView {
     });
     hangup.addEventListener('click', () => this.options.onhangup());
 
-    for (const toggle of this.root.querySelectorAll('[aria-controls][aria-expanded]')) {
-      toggle.addEventListener('click', () => this.#togglePanel(/** @type {HTMLButtonElement} */ (toggle)));
-    }
-    for (const close of this.root.querySelectorAll('[data-close]')) {
-      close.addEventListener('click', () => this.closePanel(close.getAttribute('data-close') || '', true));
-    }
-    this.root.addEventListener('keydown', (event) => {
-      const panel = event.target instanceof Element ? event.target.closest('.call-panel') : null;
-      if (event.key === 'Escape' && panel) this.closePanel(panel.id, true);
-    });
 
     for (const kind of /** @type {DeviceKind[]} */ (['videoinput', 'audioinput'])) {
       this.selects[kind].addEventListener('change', async () => {
@@ -171,52 +157,6 @@ export class CallView {
       });
     }
     navigator.mediaDevices?.addEventListener('devicechange', () => this.fillDevices());
-  }
-
-  /** A panel button opens its panel (closing the other ordinary one) or closes it.
-   * @param {HTMLButtonElement} toggle */
-  #togglePanel(toggle) {
-    const id = toggle.getAttribute('aria-controls') || '';
-    if (this.#open.has(id)) {
-      this.closePanel(id, false);
-      return;
-    }
-    if (!this.#pinned(id)) {
-      for (const other of [...this.#open]) if (!this.#pinned(other)) this.#open.delete(other);
-    }
-    this.#open.add(id);
-    this.#sync();
-    if (document.getElementById(id)?.classList.contains('call-chat')) this.chat.opened();
-  }
-
-  /** @param {string} id */
-  #pinned(id) {
-    return document.getElementById(id)?.hasAttribute('data-pinned') ?? false;
-  }
-
-  /** @param {string} id */
-  panelOpen(id) {
-    return this.#open.has(id);
-  }
-
-  /** Close a panel; with `refocus`, the focus goes back to its button.
-   * @param {string} id @param {boolean} refocus */
-  closePanel(id, refocus) {
-    if (!this.#open.delete(id)) return;
-    this.#sync();
-    const toggle = this.root.querySelector(`[aria-controls="${id}"]`);
-    if (refocus && toggle instanceof HTMLElement) toggle.focus();
-  }
-
-  /** Buttons, panels and the stylesheet (`data-panels`) follow the open set. */
-  #sync() {
-    for (const toggle of this.root.querySelectorAll('[aria-controls][aria-expanded]')) {
-      const id = toggle.getAttribute('aria-controls') || '';
-      toggle.setAttribute('aria-expanded', String(this.#open.has(id)));
-      const panel = document.getElementById(id);
-      if (panel) panel.hidden = !this.#open.has(id);
-    }
-    this.root.dataset.panels = [...this.#open].join(' ');
   }
 
   /** Tell screen readers something that happened (joined, left, new chat line). @param {string} message */
