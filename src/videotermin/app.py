@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,9 +23,14 @@ from videotermin.realtime import timing
 from videotermin.realtime.service import Realtime
 from videotermin.settings import Settings
 from videotermin.store.db import create_engine, session_factory
+from videotermin.web import ops
 from videotermin.web.api import v1 as api_v1
 from videotermin.web.citizen import device_check, link, survey, waiting_room
-from videotermin.web.middleware import AccessLogMiddleware, SecurityHeadersMiddleware
+from videotermin.web.middleware import (
+    AccessLogMiddleware,
+    MetricsMiddleware,
+    SecurityHeadersMiddleware,
+)
 from videotermin.web.staff import appointments, call, live, login
 from videotermin.web.templating import message_page
 
@@ -55,9 +61,13 @@ def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None 
         app.state.realtime = realtime
         worker.start()
         retention.start()
+        lag = asyncio.create_task(ctx.metrics.watch_event_loop_lag(), name="event-loop-lag")
         try:
             yield
         finally:
+            lag.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await lag
             await retention.stop()
             await worker.stop()
             await realtime.close()
@@ -76,12 +86,14 @@ def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None 
     app.state.ctx = ctx
     app.add_middleware(SecurityHeadersMiddleware, secure=settings.secure_cookies)
     app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/api/v1", api_v1.create_api(ctx))
     for router in (link, device_check, waiting_room, survey):  # the citizen's pages
         app.include_router(router.router)
     for router in (login, appointments, call, live):  # the staff's
         app.include_router(router.router)
+    app.include_router(ops.router)  # the operators' probes and metrics
     app.add_exception_handler(StarletteHTTPException, page_for_http_error)
     return app
 

@@ -1,4 +1,5 @@
-"""What every handler, job and command needs: settings, clock, database and the bus."""
+"""What every handler, job and command needs: settings, clock, database, the bus and the
+app's metrics."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from videotermin.bus.core import Bus, MemoryBus
 from videotermin.domain.clock import Clock
 from videotermin.media.echo import EchoService
+from videotermin.observability import Metrics
 from videotermin.settings import Settings
 
 
@@ -22,6 +24,8 @@ class AppContext:
     bus: Bus = field(default_factory=MemoryBus)
     echo: EchoService | None = None
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    metrics: Metrics = field(default_factory=Metrics)
+    """This app's Prometheus metrics (its own registry), served at ``/metrics``."""
 
     def link_for(self, token: str) -> str:
         return f"{self.settings.public_url}/v/{token}"

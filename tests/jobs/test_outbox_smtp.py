@@ -215,6 +215,10 @@ async def test_smtp_down_is_retried_with_backoff_and_nothing_is_lost(
     (row,) = await outbox(db)
     assert (row.status, row.attempts, row.message) == ("sent", 2, None)
     assert row.sent_at == NOW + timedelta(seconds=30)
+    mails = ctx.metrics.registry.get_sample_value
+    assert mails("videotermin_mails_total", {"outcome": "retried"}) == 1
+    assert mails("videotermin_mails_total", {"outcome": "sent"}) == 1
+    assert mails("videotermin_mails_total", {"outcome": "failed"}) == 0
 
 
 async def test_after_the_last_attempt_the_mail_fails_and_its_message_is_erased(
@@ -235,6 +239,9 @@ async def test_after_the_last_attempt_the_mail_fails_and_its_message_is_erased(
     (row,) = await outbox(db)
     assert (row.status, row.attempts, row.message) == ("failed", 3, None)
     assert row.next_attempt_at is None and row.last_error == "SMTPConnectError"
+    mails = ctx.metrics.registry.get_sample_value
+    assert mails("videotermin_mails_total", {"outcome": "retried"}) == 2
+    assert mails("videotermin_mails_total", {"outcome": "failed"}) == 1
     clock.advance(timedelta(days=1))
     assert await worker.deliver_due() == 0, "a failed mail is never picked up again"
 

@@ -109,6 +109,9 @@ async def test_nothing_personal_is_left_after_the_retention_period(
 
     again = await purge(ctx)
     assert (again.participants, again.appointments, again.device_checks) == (0, 0, 0)
+    purged = ctx.metrics.registry.get_sample_value
+    assert purged("videotermin_purged_rows_total", {"table": "participants"}) == 2
+    assert purged("videotermin_purged_rows_total", {"table": "appointments"}) == 1
 
 
 async def test_device_checks_go_fourteen_days_after_the_check(

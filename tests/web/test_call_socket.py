@@ -608,3 +608,33 @@ async def test_the_advisors_list_offers_abholen_and_shows_im_gespraech(
     assert link in waiting["html"] and "Abholen" in waiting["html"]
     assert "im Gespräch" in row["html"]
     assert "Abholen" not in row["html"] and "wartet seit" not in row["html"]
+
+
+# --- metrics -------------------------------------------------------------------------------
+
+
+async def test_an_admission_and_the_call_sockets_show_in_the_metrics(
+    live_server: LiveServer, booking: Booking, cookie: str, client: httpx.AsyncClient
+) -> None:
+    def value(text: str, sample: str) -> float | None:
+        for line in text.splitlines():
+            if line.startswith(sample + " "):
+                return float(line.rsplit(" ", 1)[1])
+        return None
+
+    async with advisor_call(live_server, cookie, booking.appointment_id) as advisor:
+        await open_call(advisor)
+        async with citizen(live_server, booking.tokens[0]) as clara:
+            await greet(clara)
+            await receive_until(advisor, {"type": "waiting"})
+            await admit(advisor, booking.participant_ids[0])
+            await receive_until(clara, {"type": "admitted"})
+            await receive_until(advisor, {"type": "peer_joined"})
+            text = (await client.get("/metrics")).text
+
+    assert value(text, "videotermin_admissions_total") == 1
+    assert value(text, 'videotermin_websocket_connections{kind="advisor_call"}') == 1
+    assert value(text, 'videotermin_websocket_connections{kind="citizen"}') == 1
+    assert value(text, "videotermin_call_seats") == 2
+    assert value(text, "videotermin_waiting_participants") == 0
+    assert booking.tokens[0] not in text and "Clara" not in text and "@" not in text

@@ -66,6 +66,8 @@ async def test_an_offer_gets_the_echos_answer_and_the_call_connects(
     assert "a=candidate:" in answer["sdp"], "non-trickle: the answer holds the candidates"
     await caller.setRemoteDescription(RTCSessionDescription(**answer))
     assert caller.getTransceivers()[1].currentDirection == "sendrecv"
+    metrics = (await client.get("/metrics")).text
+    assert "videotermin_test_calls_total 1.0" in metrics.splitlines()
 
 
 async def test_a_full_echo_answers_503_with_retry_after(

@@ -38,6 +38,10 @@ class Bus(Protocol):
         context is entered, so an event published after that is not missed."""
         ...
 
+    async def ping(self) -> bool:
+        """Whether the bus answers now (the readiness check); never raises."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -121,6 +125,9 @@ class MemoryBus:
             yield drain(queue)
         finally:
             self._subscribers.remove(queue, channels)
+
+    async def ping(self) -> bool:
+        return True
 
     async def close(self) -> None:
         self._subscribers.clear()

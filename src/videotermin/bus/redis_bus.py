@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 CONFIRM_SECONDS = 5.0
 PING_SECONDS = 5.0
 SILENT_SECONDS = 15.0
+PING_TIMEOUT_SECONDS = 2.0
 BACKOFF_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
 
 
@@ -81,6 +82,14 @@ class RedisBus:
             yield drain(queue)
         finally:
             await self._detach(queue, channels)
+
+    async def ping(self, timeout: float = PING_TIMEOUT_SECONDS) -> bool:
+        """A PING on the publishing connection, answered within ``timeout``."""
+        try:
+            async with asyncio.timeout(timeout):
+                return bool(await self._redis.ping())
+        except (RedisError, OSError, TimeoutError):
+            return False
 
     async def close(self) -> None:
         self._closed = True

@@ -137,6 +137,7 @@ class OutboxWorker:
             last_error=None,
         )
         log.info("mail_sent mail_id=%d kind=%s attempts=%d", mail.id, mail.kind, mail.attempts + 1)
+        self.ctx.metrics.mails.labels(outcome="sent").inc()
         await self._announce(mail)
         return 1
 
@@ -185,6 +186,8 @@ class OutboxWorker:
                 next_attempt_at.isoformat(),
             )
         await self._record(mail.id, **changes)
+        outcome = "failed" if next_attempt_at is None else "retried"
+        self.ctx.metrics.mails.labels(outcome=outcome).inc()
         if next_attempt_at is None:
             await self._announce(mail)
 

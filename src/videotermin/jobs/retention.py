@@ -29,6 +29,11 @@ async def purge(ctx: AppContext) -> PurgeReport:
         report.device_checks,
         report.sessions,
     )
+    purged = ctx.metrics.purged_rows
+    purged.labels(table="appointments").inc(report.appointments)
+    purged.labels(table="participants").inc(report.participants)
+    purged.labels(table="device_checks").inc(report.device_checks)
+    purged.labels(table="sessions").inc(report.sessions)
     return report
 
 

@@ -96,6 +96,7 @@ _STATE = {NoDirection.CANCELLED: Journey.CANCELLED, NoDirection.ENDED: Journey.E
 
 class AdvisorCall(Session):
     hello = CallHello
+    kind = "advisor_call"
 
     def __init__(
         self, realtime: Realtime, socket: JsonSocket, token: str, appointment_id: str
@@ -186,6 +187,8 @@ class AdvisorCall(Session):
             )
             if problem is not None:
                 await self.socket.refuse(ErrorCode(problem), _WHY[problem], "admit")
+            else:
+                self.realtime.metrics.admissions.inc()
         elif isinstance(message, Remove):
             problem = await admission.remove(
                 self.realtime.ctx, self.appointment_id, self.key, message.participant

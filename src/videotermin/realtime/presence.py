@@ -159,6 +159,14 @@ class PresenceBoard:
     def of_instance(self, instance_id: str) -> list[Entry]:
         return [e for e in self._entries.values() if e.instance_id == instance_id]
 
+    def held_by(self, instance_id: str, *, in_call: bool) -> int:
+        """How many entries ``instance_id`` holds in a call, or waiting (for the metrics)."""
+        return sum(
+            1
+            for e in self._entries.values()
+            if e.instance_id == instance_id and (e.call is not None) == in_call
+        )
+
     def of_appointment(self, appointment_id: str) -> list[Entry]:
         return [e for e in self._entries.values() if e.appointment_id == appointment_id]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from videotermin.context import AppContext
+from videotermin.observability import Metrics
 from videotermin.realtime.presence import PresenceService
 from videotermin.realtime.timing import Timing
 
@@ -19,14 +20,20 @@ class Realtime:
     ctx: AppContext
     presence: PresenceService
     timing: Timing
+    metrics: Metrics
+    """The app's metrics (the context's): sessions count their connections here."""
 
     @classmethod
     def create(cls, ctx: AppContext, timing: Timing) -> Realtime:
-        return cls(ctx, PresenceService(ctx.bus, ctx.clock, timing), timing)
+        presence = PresenceService(ctx.bus, ctx.clock, timing)
+        ctx.metrics.observe_presence(
+            lambda: presence.board.held_by(presence.instance_id, in_call=False),
+            lambda: presence.board.held_by(presence.instance_id, in_call=True),
+        )
+        return cls(ctx, presence, timing, ctx.metrics)
 
     async def start(self) -> None:
         await self.presence.start()
 
     async def close(self) -> None:
         await self.presence.close()
-

@@ -71,6 +71,8 @@ class Session:
 
     hello: type[ClientMessage]
     """The endpoint's ``hello`` message (it carries ``version``)."""
+    kind: str
+    """The endpoint's name in the metrics (``videotermin_websocket_connections{kind}``)."""
     forbidden: tuple[type[ClientMessage], ...] = ()
     """Messages the endpoint parses but never allows, answered ``not_allowed``."""
     forbidden_why = "not allowed on this connection"
@@ -142,6 +144,8 @@ class Session:
     async def run(self) -> None:
         timing = self.realtime.timing
         ending = Ending.GONE
+        connections = self.realtime.metrics.websocket_connections.labels(kind=self.kind)
+        connections.inc()
         try:
             async with self.stack:
                 self.inbox = await self.stack.enter_async_context(
@@ -157,7 +161,10 @@ class Session:
                 await self.started()
                 ending = await self._serve(self.inbox)
         finally:
-            await self.finished(ending)
+            try:
+                await self.finished(ending)
+            finally:
+                connections.dec()
 
     async def _serve(self, inbox: Inbox) -> Ending:
         while True:

@@ -110,6 +110,7 @@ async def serve_citizen(realtime: Realtime, websocket: WebSocket, token: str) ->
 
 class CitizenSession(Session):
     hello = CitizenHello
+    kind = "citizen"
     forbidden = (Admit, Remove, End)
     forbidden_why = "only the advisor may do this"
 

@@ -24,6 +24,7 @@ from starlette.requests import HTTPConnection
 from videotermin.context import AppContext
 from videotermin.domain.staff import ADVISOR_ROLES
 from videotermin.domain.tokens import looks_like_token, tokens_equal
+from videotermin.observability import Metrics
 from videotermin.realtime.service import Realtime
 from videotermin.services.staff_auth import Login, find_login
 from videotermin.web.cookies import CSRF_FIELD, LOGIN_CSRF_COOKIE, SESSION_COOKIE
@@ -44,8 +45,15 @@ def realtime_of(connection: HTTPConnection) -> Realtime:
     return realtime
 
 
+def metrics_of(connection: HTTPConnection) -> Metrics:
+    """The app's own metrics registry (kept on its context)."""
+    return context_of(connection).metrics
+
+
 Ctx = Annotated[AppContext, Depends(context_of)]
 Live = Annotated[Realtime, Depends(realtime_of)]
+AppMetrics = Annotated[Metrics, Depends(metrics_of)]
+
 
 async def get_db(ctx: Ctx) -> AsyncIterator[AsyncSession]:
     """A session for reading; changes use their own ``ctx.sessions()`` transaction."""

@@ -1,4 +1,5 @@
-"""Access log without secrets, and security headers on every response.
+"""Access log without secrets, request metrics by route template, and security
+headers on every response.
 
 The access log replaces the token of a personal link (``/v/<token>``) and
 drops query strings, so neither links nor anything typed into a form ever
@@ -12,6 +13,8 @@ import re
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from videotermin.observability import Metrics, status_class
 
 access_log = logging.getLogger("videotermin.access")
 
@@ -55,6 +58,76 @@ class AccessLogMiddleware:
                 status,
                 (time.perf_counter() - started) * 1000,
             )
+
+
+UNMATCHED = "unmatched"
+
+
+def route_template(scope: Scope, root_path_before: str, status: int) -> str:
+    """The template of the route that answered (``/v/{token}/warteraum``), read from the
+    scope after routing; never the raw path, which may carry a token.
+
+    FastAPI leaves the answering route in ``scope["route"]``, relative to the app that
+    routed it; a mount's fixed prefix (``/api/v1``) is what the router appended to
+    ``root_path``. A mount that answers without a route of its own (``/static``) is
+    ``<prefix>/{path}``; a path nothing knows (a 404 without a route) is ``unmatched``.
+    """
+    prefix = str(scope.get("root_path", ""))[len(root_path_before) :]
+    path = getattr(scope.get("route"), "path", None)
+    if isinstance(path, str):
+        return prefix + path
+    if prefix and status != 404:
+        return f"{prefix}/{{path}}"
+    return UNMATCHED
+
+
+class MetricsMiddleware:
+    """Times every HTTP request into ``videotermin_http_request_duration_seconds``.
+
+    The time is recorded just before the response's last part goes out, so a client
+    that has its answer finds it counted; a request that ends without one (an error,
+    a client gone) is recorded when it ends.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.duration = metrics.http_duration
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        root_path = str(scope.get("root_path", ""))
+        status = 500
+        recorded = False
+
+        def record() -> None:
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
+            self.duration.labels(
+                method=scope["method"] if scope["method"] in _METHODS else "other",
+                route=route_template(scope, root_path, status),
+                status=status_class(status),
+            ).observe(time.perf_counter() - started)
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                record()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            record()
+
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class SecurityHeadersMiddleware:

@@ -134,6 +134,7 @@ async def _answer_call(request: Request, ctx: AppContext) -> JSONResponse:
         raise refusal(503, {"error": "busy"}, {"Retry-After": str(busy.retry_after)}) from None
     except InvalidOffer as invalid:
         raise refusal(422, {"errors": [{"field": "sdp", "message": str(invalid)}]}) from None
+    ctx.metrics.test_calls.inc()
     return JSONResponse({"type": "answer", "sdp": answer}, headers=NO_STORE)
 
 

@@ -77,6 +77,7 @@ async def serve_staff(realtime: Realtime, websocket: WebSocket, token: str | Non
 
 class StaffSession(Session):
     hello = StaffHello
+    kind = "staff_list"
     checks_before_hello = True  # the login is known from the handshake's cookie
 
     def __init__(self, realtime: Realtime, socket: JsonSocket, token: str, login: Login) -> None:

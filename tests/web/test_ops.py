@@ -1,0 +1,259 @@
+"""The operators' endpoints against the real app: ``/healthz`` (alive), ``/readyz`` (the
+database, and Redis when configured) and ``/metrics`` (Prometheus text from the app's own
+registry, by route template, without tokens, names or addresses)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from page_helpers import Booking, book
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from waiting_helpers import IN_WINDOW, citizen, eventually, fast_timing, greet, record_consent
+
+from conftest import LiveServer, free_port, skip_or_fail, start_server
+from videotermin.bus.core import MemoryBus
+from videotermin.bus.redis_bus import RedisBus
+from videotermin.context import AppContext
+from videotermin.domain.clock import FakeClock
+from videotermin.services.health import readiness
+from videotermin.settings import Settings
+from videotermin.store.db import create_engine, session_factory
+from videotermin.store.models import StaffUser
+
+__all__ = ["fast_timing"]
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def free_prefix() -> str:
+    return f"vt-test-ops-{free_port()}"
+
+
+def closed_redis_url() -> str:
+    return f"redis://127.0.0.1:{free_port()}/0"
+
+
+class DeadBus(MemoryBus):
+    """The embedded bus, answering the readiness PING as an unreachable Redis would."""
+
+    async def ping(self) -> bool:
+        return False
+
+
+def sample(text: str, name: str, **labels: str) -> float | None:
+    """The value of one sample in Prometheus text, or ``None`` when it is absent."""
+    wanted = ",".join(f'{key}="{value}"' for key, value in labels.items())
+    pattern = re.escape(name) + (r"\{" + re.escape(wanted) + r"\}" if labels else "") + r" (\S+)"
+    match = re.search(rf"^{pattern}$", text, re.MULTILINE)
+    return float(match.group(1)) if match else None
+
+
+async def metrics_text(client: httpx.AsyncClient) -> str:
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    return response.text
+
+
+@pytest.fixture
+async def redis_reachable() -> None:
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except Exception as error:
+        skip_or_fail(f"Redis at {REDIS_URL} is not reachable: {error!r}")
+    finally:
+        await client.aclose()
+
+
+# --- liveness and readiness ------------------------------------------------------------
+
+
+async def test_healthz_answers_ok_and_is_not_cached(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_readyz_is_ready_when_the_database_answers(client: httpx.AsyncClient) -> None:
+    response = await client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_readyz_names_the_unreachable_database(tmp_path: Path, clock: FakeClock) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "var",
+        database_url=f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/test",
+        public_url="http://testserver.invalid",
+    )
+    server = start_server(settings, clock)
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=20) as http:
+            response = await http.get("/readyz")
+            alive = await http.get("/healthz")
+    finally:
+        server.stop()
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "unreachable"}
+    assert "Traceback" not in response.text
+    assert response.headers["cache-control"] == "no-store"
+    assert alive.status_code == 200
+
+
+async def test_readyz_names_redis_when_it_does_not_answer(
+    settings: Settings, clock: FakeClock
+) -> None:
+    configured = settings.model_copy(update={"redis_url": closed_redis_url()})
+    server = start_server(configured, clock, DeadBus())
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=20) as http:
+            response = await http.get("/readyz")
+    finally:
+        server.stop()
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "ok", "redis": "unreachable"}
+
+
+async def test_readiness_with_a_redis_on_a_closed_port(
+    settings: Settings, db_url: str, clock: FakeClock
+) -> None:
+    """The real Redis bus, pointed at a port nobody listens on: its PING fails quickly."""
+    configured = settings.model_copy(update={"redis_url": closed_redis_url()})
+    assert configured.redis_url is not None
+    engine = create_engine(db_url)
+    bus = RedisBus(configured.redis_url)
+    ctx = AppContext(
+        settings=configured,
+        clock=clock,
+        engine=engine,
+        sessions=session_factory(engine),
+        bus=bus,
+    )
+    try:
+        state = await readiness(ctx)
+    finally:
+        await bus.close()
+        await engine.dispose()
+
+    assert not state.ready
+    assert state.as_dict() == {"status": "unavailable", "database": "ok", "redis": "unreachable"}
+
+
+async def test_readyz_with_a_reachable_redis(
+    redis_reachable: None, settings: Settings, clock: FakeClock
+) -> None:
+    configured = settings.model_copy(update={"redis_url": REDIS_URL})
+    server = start_server(configured, clock, RedisBus(REDIS_URL, channel_prefix=free_prefix()))
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=20) as http:
+            response = await http.get("/readyz")
+    finally:
+        server.stop()
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+# --- metrics ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def booking(
+    fast_timing: object,
+    advisor: StaffUser,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+) -> Booking:
+    booking = await book(db, settings, clock)
+    await record_consent(db, settings, booking.participant_ids[0])
+    clock.set(IN_WINDOW)
+    return booking
+
+
+async def test_metrics_name_route_templates_never_tokens_or_people(
+    booking: Booking, client: httpx.AsyncClient
+) -> None:
+    token = booking.tokens[0]
+    assert (await client.get(f"/v/{token}")).status_code == 200
+    assert (await client.get(f"/v/{token}/warteraum")).status_code == 200
+    assert (await client.get("/gibt-es-nicht")).status_code == 404
+    assert (await client.get("/api/v1/appointments/xyz")).status_code == 401
+    assert (await client.get("/api/v1/gibt-es-nicht")).status_code == 404
+    assert (await client.get("/static/js/constants.js")).status_code == 200
+
+    text = await metrics_text(client)
+
+    count = "videotermin_http_request_duration_seconds_count"
+    assert sample(text, count, method="GET", route="/v/{token}", status="2xx") == 1
+    assert sample(text, count, method="GET", route="/v/{token}/warteraum", status="2xx") == 1
+    assert sample(text, count, method="GET", route="unmatched", status="4xx") == 2
+    api = "/api/v1/appointments/{appointment_id}"
+    assert sample(text, count, method="GET", route=api, status="4xx") == 1
+    assert sample(text, count, method="GET", route="/static/{path}", status="2xx") == 1
+    assert token not in text
+    for personal in ("Clara", "Kundin", "clara@example.org", "123D456", "Bea", "berater@"):
+        assert personal not in text
+    assert "@" not in text
+
+
+async def test_metrics_list_every_family_with_zeroes(client: httpx.AsyncClient) -> None:
+    text = await metrics_text(client)
+
+    assert sample(text, "videotermin_websocket_connections", kind="staff_list") == 0
+    assert sample(text, "videotermin_waiting_participants") == 0
+    assert sample(text, "videotermin_call_seats") == 0
+    assert sample(text, "videotermin_admissions_total") == 0
+    assert sample(text, "videotermin_test_calls_total") == 0
+    for outcome in ("sent", "failed", "retried"):
+        assert sample(text, "videotermin_mails_total", outcome=outcome) == 0
+    for table in ("appointments", "participants", "device_checks", "sessions"):
+        assert sample(text, "videotermin_purged_rows_total", table=table) == 0
+    assert "videotermin_event_loop_lag_seconds" in text
+
+
+async def test_a_citizen_socket_is_counted_while_open(
+    booking: Booking, live_server: LiveServer, client: httpx.AsyncClient
+) -> None:
+    async def reading(name: str, **labels: str) -> float | None:
+        return sample(await metrics_text(client), name, **labels)
+
+    async def citizens_are(expected: float) -> bool:
+        return await reading("videotermin_websocket_connections", kind="citizen") == expected
+
+    async def waiting_are(expected: float) -> bool:
+        return await reading("videotermin_waiting_participants") == expected
+
+    assert await citizens_are(0)
+    async with citizen(live_server, booking.tokens[0]) as ws:
+        await greet(ws, role="citizen")
+        assert await citizens_are(1)
+        assert await eventually(lambda: waiting_are(1))
+    assert await eventually(lambda: citizens_are(0))
+
+
+# --- bad input -------------------------------------------------------------------------
+
+
+async def test_odd_requests_get_clean_answers(client: httpx.AsyncClient) -> None:
+    response = await client.get("/metrics?x=%00")
+    assert response.status_code == 200
+    for path in ("/healthz", "/readyz", "/metrics"):
+        head = await client.head(path)
+        assert head.status_code == 200
+        assert head.headers["cache-control"] == "no-store"
+        post = await client.post(path, content=b"\x00")
+        assert post.status_code == 405
+        assert "Traceback" not in post.text
+    assert (await client.get("/healthz/%00")).status_code == 404
