@@ -1,0 +1,589 @@
+"""Signaling load: simulated participants speaking the real protocol against one app
+process on PostgreSQL, and in the same run a bare uvicorn WebSocket relay as the ceiling.
+
+For each count, half the participants wait in waiting rooms and half are in calls
+(pairs of a citizen and the advisor's call page). Every client speaks the protocol of
+docs/signaling.md over its own WebSocket: ``hello`` → ``welcome``; the advisor
+``admit``s its citizen; the pair exchanges an offer, an answer and ICE candidates; then
+waiting clients ``ping`` every 5 s (jittered) and each side of a call sends a ``chat``
+line every second. Latency is measured by the clients: ``ping`` → ``pong``, and a chat
+line from one side to the other (its send time travels in the text).
+
+The bare relay (:func:`bare_app`, served by uvicorn like the app) answers the same
+messages the same way — welcome, pong, admitted, relayed signals and chat — with no
+database, no presence and no authority; its throughput is the ceiling. Printed per
+count and server: connect time (socket open → ``welcome``) p50/p99, latency p50/p99,
+messages per second, errors, server and client CPU; then the largest count held at
+p99 < 50 ms and the ratio of the app's message throughput to the relay's.
+
+    .venv/bin/python bench/signaling.py [--counts 1000,2000] [--seconds 20]
+
+Needs PostgreSQL at 127.0.0.1:5432 (a database of its own is made and dropped).
+Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from websockets.asyncio.client import ClientConnection, connect
+
+from seed import free_port
+from videotermin.domain.appointments import Status
+from videotermin.domain.passwords import hash_password
+from videotermin.domain.support_code import new_support_code
+from videotermin.domain.tokens import hash_token, new_token
+from videotermin.services.consent_texts import current_version
+from videotermin.settings import Settings
+from videotermin.store.db import create_engine, session_factory
+from videotermin.store.migrate import upgrade
+from videotermin.store.models import (
+    Appointment,
+    ConsentRecord,
+    Participant,
+    ParticipantLink,
+    StaffSession,
+    StaffUser,
+)
+
+PG_ADMIN = os.environ.get(
+    "VIDEOTERMIN_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+PING_SECONDS = 5.0
+CHAT_SECONDS = 1.0
+CONNECTS_AT_ONCE = 100
+RAMP_LIMIT = 120.0
+"""Seconds the clients get to connect before the step is measured as it stands."""
+SDP = "v=0\r\n" + "a=x-bench:" + "x" * 1500 + "\r\n"  # about an offer's size
+CANDIDATE = {"candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host", "sdpMid": "0"}
+
+
+# --- the database ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seeded:
+    cookie: str
+    waiting: list[str]
+    """Tokens of citizens who only wait."""
+    pairs: list[tuple[str, str, str]]
+    """(appointment id, participant id, token) of the calls."""
+
+
+async def admin(statement: str) -> None:
+    engine = create_engine(PG_ADMIN)
+    try:
+        async with engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+async def seed(url: str, settings: Settings, waiting: int, pairs: int) -> Seeded:
+    """Appointments in their join window, each with one agreed citizen; rows written
+    directly (composing thousands of invitation mails would dominate the run)."""
+    engine = create_engine(url)
+    await upgrade(engine, settings.timezone)
+    sessions = session_factory(engine)
+    now = datetime.now(UTC)
+    version = current_version(settings)
+    cookie = new_token()
+    made_waiting: list[str] = []
+    made_pairs: list[tuple[str, str, str]] = []
+    async with sessions() as db, db.begin():
+        unit = await db.scalar(text("SELECT id FROM units WHERE is_default")) or 1
+        advisor = StaffUser(
+            username="bench",
+            display_name="Bea Berater",
+            role="advisor",
+            unit_id=unit,
+            password_hash=hash_password("bench-password-1"),
+            created_at=now,
+        )
+        db.add(advisor)
+        await db.flush()
+        db.add(
+            StaffSession(
+                token_hash=hash_token(cookie),
+                user_id=advisor.id,
+                csrf_token=new_token(),
+                created_at=now,
+                expires_at=now + timedelta(hours=8),
+            )
+        )
+        rows: list[list[Any]] = [[], [], []]
+        """Appointments, then participants, then links and consents: each kind is written
+        before the rows that point at it (the models declare no such order)."""
+        for number in range(waiting + pairs):
+            appointment = Appointment(
+                id=str(uuid.uuid4()),
+                unit_id=unit,
+                advisor_id=advisor.id,
+                start_at=now + timedelta(minutes=2),
+                duration_minutes=120,
+                status=Status.SCHEDULED,
+                ics_sequence=0,
+                created_at=now,
+                updated_at=now,
+            )
+            participant = Participant(
+                id=str(uuid.uuid4()),
+                appointment_id=appointment.id,
+                role="citizen",
+                name=f"Person {number}",
+                email=f"p{number}@example.org",
+                language="de",
+                support_code=new_support_code(),
+                created_at=now,
+            )
+            token = new_token()
+            rows[0].append(appointment)
+            rows[1].append(participant)
+            rows[2].append(
+                ParticipantLink(
+                    token_hash=hash_token(token), participant_id=participant.id, created_at=now
+                )
+            )
+            rows[2].append(
+                ConsentRecord(
+                    participant_id=participant.id,
+                    version=version,
+                    language="de",
+                    text_hash="0" * 64,
+                    decision="agreed",
+                    decided_at=now,
+                )
+            )
+            if number < waiting:
+                made_waiting.append(token)
+            else:
+                made_pairs.append((appointment.id, participant.id, token))
+        for kind in rows:
+            db.add_all(kind)
+            await db.flush()
+    await engine.dispose()
+    return Seeded(cookie, made_waiting, made_pairs)
+
+
+# --- the clients --------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    connect_ms: list[float] = field(default_factory=list)
+    latency_ms: list[float] = field(default_factory=list)
+    messages: int = 0
+    """Messages received by the clients in the measured window."""
+    errors: list[str] = field(default_factory=list)
+    ready: int = 0
+    """Clients connected (and, in calls, negotiated) so far."""
+    measuring: bool = False
+    connecting: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(CONNECTS_AT_ONCE)
+    )
+    """At most this many handshakes at a time, as people arrive, not as a flood."""
+
+
+def ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+async def receive(ws: ClientConnection, wanted: str, timeout: float = 30) -> dict[str, Any]:
+    async with asyncio.timeout(timeout):
+        while True:
+            message = json.loads(await ws.recv())
+            if message.get("type") == wanted:
+                return message
+            if message.get("type") == "error":
+                raise RuntimeError(f"error {message.get('code')}")
+
+
+async def opened(base: str, path: str, tally: Tally, cookie: str | None = None) -> ClientConnection:
+    """A socket that has said hello and been welcomed; the time that took is recorded."""
+    async with tally.connecting:
+        started = time.perf_counter()
+        headers = {"Cookie": f"vt_session={cookie}"} if cookie else None
+        ws = await connect(
+            base.replace("http", "ws") + path,
+            origin=base,  # type: ignore[arg-type]
+            additional_headers=headers,
+            compression=None,
+            max_size=2**20,
+            open_timeout=60,
+            proxy=None,
+        )
+        await ws.send(json.dumps({"type": "hello", "version": 1}))
+        await receive(ws, "welcome")
+        tally.connect_ms.append(ms_since(started))
+        return ws
+
+
+async def waiter(base: str, token: str, tally: Tally, stop: asyncio.Event) -> None:
+    ws = await opened(base, f"/ws/v/{token}", tally)
+    tally.ready += 1
+    try:
+        await asyncio.sleep(random.uniform(0, PING_SECONDS))
+        number = 0
+        while not stop.is_set():
+            number += 1
+            sent = time.perf_counter()
+            await ws.send(json.dumps({"type": "ping", "id": number}))
+            await receive(ws, "pong")
+            if tally.measuring:
+                tally.latency_ms.append(ms_since(sent))
+                tally.messages += 1
+            await asyncio.sleep(PING_SECONDS * random.uniform(0.9, 1.1))
+    finally:
+        await ws.close()
+
+
+async def chatter(ws: ClientConnection, peer: str, tally: Tally, stop: asyncio.Event) -> None:
+    """Send a chat line every second; read everything, timing the other side's lines."""
+
+    async def read() -> None:
+        async for frame in ws:
+            message = json.loads(frame)
+            if message.get("type") == "chat" and message.get("from") == peer and tally.measuring:
+                tally.latency_ms.append((time.time() - float(message["text"])) * 1000)
+                tally.messages += 1
+            elif message.get("type") == "error":
+                tally.errors.append(str(message.get("code")))
+
+    reading = asyncio.create_task(read())
+    try:
+        await asyncio.sleep(random.uniform(0, CHAT_SECONDS))
+        while not stop.is_set():
+            await ws.send(json.dumps({"type": "chat", "text": f"{time.time():.6f}"}))
+            await asyncio.sleep(CHAT_SECONDS * random.uniform(0.9, 1.1))
+    finally:
+        reading.cancel()
+        await ws.close()
+
+
+async def pair(
+    base: str, cookie: str, call: tuple[str, str, str], tally: Tally, stop: asyncio.Event
+) -> None:
+    """The advisor opens the call, the citizen waits, is admitted, they negotiate, chat."""
+    appointment_id, participant_id, token = call
+    advisor = await opened(base, f"/ws/call/{appointment_id}", tally, cookie)
+    citizen = await opened(base, f"/ws/v/{token}", tally)
+    await advisor.send(json.dumps({"type": "admit", "participant": participant_id}))
+    admitted = await receive(citizen, "admitted")
+    advisor_peer = (
+        admitted["peers"][0]["id"]
+        if admitted["peers"]
+        else ((await receive(citizen, "peer_joined"))["peer"]["id"])
+    )
+    citizen_peer = (await receive(advisor, "peer_joined"))["peer"]["id"]
+    offer = {"type": "signal", "to": citizen_peer, "description": {"type": "offer", "sdp": SDP}}
+    await advisor.send(json.dumps(offer))
+    await receive(citizen, "signal")
+    answer = {"type": "signal", "to": advisor_peer, "description": {"type": "answer", "sdp": SDP}}
+    await citizen.send(json.dumps(answer))
+    await receive(advisor, "signal")
+    for ws, peer in ((advisor, citizen_peer), (citizen, advisor_peer)):
+        for _ in range(2):
+            await ws.send(json.dumps({"type": "signal", "to": peer, "candidate": CANDIDATE}))
+    tally.ready += 2
+    await asyncio.gather(
+        chatter(advisor, citizen_peer, tally, stop), chatter(citizen, advisor_peer, tally, stop)
+    )
+
+
+# --- one measured step --------------------------------------------------------------------
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def client_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass
+class Step:
+    server: str
+    count: int
+    tally: Tally
+    seconds: float
+    server_cpu: float
+    client_cpu: float
+
+    @property
+    def throughput(self) -> float:
+        return self.tally.messages / self.seconds
+
+
+async def step(
+    name: str,
+    base: str,
+    pid: int,
+    seeded: Seeded,
+    count: int,
+    seconds: float,
+    profile: Path | None = None,
+) -> Step:
+    """One server, one count: ramp up, settle, measure ``seconds`` (sampling the server
+    with py-spy into ``profile`` meanwhile, when given), then hang up."""
+    tally = Tally()
+    stop = asyncio.Event()
+    waiting = seeded.waiting[: count // 2]
+    calls = seeded.pairs[: count // 4]
+
+    async def run(work: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await work()
+        except Exception as error:  # a failed client is counted, the others go on
+            tally.errors.append(type(error).__name__)
+
+    tasks = []
+    for token in waiting:
+        tasks.append(asyncio.create_task(run(lambda t=token: waiter(base, t, tally, stop))))
+    for call in calls:
+        tasks.append(
+            asyncio.create_task(run(lambda c=call: pair(base, seeded.cookie, c, tally, stop)))
+        )
+    expected = len(waiting) + 2 * len(calls)
+    ramp = time.perf_counter()
+    while tally.ready + len(tally.errors) < expected and time.perf_counter() - ramp < RAMP_LIMIT:
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(PING_SECONDS)  # every waiting client has pinged once: steady state
+    tally.measuring = True
+    print(
+        f"  {name}: {tally.ready} of {expected} clients up"
+        f" after {time.perf_counter() - ramp:.1f} s",
+        flush=True,
+    )
+    sampler = None
+    if profile is not None:
+        spy = str(Path(sys.executable).with_name("py-spy"))
+        sampler = subprocess.Popen(
+            [
+                *(spy, "record", "--pid", str(pid), "--duration", str(int(seconds))),
+                *("--format", "raw", "--output", str(profile)),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    cpu_server, cpu_client, started = process_cpu(pid), client_cpu(), time.perf_counter()
+    await asyncio.sleep(seconds)
+    tally.measuring = False
+    elapsed = time.perf_counter() - started
+    if sampler is not None:
+        sampler.wait(30)
+    result = Step(
+        name,
+        count,
+        tally,
+        elapsed,
+        (process_cpu(pid) - cpu_server) / elapsed,
+        (client_cpu() - cpu_client) / elapsed,
+    )
+    stop.set()
+    await asyncio.wait(tasks, timeout=15)
+    for task in tasks:
+        task.cancel()
+    return result
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered)) - 1))]
+
+
+def describe(result: Step) -> str:
+    t = result.tally
+    return (
+        f"{result.server:5} {result.count:6}  connect p50 {percentile(t.connect_ms, 0.5):6.0f} ms"
+        f" p99 {percentile(t.connect_ms, 0.99):6.0f} ms   latency p50 "
+        f"{percentile(t.latency_ms, 0.5):7.1f} ms p99 {percentile(t.latency_ms, 0.99):7.1f} ms"
+        f"   {result.throughput:7.0f} msg/s   errors {len(t.errors):4}"
+        f"   CPU server {result.server_cpu:4.0%} client {result.client_cpu:4.0%}"
+    )
+
+
+# --- the two servers -----------------------------------------------------------------------
+
+
+def bare_app() -> Any:
+    """The ceiling: the same messages answered with no database, presence or authority."""
+    from starlette.applications import Starlette
+    from starlette.routing import WebSocketRoute
+    from starlette.websockets import WebSocket, WebSocketDisconnect
+
+    sockets: dict[str, WebSocket] = {}
+
+    async def serve(websocket: WebSocket, key: str, other: str, advisor: bool) -> None:
+        await websocket.accept()
+        sockets[key] = websocket
+        try:
+            while True:
+                message = json.loads(await websocket.receive_text())
+                kind = message.get("type")
+                if kind == "hello":
+                    await websocket.send_text(json.dumps({"type": "welcome", "version": 1}))
+                    if advisor:
+                        await websocket.send_text(json.dumps({"type": "admitted", "peers": []}))
+                elif kind == "ping":
+                    await websocket.send_text(json.dumps({"type": "pong", "id": message.get("id")}))
+                elif kind == "admit" and other in sockets:
+                    peer = {"type": "admitted", "peers": [{"id": key}]}
+                    await sockets[other].send_text(json.dumps(peer))
+                    await websocket.send_text(
+                        json.dumps({"type": "peer_joined", "peer": {"id": other}})
+                    )
+                elif kind in ("signal", "chat") and other in sockets:
+                    await sockets[other].send_text(json.dumps({**message, "from": key}))
+        except WebSocketDisconnect:
+            pass
+        finally:
+            sockets.pop(key, None)
+
+    async def citizen(websocket: WebSocket) -> None:
+        token = websocket.path_params["token"]
+        await serve(websocket, f"c:{token}", f"a:{token}", advisor=False)
+
+    async def call(websocket: WebSocket) -> None:
+        # The bench's advisor for a call sends its citizen's token as the appointment id.
+        token = websocket.path_params["appointment"]
+        await serve(websocket, f"a:{token}", f"c:{token}", advisor=True)
+
+    return Starlette(
+        routes=[
+            WebSocketRoute("/ws/v/{token}", citizen),
+            WebSocketRoute("/ws/call/{appointment}", call),
+        ]
+    )
+
+
+def started(command: list[str], env: dict[str, str], probe: str) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(probe, timeout=1)
+            return server
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit(f"{command[0]} did not answer within 30 s")
+
+
+def raise_open_files() -> None:
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counts", default="1000,2000", help="participants per step")
+    parser.add_argument("--seconds", type=float, default=20, help="measured time per step")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="folder for py-spy samples of the app during each measured step (collapsed stacks)",
+    )
+    args = parser.parse_args()
+    counts = [int(c) for c in args.counts.split(",")]
+    raise_open_files()
+    database = f"vt_bench_{uuid.uuid4().hex[:10]}"
+    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{database}"
+    port, bare_port = free_port(), free_port()
+    base, bare_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{bare_port}"
+    settings = Settings(database_url=url, public_url=base)
+    asyncio.run(admin(f'CREATE DATABASE "{database}"'))
+    try:
+        biggest = max(counts)
+        seeded = asyncio.run(seed(url, settings, biggest // 2, biggest // 4))
+        env = {
+            **os.environ,
+            "VIDEOTERMIN_DATABASE_URL": url,
+            "VIDEOTERMIN_PUBLIC_URL": base,
+        }
+        app = started(
+            [str(Path(sys.executable).with_name("videotermin")), "serve", "--port", str(port)],
+            env,
+            f"{base}/login",
+        )
+        bare = started(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--app-dir",
+                str(Path(__file__).parent),
+                "--factory",
+                "signaling:bare_app",
+                "--port",
+                str(bare_port),
+                "--log-level",
+                "warning",
+                "--ws-max-size",
+                "65536",
+            ],
+            dict(os.environ),
+            f"{bare_base}/",
+        )
+        bare_seeded = Seeded(
+            seeded.cookie, seeded.waiting, [(t, f"c:{t}", t) for _, _, t in seeded.pairs]
+        )
+        results: list[Step] = []
+        try:
+            for count in counts:
+                for name, address, pid, data in (
+                    ("bare", bare_base, bare.pid, bare_seeded),
+                    ("app", base, app.pid, seeded),
+                ):
+                    profile = None
+                    if args.profile and name == "app":
+                        profile = args.profile / f"app-{count}.txt"
+                    result = asyncio.run(
+                        step(name, address, pid, data, count, args.seconds, profile)
+                    )
+                    print(describe(result), flush=True)
+                    results.append(result)
+        finally:
+            for server in (app, bare):
+                server.terminate()
+                server.wait(10)
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+    print("half waiting (ping every 5 s), half in calls (a chat line per second each side)")
+    held = [
+        r.count for r in results if r.server == "app" and percentile(r.tally.latency_ms, 0.99) < 50
+    ]
+    print(f"largest count held by the app at p99 < 50 ms: {max(held) if held else 'none'}")
+    for count in counts:
+        app_step = next(r for r in results if r.server == "app" and r.count == count)
+        bare_step = next(r for r in results if r.server == "bare" and r.count == count)
+        ratio = app_step.throughput / bare_step.throughput if bare_step.throughput else float("nan")
+        print(f"  {count}: app throughput / bare relay = {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
