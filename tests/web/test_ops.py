@@ -10,11 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 from page_helpers import Booking, book
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from two_instances import REDIS_URL, require_redis
 from waiting_helpers import IN_WINDOW, citizen, eventually, fast_timing, greet, record_consent
 
-from conftest import LiveServer, free_port, skip_or_fail, start_server
+from conftest import LiveServer, free_port, start_server
 from videotermin.bus.core import MemoryBus
 from videotermin.bus.redis_bus import RedisBus
 from videotermin.context import AppContext
@@ -25,8 +25,6 @@ from videotermin.store.db import create_engine, session_factory
 from videotermin.store.models import StaffUser
 
 __all__ = ["fast_timing"]
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def free_prefix() -> str:
@@ -61,13 +59,7 @@ async def metrics_text(client: httpx.AsyncClient) -> str:
 
 @pytest.fixture
 async def redis_reachable() -> None:
-    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        await client.ping()
-    except Exception as error:
-        skip_or_fail(f"Redis at {REDIS_URL} is not reachable: {error!r}")
-    finally:
-        await client.aclose()
+    await require_redis()
 
 
 # --- liveness and readiness ------------------------------------------------------------

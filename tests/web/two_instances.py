@@ -27,8 +27,8 @@ class Instances:
     b: LiveServer
 
 
-@pytest.fixture
-async def redis_prefix() -> str:
+async def require_redis() -> None:
+    """Skip loudly (fail under CI) unless the Redis of the tests answers."""
     client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
         await client.ping()
@@ -36,6 +36,11 @@ async def redis_prefix() -> str:
         skip_or_fail(f"Redis at {REDIS_URL} is not reachable: {error!r}")
     finally:
         await client.aclose()
+
+
+@pytest.fixture
+async def redis_prefix() -> str:
+    await require_redis()
     return channel_prefix()
 
 
