@@ -256,11 +256,12 @@ async def client(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def turn_server() -> Iterator[TurnServer]:
-    """A real coturn on free ports with a random secret (see tests/turn_server.py)."""
+def turn_server(clock: FakeClock) -> Iterator[TurnServer]:
+    """A real coturn on free ports with a random secret, its clock at the test's fake time
+    (see tests/turn_server.py)."""
     if not turnserver_available():
-        skip_or_fail("turnserver is missing (apt-get install coturn)")
-    with running_turn_server() as turn:
+        skip_or_fail("turnserver or faketime is missing (apt-get install coturn faketime)")
+    with running_turn_server(clock()) as turn:
         yield turn
 
 

@@ -11,6 +11,12 @@ does not use a TURN server on a loopback address (its ICE agent reports error 70
 unreachable), and a real TURN server is never on loopback either. Only a machine
 without any route falls back to 127.0.0.1 (Chromium relays through it, Firefox not).
 
+coturn judges a TURN REST username by its expiry against its own clock. The app under
+test hands out expiries on the test's fake timeline (days away from the real date, in
+either direction), so coturn runs with libfaketime preloaded, its clock started
+at the fake clock's time and running on from there, as a TURN server beside a real app
+would. Without that the relay tests would pass or fail by the calendar.
+
 Use the ``turn_server`` fixture (tests/conftest.py) and :func:`relay_settings` to
 point the app at it.
 """
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import random
 import secrets
 import shutil
@@ -29,11 +36,15 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from videotermin.settings import Settings
 
 TURNSERVER = "turnserver"
+LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+"""libfaketime for a threaded program, preloaded into coturn itself (the ``faketime``
+command would fork, and a test that pauses coturn must signal coturn's own pid)."""
 REALM = "videotermin.test"
 # Relay ports per server; a call needs one per allocation (one per browser peer connection).
 RELAY_PORTS = 64
@@ -77,7 +88,7 @@ def relay_settings(settings: Settings, turn: TurnServer, *, secret: str | None =
 
 
 def turnserver_available() -> bool:
-    return shutil.which(TURNSERVER) is not None
+    return shutil.which(TURNSERVER) is not None and os.path.exists(LIBFAKETIME)
 
 
 def own_address() -> str:
@@ -122,8 +133,9 @@ def _listening(host: str, port: int) -> bool:
 
 
 @contextlib.contextmanager
-def running_turn_server() -> Iterator[TurnServer]:
-    """Start coturn, wait until it accepts connections, stop it (and its files) afterwards."""
+def running_turn_server(now: datetime) -> Iterator[TurnServer]:
+    """Start coturn with its clock at ``now`` (the test's fake time), wait until it accepts
+    connections, stop it (and its files) afterwards."""
     host = own_address()
     first = _free_udp_range(host, RELAY_PORTS)
     turn = TurnServer(
@@ -158,6 +170,12 @@ def running_turn_server() -> Iterator[TurnServer]:
                     f"--pidfile={workdir}/turnserver.pid",
                     f"--db={workdir}/turndb",
                 ],
+                env={
+                    **os.environ,
+                    "LD_PRELOAD": LIBFAKETIME,
+                    "FAKETIME": "@" + now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                    "TZ": "UTC",
+                },
                 stdin=subprocess.DEVNULL,
                 stdout=output,
                 stderr=subprocess.STDOUT,

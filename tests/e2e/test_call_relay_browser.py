@@ -19,6 +19,7 @@ outage had been lost and the tile stayed black.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from typing import Any
@@ -86,8 +87,24 @@ async def sees_video(page: Page, name: str) -> None:
     await grows(page, "video", "framesDecoded")
 
 
-async def relayed(page: Page, turn: TurnServer) -> list[dict[str, Any]]:
-    """The page's one open connection, connected under ``relay`` through ``turn`` only."""
+async def relayed(page: Page, turn: TurnServer, settle_s: float = 15.0) -> list[dict[str, Any]]:
+    """The page's one open connection, connected under ``relay`` through ``turn`` only.
+
+    Asked again for up to ``settle_s`` seconds: right after an ICE restart (the stuck-picture
+    watch may start one more while the first settles) the newly selected pair has not yet
+    counted a received byte, although pictures already arrive.
+    """
+    deadline = asyncio.get_running_loop().time() + settle_s
+    while True:
+        try:
+            return await _relayed_now(page, turn)
+        except AssertionError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+async def _relayed_now(page: Page, turn: TurnServer) -> list[dict[str, Any]]:
     connections: list[dict[str, Any]] = await page.evaluate(SELECTED_PAIRS)
     assert len(connections) == 1, connections
     [connection] = connections
