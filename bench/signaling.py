@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -329,6 +330,7 @@ class Step:
     seconds: float
     server_cpu: float
     client_cpu: float
+    gc: GcPauses | None = None
 
     @property
     def throughput(self) -> float:
@@ -386,25 +388,63 @@ async def step(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+    gc_before = await asyncio.to_thread(gc_buckets, base) if name == "app" else None
     cpu_server, cpu_client, started = process_cpu(pid), client_cpu(), time.perf_counter()
     await asyncio.sleep(seconds)
     tally.measuring = False
     elapsed = time.perf_counter() - started
+    server_cpu = (process_cpu(pid) - cpu_server) / elapsed
+    used_client_cpu = (client_cpu() - cpu_client) / elapsed
     if sampler is not None:
         sampler.wait(30)
-    result = Step(
-        name,
-        count,
-        tally,
-        elapsed,
-        (process_cpu(pid) - cpu_server) / elapsed,
-        (client_cpu() - cpu_client) / elapsed,
-    )
+    pauses = None
+    if gc_before is not None:
+        pauses = gc_pauses(gc_before, await asyncio.to_thread(gc_buckets, base))
+    result = Step(name, count, tally, elapsed, server_cpu, used_client_cpu, pauses)
     stop.set()
     await asyncio.wait(tasks, timeout=15)
     for task in tasks:
         task.cancel()
     return result
+
+
+@dataclass(frozen=True)
+class GcPauses:
+    """The app's garbage-collector pauses during a step, from its ``/metrics`` histogram
+    (``videotermin_gc_pause_seconds``): how many, and a bound on the longest."""
+
+    collections: int
+    full: int
+    longest_ms: float
+    """The histogram's smallest bucket bound that holds every pause of the step."""
+
+
+def gc_buckets(base: str) -> dict[tuple[str, float], float]:
+    """Cumulative bucket counts by (generation, upper bound) as the app reports them now."""
+    text_page = httpx.get(f"{base}/metrics", timeout=10).text
+    counts: dict[tuple[str, float], float] = {}
+    for family in text_string_to_metric_families(text_page):
+        if family.name != "videotermin_gc_pause_seconds":
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_bucket"):
+                key = (sample.labels["generation"], float(sample.labels["le"]))
+                counts[key] = sample.value
+    return counts
+
+
+def gc_pauses(
+    before: dict[tuple[str, float], float], after: dict[tuple[str, float], float]
+) -> GcPauses:
+    delta = {key: after[key] - before.get(key, 0.0) for key in after}
+    bounds = sorted({bound for _, bound in delta})
+    total = sum(v for (_, bound), v in delta.items() if bound == float("inf"))
+    full = sum(v for (gen, bound), v in delta.items() if bound == float("inf") and gen == "2")
+    longest = next(
+        (b for b in bounds if sum(v for (_, bound), v in delta.items() if bound == b) >= total),
+        float("inf"),
+    )
+    return GcPauses(int(total), int(full), longest * 1000 if total else 0.0)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -422,6 +462,12 @@ def describe(result: Step) -> str:
         f"{percentile(t.latency_ms, 0.5):7.1f} ms p99 {percentile(t.latency_ms, 0.99):7.1f} ms"
         f"   {result.throughput:7.0f} msg/s   errors {len(t.errors):4}"
         f"   CPU server {result.server_cpu:4.0%} client {result.client_cpu:4.0%}"
+        + (
+            f"   GC {result.gc.collections} pauses ({result.gc.full} full),"
+            f" longest <= {result.gc.longest_ms:g} ms"
+            if result.gc
+            else ""
+        )
     )
 
 

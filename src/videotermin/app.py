@@ -63,7 +63,8 @@ def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None 
         retention.start()
         lag = asyncio.create_task(ctx.metrics.watch_event_loop_lag(), name="event-loop-lag")
         try:
-            yield
+            with ctx.metrics.watching_gc():
+                yield
         finally:
             lag.cancel()
             with contextlib.suppress(asyncio.CancelledError):

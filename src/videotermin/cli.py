@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 from collections.abc import Awaitable, Callable
 from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
+from videotermin.bus.factory import bus_for
 from videotermin.context import AppContext
 from videotermin.domain.clock import system_clock
 from videotermin.domain.passwords import password_problem
 from videotermin.domain.staff import STAFF_ROLES, StaffRole
 from videotermin.services.api_tokens import create_token
-from videotermin.services.staff_accounts import add_staff_user
+from videotermin.services.staff_accounts import add_staff_user, deactivate_staff_user
 from videotermin.services.units import unit_by_slug
 from videotermin.settings import Settings, SettingsError, load_settings
 from videotermin.store.db import create_engine, session_factory
@@ -49,11 +51,16 @@ def with_context(settings: Settings, work: Callable[[AppContext], Awaitable[T]])
     async def run() -> T:
         engine = create_engine(settings.database_url or "")
         ctx = AppContext(
-            settings=settings, clock=system_clock, engine=engine, sessions=session_factory(engine)
+            settings=settings,
+            clock=system_clock,
+            engine=engine,
+            sessions=session_factory(engine),
+            bus=bus_for(settings),  # what a command changes, the serving instances hear
         )
         try:
             return await work(ctx)
         finally:
+            await ctx.bus.close()
             await engine.dispose()
 
     return asyncio.run(run())
@@ -72,8 +79,13 @@ def serve(
 
     settings = settings_or_exit()
     setup_logging()
+    app = create_app(settings)
+    # What exists now (modules, classes, templates, the app) lives as long as the process:
+    # out of the collector's sight, a full collection no longer walks it every time.
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=host,
         port=port,
         access_log=False,
@@ -136,6 +148,21 @@ def user_add(
 
     with_context(settings, work)
     typer.echo(f"user {name} added with role {role}")
+
+
+@user_cli.command("deactivate")
+def user_deactivate(name: Annotated[str, typer.Argument(help="Login name.")]) -> None:
+    """Deactivate a staff account: no more logins, its sessions end. With
+    VIDEOTERMIN_REDIS_URL set, its open live lists and calls close at once; on the
+    embedded default within the sockets' safety re-read (about a minute)."""
+    settings = settings_or_exit()
+
+    async def work(ctx: AppContext) -> bool:
+        return await deactivate_staff_user(ctx, name)
+
+    if not with_context(settings, work):
+        fail(f"no user {name!r}")
+    typer.echo(f"user {name} deactivated")
 
 
 @token_cli.command("create")

@@ -17,8 +17,11 @@ This module sits beside ``settings`` and ``logs`` in the layers: it imports only
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
@@ -28,6 +31,7 @@ LAG_INTERVAL_SECONDS = 0.5
 SOCKET_KINDS = ("citizen", "advisor_call", "staff_list")
 MAIL_OUTCOMES = ("sent", "failed", "retried")
 PURGED_TABLES = ("appointments", "participants", "device_checks", "sessions")
+GC_PAUSE_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 
 
 class Metrics:
@@ -81,6 +85,15 @@ class Metrics:
             "How late the event loop last woke a 0.5 s sleep",
             registry=r,
         )
+        self.gc_pause = Histogram(
+            "videotermin_gc_pause_seconds",
+            "Pauses of the garbage collector (every socket of the process waits them out)",
+            ("generation",),
+            buckets=GC_PAUSE_BUCKETS,
+            registry=r,
+        )
+        for generation in ("0", "1", "2"):
+            self.gc_pause.labels(generation=generation)
 
     def observe_presence(self, waiting: Callable[[], float], in_call: Callable[[], float]) -> None:
         """Read the presence gauges from these callables at every scrape."""
@@ -97,6 +110,26 @@ class Metrics:
             started = time.monotonic()
             await asyncio.sleep(interval)
             self.event_loop_lag.set(max(0.0, time.monotonic() - started - interval))
+
+
+    @contextlib.contextmanager
+    def watching_gc(self) -> Iterator[None]:
+        """Time every collection while the app runs (``gc.callbacks``)."""
+        started = 0.0
+
+        def timed(phase: str, info: dict[str, Any]) -> None:
+            nonlocal started
+            if phase == "start":
+                started = time.perf_counter()
+            else:
+                pause = time.perf_counter() - started
+                self.gc_pause.labels(generation=str(info["generation"])).observe(pause)
+
+        gc.callbacks.append(timed)
+        try:
+            yield
+        finally:
+            gc.callbacks.remove(timed)
 
 
 def status_class(status: int) -> str:

@@ -4,6 +4,7 @@ registry, by route template, without tokens, names or addresses)."""
 
 from __future__ import annotations
 
+import gc
 import re
 from pathlib import Path
 
@@ -213,6 +214,20 @@ async def test_metrics_list_every_family_with_zeroes(client: httpx.AsyncClient) 
     for table in ("appointments", "participants", "device_checks", "sessions"):
         assert sample(text, "videotermin_purged_rows_total", table=table) == 0
     assert "videotermin_event_loop_lag_seconds" in text
+
+
+async def test_garbage_collector_pauses_are_timed_while_the_app_runs(
+    client: httpx.AsyncClient,
+) -> None:
+    before = sample(
+        await metrics_text(client), "videotermin_gc_pause_seconds_count", generation="2"
+    )
+    gc.collect()  # the same process as the served app: a full collection it must time
+    text = await metrics_text(client)
+    after = sample(text, "videotermin_gc_pause_seconds_count", generation="2")
+    assert before is not None and after is not None and after >= before + 1
+    total = sample(text, "videotermin_gc_pause_seconds_sum", generation="2")
+    assert total is not None and 0 < total < 60
 
 
 async def test_a_citizen_socket_is_counted_while_open(

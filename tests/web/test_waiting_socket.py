@@ -226,13 +226,13 @@ async def test_a_second_connection_replaces_the_first(token: str, live_server: L
 # --- the rule, again and again -----------------------------------------------------------------
 
 
-async def test_the_window_closing_ends_the_waiting_on_the_next_message(
+async def test_the_window_closing_ends_the_waiting_without_any_message_from_the_client(
     token: str, live_server: LiveServer, clock: FakeClock
 ) -> None:
+    """An alarm at the window's end, not a message and not a periodic read, ends it."""
     async with citizen(live_server, token) as ws:
         await greet(ws)
         clock.set(START + timedelta(minutes=30))
-        await send(ws, {"type": "ping"})
 
         assert await receive(ws) == {"type": "state", "state": "ended"}
         assert await closed(ws) == (4411, "ended")

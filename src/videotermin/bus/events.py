@@ -61,6 +61,17 @@ class WaitingMessageChanged(Event):
     appointment_id: str
 
 
+# --- a staff user's channel --------------------------------------------------
+
+
+class StaffChanged(Event):
+    """A staff user's logins changed: one ended (logout, a new login replacing it) or the
+    user was deactivated. Their live list and call connections read their login again."""
+
+    type: Literal["staff_changed"] = "staff_changed"
+    user_id: int
+
+
 # --- a seat's channel (a link, or the advisor's side of a call) ---------------
 
 
@@ -191,6 +202,7 @@ BusEvent = Annotated[
     ParticipantChanged
     | AppointmentChanged
     | WaitingMessageChanged
+    | StaffChanged
     | Takeover
     | CallAdmit
     | CallRemove
@@ -235,6 +247,15 @@ def appointment_channel(appointment_id: str) -> str:
 def call_channel(appointment_id: str) -> str:
     """The relay of a call: only connections in the call subscribe."""
     return f"call:{appointment_id}"
+
+
+def staff_channel(user_id: int) -> str:
+    """Where a staff user's logins are said to have changed."""
+    return f"staff:{user_id}"
+
+
+async def staff_changed(bus: Bus, user_id: int) -> None:
+    await publish(bus, staff_channel(user_id), StaffChanged(user_id=user_id))
 
 
 def seat_channel(key: str) -> str:

@@ -3,9 +3,11 @@
 Authorised like ``/ws/staff`` — the staff session cookie, and an ``Origin``
 that is this site — and only for the appointment's own advisor (admins: any,
 :func:`videotermin.domain.call.may_direct`). The login and the appointment are
-read again for every message (by a read that began after it arrived) and every
-``recheck_seconds``: a logout, a handover to another advisor or the end of the
-appointment closes it.
+kept in memory and read again on the events that can change them (the
+appointment changed: rescheduled, handed over, cancelled, ended; the advisor's
+logins changed: logout, deactivation), at the instants known in advance (the
+appointment's end, the login's expiry) and by the slow safety re-read; so each of
+them closes it at once, while signals and chat cost no database read.
 
 After ``hello`` the connection is in the call at once (``admitted``) and sees
 who waits (``waiting``, again whenever that changes). Only this connection
@@ -22,18 +24,18 @@ from videotermin.bus.events import (
     AppointmentChanged,
     ParticipantChanged,
     Resync,
+    StaffChanged,
     appointment_channel,
     seat_channel,
+    staff_channel,
 )
 from videotermin.domain.call import ADVISOR, peer_id
 from videotermin.domain.journey import Journey
 from videotermin.realtime import call
 from videotermin.realtime.call import InCall, Member, follow_presence
 from videotermin.realtime.connection import (
-    FromClient,
     JsonSocket,
     Notice,
-    Recheck,
     RosterChanged,
     same_origin,
 )
@@ -50,7 +52,6 @@ from videotermin.realtime.protocol import (
     ErrorCode,
     Leave,
     Media,
-    ProtocolError,
     Remove,
     Signal,
 )
@@ -122,11 +123,17 @@ class AdvisorCall(Session):
         return seat_channel(advisor_key(self.appointment_id))
 
     def channels(self) -> tuple[str, ...]:
-        return (appointment_channel(self.appointment_id),)
+        return (appointment_channel(self.appointment_id), staff_channel(self.login.user.id))
 
     async def started(self) -> None:
         assert self.inbox is not None
         self.stack.callback(follow_presence(self.realtime, self.inbox, self.appointment_id))
+        self._arm()
+
+    def _arm(self) -> None:
+        """The call or the login ends by itself at the earlier of the two."""
+        assert self.direction is not None
+        self.arm(min(self.direction.call_ends, self.login.expires_at))
 
     async def finished(self, ending: Ending) -> None:
         if self.call is not None and ending != Ending.REPLACED:
@@ -138,7 +145,6 @@ class AdvisorCall(Session):
 
     async def refused(self, allowed: Direction | NoDirection | None = None) -> Ending | None:
         """Close the connection when this login may no longer direct this call."""
-        begun = Recheck.begin(self.inbox)
         if allowed is None:
             allowed = await admission.direction(self.realtime.ctx, self.token, self.appointment_id)
         if isinstance(allowed, NoDirection):
@@ -146,14 +152,14 @@ class AdvisorCall(Session):
                 await self.socket.send(StateChanged(state=_STATE[allowed]))
             await self.socket.close(_CLOSE[allowed])
             return Ending.CLOSED
+        moved = self.direction is not None and (
+            (allowed.call_ends, allowed.login.expires_at)
+            != (self.direction.call_ends, self.login.expires_at)
+        )
         self.direction = allowed
-        self.recheck.passed(begun)
+        if moved:
+            self._arm()
         return None
-
-    async def authorise(self, frame: FromClient) -> Ending | None:
-        if isinstance(frame.message, ProtocolError) or self.recheck.covers(frame):
-            return None
-        return await self.refused()
 
     # --- the client's messages ----------------------------------------------------------
 
@@ -214,7 +220,7 @@ class AdvisorCall(Session):
     # --- events and time ---------------------------------------------------------------
 
     async def on_event(self, event: Notice) -> Ending | None:
-        if isinstance(event, AppointmentChanged | Resync):
+        if isinstance(event, AppointmentChanged | StaffChanged | Resync):
             ending = await self.refused()
             if ending is not None:
                 return ending
@@ -228,10 +234,11 @@ class AdvisorCall(Session):
         return None
 
     async def on_tick(self) -> Ending | None:
+        """An alarm rang, or the safety re-read is due (in case the bus lost an event)."""
         ending = await self.refused()
         if ending is not None:
             return ending
-        await self._show_waiting()  # in case the bus lost an event
+        await self._show_waiting()
         if self.call is not None:
             await self.call.refresh()
         return None

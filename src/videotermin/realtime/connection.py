@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
-import time
+import random
 from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -26,13 +25,10 @@ from videotermin.bus.events import BusEvent, read
 from videotermin.realtime.protocol import (
     PROTOCOL_VERSION,
     SUPPORTED_VERSIONS,
-    Chat,
     ClientMessage,
     CloseCode,
     ErrorCode,
-    Media,
     ProtocolError,
-    Signal,
     parse,
 )
 from videotermin.realtime.server_messages import (
@@ -70,10 +66,6 @@ def same_origin(websocket: WebSocket, public_url: str) -> bool:
 @dataclass(frozen=True)
 class FromClient:
     message: ClientMessage | ProtocolError
-    number: int
-    """Its place among the connection's client frames (1 for the first): an
-    authorisation read that began once ``Inbox.frames`` was this number or more
-    was made after this frame arrived."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +94,8 @@ class FromBus:
 
 @dataclass(frozen=True)
 class Tick:
-    """Time to check again what may have changed without an event."""
+    """Time to look again: the safety re-read is due, an alarm rang (a known instant such
+    as the window's end has come), or the time for ``hello`` is up."""
 
 
 @dataclass(frozen=True)
@@ -170,62 +163,30 @@ class JsonSocket:
         return parse(frame, self.accepted)
 
 
-class Recheck:
-    """Whether a client frame needs a fresh read of the session's authority (the
-    link's participation; the advisor's login and appointment) before it is acted on.
-
-    A read that began after the frame arrived answers for it, so one read serves
-    every frame that was waiting. A frame that only relays (``signal``, ``media``,
-    ``chat``) also accepts a read begun less than :data:`RELAY_SECONDS` ago: the
-    ICE candidates around an offer would otherwise each cost a read, and the
-    peer's answer would queue behind them. A removal still ends the relaying at
-    once — the bus tells the connection — and within :data:`RELAY_SECONDS` should
-    the bus lose that event. Admitting, removing, ending, leaving and ``hello``
-    always read.
-    """
-
-    RELAY_SECONDS = 1.0
-
-    def __init__(self) -> None:
-        self._frames = 0
-        self._at = -math.inf
-
-    @staticmethod
-    def begin(inbox: Inbox | None) -> tuple[int, float]:
-        """Mark the start of a read: the frames there so far, and the time."""
-        return (inbox.frames if inbox is not None else 0, time.monotonic())
-
-    def passed(self, begun: tuple[int, float]) -> None:
-        """The read that began at ``begun`` let the connection go on."""
-        self._frames = max(self._frames, begun[0])
-        self._at = max(self._at, begun[1])
-
-    def covers(self, frame: FromClient) -> bool:
-        if frame.number <= self._frames:
-            return True
-        relays = isinstance(frame.message, Signal | Media | Chat)
-        return relays and time.monotonic() - self._at < self.RELAY_SECONDS
-
-
 class Inbox:
     """Client frames, bus events and ticks, in arrival order, for one session.
 
     At most :data:`CLIENT_BACKLOG` client frames wait unhandled; then the inbox
     stops reading the socket, so a flooding client is slowed down by TCP instead
     of filling the server's memory.
+
+    Ticks come every ``tick_seconds`` times 1 ± ``jitter`` (the safety re-read), and
+    when :meth:`wake_after` or an alarm asks for one.
     """
 
     CLIENT_BACKLOG = 8
 
-    def __init__(self, socket: JsonSocket, *, idle_seconds: float, tick_seconds: float) -> None:
+    def __init__(
+        self, socket: JsonSocket, *, idle_seconds: float, tick_seconds: float, jitter: float = 0.0
+    ) -> None:
         self._socket = socket
         self._idle = idle_seconds
         self._tick = tick_seconds
+        self._jitter = jitter
         self._queue: asyncio.Queue[Item] = asyncio.Queue()
         self._backlog = asyncio.Semaphore(self.CLIENT_BACKLOG)
         self._tasks: list[asyncio.Task[None]] = []
-        self.frames = 0
-        """How many client frames have arrived so far."""
+        self._timers: list[asyncio.TimerHandle] = []
 
     async def __aenter__(self) -> Inbox:
         self._start(self._read_client())
@@ -238,6 +199,8 @@ class Inbox:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        for timer in self._timers:
+            timer.cancel()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -249,8 +212,13 @@ class Inbox:
         self._start(self._forward(events))
 
     def put(self, item: Item) -> None:
-        """Add an item from elsewhere in this process (presence changes)."""
+        """Add an item from elsewhere in this process (presence changes, alarms)."""
         self._queue.put_nowait(item)
+
+    def wake_after(self, seconds: float) -> None:
+        """One extra :class:`Tick` after ``seconds`` of real time."""
+        loop = asyncio.get_running_loop()
+        self._timers.append(loop.call_later(seconds, self._queue.put_nowait, Tick()))
 
     async def get(self) -> Item:
         item = await self._queue.get()
@@ -273,12 +241,11 @@ class Inbox:
             if message is None:
                 self._queue.put_nowait(Gone(silent=False))
                 return
-            self.frames += 1
-            self._queue.put_nowait(FromClient(message, self.frames))
+            self._queue.put_nowait(FromClient(message))
 
     async def _ticks(self) -> None:
         while True:
-            await asyncio.sleep(self._tick)
+            await asyncio.sleep(self._tick * random.uniform(1 - self._jitter, 1 + self._jitter))
             self._queue.put_nowait(Tick())
 
     async def _forward(self, events: AsyncIterator[dict[str, Any]]) -> None:

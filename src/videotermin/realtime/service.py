@@ -1,4 +1,5 @@
-"""An app instance's real-time parts: the presence service, and the timing they share.
+"""An app instance's real-time parts: the presence service, the alarms, and the timing they
+share.
 
 Created and started by the app's lifespan (:func:`videotermin.app.create_app`) and
 handed to every WebSocket session and to the advisor's pages, which read presence
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 from videotermin.context import AppContext
 from videotermin.observability import Metrics
+from videotermin.realtime.alarms import Alarms
 from videotermin.realtime.presence import PresenceService
 from videotermin.realtime.timing import Timing
 
@@ -20,6 +22,8 @@ class Realtime:
     ctx: AppContext
     presence: PresenceService
     timing: Timing
+    alarms: Alarms
+    """Instants on the app's clock at which a session's authority may end by itself."""
     metrics: Metrics
     """The app's metrics (the context's): sessions count their connections here."""
 
@@ -30,10 +34,12 @@ class Realtime:
             lambda: presence.board.held_by(presence.instance_id, in_call=False),
             lambda: presence.board.held_by(presence.instance_id, in_call=True),
         )
-        return cls(ctx, presence, timing, ctx.metrics)
+        return cls(ctx, presence, timing, Alarms(ctx.clock, timing.sweep_seconds), ctx.metrics)
 
     async def start(self) -> None:
         await self.presence.start()
+        await self.alarms.start()
 
     async def close(self) -> None:
+        await self.alarms.close()
         await self.presence.close()

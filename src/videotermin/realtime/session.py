@@ -1,4 +1,4 @@
-"""One socket session, written once: the inbox loop, the versioned ``hello``, the
+r"""One socket session, written once: the inbox loop, the versioned ``hello``, the
 takeover of a seat, the liveness tick, the re-check of authority, the ending.
 
 Every endpoint (the citizen's ``/ws/v/<token>``, the advisor's ``/ws/call/<id>``,
@@ -6,21 +6,33 @@ the staff list's ``/ws/staff``) is a small subclass of :class:`Session` that
 supplies only what differs: the channels it hears, how it reads its authority
 again, what ``hello`` starts, and what its messages and events do.
 
+Authority is event-driven. A session reads its authority (a link's
+participation; a staff login and the appointment) when the socket opens and
+keeps it in memory; client frames — ``ping``, relayed signals and chat — are
+answered from memory, without the database. The authority is read again only
+when something may have changed it:
+
+- an event the product itself causes (a withdrawal, a cancellation, a
+  reschedule, an admission or removal, a logout, a deactivation), heard on the
+  bus by every instance;
+- an instant known in advance (the window's end, the login's expiry): the
+  subclass :meth:`Session.arm`\ s an alarm for it after each read;
+- the slow safety re-read (``recheck_seconds``, about a minute, jittered), for an
+  event lost on the way.
+
 The order of things is the same for all of them, and it is the protocol's
 (``docs/signaling.md``):
 
-1. A client frame is authorised first (:meth:`Session.authorise`, which may use
-   a read that :class:`~videotermin.realtime.connection.Recheck` says covers the
-   frame), then answered: a broken frame with ``error``; ``hello`` once and in a
-   version this server speaks; a message the endpoint never allows with
+1. A client frame is answered: a broken frame with ``error``; ``hello`` once and
+   in a version this server speaks; a message the endpoint never allows with
    ``not_allowed``; anything before ``hello`` with ``hello_required``; ``ping``
    with ``pong``; the rest by the subclass.
 2. A session with a seat (:attr:`Session.seat`) claims it at ``hello``; a
    ``takeover`` from a newer connection of the seat ends this one (``replaced``).
-3. Each tick closes a connection that never said ``hello`` within
-   ``hello_seconds``, and otherwise lets the subclass check again what may have
-   changed without an event (before ``hello`` only if it asks to,
-   :attr:`Session.checks_before_hello`).
+3. A tick (the safety re-read, an alarm, the time for ``hello``) closes a
+   connection that never said ``hello`` within ``hello_seconds``, and otherwise
+   lets the subclass read its authority again (before ``hello`` only if it asks
+   to, :attr:`Session.checks_before_hello`).
 4. Whatever ended the session, :meth:`Session.finished` runs once with the
    :class:`Ending`, so presence ends after the grace, at once, or not at all.
 """
@@ -30,10 +42,12 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
+from datetime import datetime
 from enum import Enum
 
 from videotermin.bus.events import Takeover
 from videotermin.realtime import takeover
+from videotermin.realtime.alarms import Alarm
 from videotermin.realtime.connection import (
     FromBus,
     FromClient,
@@ -41,7 +55,7 @@ from videotermin.realtime.connection import (
     Inbox,
     JsonSocket,
     Notice,
-    Recheck,
+    Tick,
 )
 from videotermin.realtime.protocol import (
     ClientMessage,
@@ -86,7 +100,7 @@ class Session:
         self.connection_id = uuid.uuid4().hex
         self.opened = time.monotonic()
         self.greeted_at: takeover.Order | None = None
-        self.recheck = Recheck()
+        self.alarm: Alarm | None = None
         self.stack = contextlib.AsyncExitStack()
         self.inbox: Inbox | None = None
 
@@ -109,11 +123,6 @@ class Session:
     async def started(self) -> None:
         """The inbox runs; hook for local sources such as presence listeners."""
 
-    async def authorise(self, frame: FromClient) -> Ending | None:
-        """Read the authority again unless a recent read covers ``frame``; the ending
-        when the connection may no longer go on (it has been closed then)."""
-        return None
-
     async def greet(self, hello: ClientMessage) -> Ending | None:
         """``hello`` was accepted (and the seat claimed): welcome the client."""
         raise NotImplementedError
@@ -127,13 +136,21 @@ class Session:
         return None
 
     async def on_tick(self) -> Ending | None:
-        """The periodic check, for what may change without an event."""
+        """Read the authority again: the safety re-read is due, or an alarm rang."""
         return None
 
     async def finished(self, ending: Ending) -> None:
         """The session is over; its socket is closed or gone."""
 
     # --- the loop -----------------------------------------------------------------------
+
+    def arm(self, when: datetime) -> None:
+        """Tick at ``when`` (app clock), the next instant the authority may end by itself;
+        replaces the alarm set before."""
+        if self.alarm is not None:
+            self.alarm.cancel()
+        inbox = self.inbox
+        self.alarm = self.realtime.alarms.at(when, lambda: inbox.put(Tick()) if inbox else None)
 
     async def listen(self, *channels: str) -> None:
         """Hear more bus channels until the session ends."""
@@ -153,14 +170,18 @@ class Session:
                         self.socket,
                         idle_seconds=timing.idle_seconds,
                         tick_seconds=timing.recheck_seconds,
+                        jitter=timing.recheck_jitter,
                     )
                 )
+                self.inbox.wake_after(timing.hello_seconds)
                 channels = (*self.channels(), *((self.seat,) if self.seat else ()))
                 if channels:
                     await self.listen(*channels)
                 await self.started()
                 ending = await self._serve(self.inbox)
         finally:
+            if self.alarm is not None:
+                self.alarm.cancel()
             try:
                 await self.finished(ending)
             finally:
@@ -183,9 +204,6 @@ class Session:
                 return ending
 
     async def _on_frame(self, frame: FromClient) -> Ending | None:
-        ending = await self.authorise(frame)
-        if ending is not None:
-            return ending
         message = frame.message
         if isinstance(message, ProtocolError):
             await self.socket.send(Error.of(message))
@@ -225,7 +243,7 @@ class Session:
 
     async def _on_tick(self) -> Ending | None:
         if not self.greeted:
-            if time.monotonic() - self.opened > self.realtime.timing.hello_seconds:
+            if time.monotonic() - self.opened >= self.realtime.timing.hello_seconds:
                 await self.socket.close(CloseCode.TIMEOUT)
                 return Ending.GONE
             if not self.checks_before_hello:

@@ -20,8 +20,14 @@ class Timing:
     """A connection silent this long is dead (three missed pings and some slack)."""
     hello_seconds: float = 10.0
     """A connection that has not said ``hello`` by then is closed."""
-    recheck_seconds: float = 5.0
-    """The journey rule (window, consent, cancellation) is checked again this often."""
+    recheck_seconds: float = 60.0
+    """The safety re-read: each connection reads its authority (the journey rule, a staff
+    login) again about this often, jittered, in case the bus lost an event. Authority
+    changes reach a connection by events and alarms (:mod:`videotermin.realtime.alarms`),
+    not by this read; it only heals what got lost on the way."""
+    recheck_jitter: float = 0.2
+    """The safety re-read comes after ``recheck_seconds`` times 1 ± this, so connections
+    opened together (the start of the hour) do not read together ever after."""
     grace_seconds: float = 10.0
     """On the app clock: a closed waiting-room tab keeps its place this long, so a
     reload or a short network drop does not reset "wartet seit"."""
@@ -30,7 +36,7 @@ class Timing:
     instance_ttl_seconds: float = 16.0
     """Presence of an instance not heard of this long is dropped (it crashed)."""
     sweep_seconds: float = 0.5
-    """How often ended graces and silent instances are looked for."""
+    """How often ended graces, silent instances and alarms that came due are looked for."""
 
 
 DEFAULT = Timing()

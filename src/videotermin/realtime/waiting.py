@@ -1,11 +1,12 @@
 """The citizen's waiting room connection (``/ws/v/<token>``).
 
 The journey rule (:mod:`videotermin.domain.journey`) decides, not the page:
-it is checked when the socket opens, again for every message (by a read that
-began after the message arrived, see ``_check_for``), on every event
-about this participant or appointment, and every ``recheck_seconds`` — so a
-closing window, a withdrawn consent or a cancellation ends the waiting within
-seconds, with a ``state`` message and a close code that names the state.
+it is checked when the socket opens and kept in memory, so messages (``ping``,
+signals, chat) cost no database read. It is checked again on every event about
+this participant or appointment (a withdrawal, a cancellation, a reschedule, an
+admission or removal), when the window closes (an alarm at its end), and as a
+safety re-read about every minute — so each of them ends the waiting at once,
+with a ``state`` message and a close code that names the state.
 
 A link holds one connection at a time. The connection that said ``hello``
 last takes over: it announces itself on the participant's bus channel, and
@@ -42,7 +43,7 @@ from videotermin.domain.appointments import shown_name
 from videotermin.domain.call import peer_id, rejoins
 from videotermin.domain.journey import Journey
 from videotermin.realtime.call import InCall, Member, follow_presence
-from videotermin.realtime.connection import FromClient, JsonSocket, Notice, Recheck
+from videotermin.realtime.connection import JsonSocket, Notice
 from videotermin.realtime.protocol import (
     CITIZEN_MESSAGES,
     JOURNEY_CLOSE,
@@ -123,7 +124,7 @@ class CitizenSession(Session):
         self.appointment_id = participation.appointment.id
         self.shown: WaitingMessageText | None = None
         self.call: InCall | None = None
-        self._participation: Participation | None = None
+        self._participation = participation
         """The last participation read that let the connection go on."""
 
     @property
@@ -141,9 +142,11 @@ class CitizenSession(Session):
 
     # --- the rule, again and again -----------------------------------------------
 
+    async def started(self) -> None:
+        self.arm(self._participation.closes_at)
+
     async def _check(self) -> Participation | Ending:
         """The participation now, or the ending when it no longer allows waiting."""
-        begun = Recheck.begin(self.inbox)
         participation = await _participation(self.realtime, self.token)
         if participation is None:
             await self.socket.close(CloseCode.UNKNOWN_LINK)
@@ -152,23 +155,15 @@ class CitizenSession(Session):
             await self.socket.send(StateChanged(state=participation.state))
             await self.socket.close(JOURNEY_CLOSE[participation.state])
             return Ending.CLOSED
-        self.recheck.passed(begun)
+        if participation.closes_at != self._participation.closes_at:
+            self.arm(participation.closes_at)
         self._participation = participation
         return participation
-
-    async def authorise(self, frame: FromClient) -> Ending | None:
-        """The participation, read again unless a recent read covers the frame
-        (:class:`~videotermin.realtime.connection.Recheck`)."""
-        if self._participation is not None and self.recheck.covers(frame):
-            return None
-        checked = await self._check()
-        return checked if isinstance(checked, Ending) else None
 
     # --- client messages ---------------------------------------------------------
 
     async def greet(self, hello: ClientMessage) -> Ending | None:
         participation = self._participation
-        assert participation is not None
         since = await self.realtime.presence.enter(
             self.appointment_id, self.participant_id, self.connection_id
         )
@@ -184,11 +179,10 @@ class CitizenSession(Session):
         return await self._follow_admission(participation)
 
     async def on_message(self, message: ClientMessage) -> Ending | None:
-        """Only a seated connection of an admitted participant takes part; asked again for
-        every message, from the database, not from what this connection remembers."""
+        """Only a seated connection of an admitted participant takes part, as the last read
+        of the participation says (events keep it current)."""
         if not isinstance(message, Signal | Media | Chat | Leave):
             return None
-        assert self._participation is not None
         if self.call is not None and self._participation.participant.admitted_at is None:
             return await self._removed()
         if self.call is None:

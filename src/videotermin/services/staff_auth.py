@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from videotermin.bus.events import staff_changed
 from videotermin.context import AppContext
 from videotermin.domain import login_throttle
 from videotermin.domain.passwords import hash_password, needs_rehash, verify_password
@@ -31,6 +32,8 @@ class Login:
 
     user: StaffUser
     csrf_token: str
+    expires_at: datetime
+    """When the session ends by itself (its sockets set an alarm for it)."""
 
     @property
     def page_context(self) -> dict[str, object]:
@@ -101,17 +104,24 @@ async def authenticate(
 # --- sessions ----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class NewSession:
+    token: str
+    """For the cookie; only its hash is stored."""
+    ended_for: int | None
+    """The user whose session this one replaced, to be told with :func:`logins_changed`."""
+
+
 async def open_session(
     db: AsyncSession, ctx: AppContext, user: StaffUser, replacing: str | None
-) -> str:
-    """A fresh session for ``user``; the token goes into the cookie, only its hash is stored.
+) -> NewSession:
+    """A fresh session for ``user``.
 
     A session the browser still presented is ended (no fixation), and expired
     sessions of anyone are cleared on the way, so the table does not grow.
     """
     now = ctx.clock()
-    if replacing:
-        await close_session(db, replacing)
+    ended_for = await close_session(db, replacing) if replacing else None
     await db.execute(delete(StaffSession).where(StaffSession.expires_at <= now))
     token = new_token()
     db.add(
@@ -123,12 +133,33 @@ async def open_session(
             expires_at=now + timedelta(hours=ctx.settings.session_hours),
         )
     )
-    return token
+    return NewSession(token, ended_for)
 
 
-async def close_session(db: AsyncSession, token: str) -> None:
-    if looks_like_token(token):
-        await db.execute(delete(StaffSession).where(StaffSession.token_hash == hash_token(token)))
+async def close_session(db: AsyncSession, token: str) -> int | None:
+    """End the session of ``token``; whose it was, if it existed."""
+    if not looks_like_token(token):
+        return None
+    ended: int | None = await db.scalar(
+        delete(StaffSession)
+        .where(StaffSession.token_hash == hash_token(token))
+        .returning(StaffSession.user_id)
+    )
+    return ended
+
+
+async def logins_changed(ctx: AppContext, user_id: int | None) -> None:
+    """After the commit: the user's open sockets read their login again, on every instance
+    (their live list and call close at once when it ended)."""
+    if user_id is not None:
+        await staff_changed(ctx.bus, user_id)
+
+
+async def log_out(ctx: AppContext, token: str) -> None:
+    """End the session everywhere at once: the table row, and every socket it opened."""
+    async with ctx.sessions() as db, db.begin():
+        ended_for = await close_session(db, token)
+    await logins_changed(ctx, ended_for)
 
 
 async def current_login(ctx: AppContext, token: str | None) -> Login | None:
@@ -143,4 +174,4 @@ async def find_login(db: AsyncSession, token: str | None, now: datetime) -> Logi
     row = await db.get(StaffSession, hash_token(token))
     if row is None or now >= row.expires_at or not row.user.active:
         return None
-    return Login(user=row.user, csrf_token=row.csrf_token)
+    return Login(user=row.user, csrf_token=row.csrf_token, expires_at=row.expires_at)

@@ -10,8 +10,10 @@ other advisors' appointments never reach this socket.
 Whatever changed — consent, device check, invitation (bus events from the
 citizen pages and jobs) or presence (this instance's presence board) — the
 server reads the participant again and sends the row rendered by the pages'
-own macro (:mod:`videotermin.web.staff.rows`). The session is checked again
-every ``recheck_seconds``: after logout the socket closes.
+own macro (:mod:`videotermin.web.staff.rows`). The login is kept in memory and
+read again when the advisor's logins change (logout, deactivation: an event on
+their staff channel), when it expires (an alarm) and by the slow safety re-read:
+after logout the socket closes at once.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter
 from starlette.websockets import WebSocket
 
-from videotermin.bus.events import ParticipantChanged, Resync, appointment_channel
+from videotermin.bus.events import (
+    ParticipantChanged,
+    Resync,
+    StaffChanged,
+    appointment_channel,
+    staff_channel,
+)
 from videotermin.domain.staff import ADVISOR_ROLES
 from videotermin.realtime.connection import (
     FromBus,
@@ -88,8 +96,12 @@ class StaffSession(Session):
         self.watching: frozenset[str] = frozenset()
         self.view: View = "agenda"
 
+    def channels(self) -> tuple[str, ...]:
+        return (staff_channel(self.login.user.id),)
+
     async def started(self) -> None:
         self.stack.callback(self.realtime.presence.listen(self._presence))
+        self.arm(self.login.expires_at)
 
     def _presence(self, change: Change) -> None:
         if change.appointment_id in self.watching and self.inbox is not None:
@@ -115,6 +127,10 @@ class StaffSession(Session):
         return None
 
     async def on_event(self, event: Notice) -> Ending | None:
+        if isinstance(event, StaffChanged | Resync):
+            ending = await self.on_tick()
+            if ending is not None or isinstance(event, StaffChanged):
+                return ending
         if isinstance(event, Resync):
             await self._send_all()
         elif isinstance(event, ParticipantChanged):
@@ -124,7 +140,7 @@ class StaffSession(Session):
         return None
 
     async def on_tick(self) -> Ending | None:
-        """Close when the login ended."""
+        """Close when the login ended (read again: an event, an alarm, the safety re-read)."""
         if await current_login(self.realtime.ctx, self.token) is None:
             await self.socket.close(CloseCode.LOGIN_REQUIRED)
             return Ending.CLOSED

@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from videotermin.context import AppContext
 from videotermin.services.staff_auth import (
     authenticate,
-    close_session,
     lock_minutes_left,
+    log_out,
+    logins_changed,
     open_session,
 )
 from videotermin.services.units import default_unit_name
@@ -116,12 +117,13 @@ async def login_submit(request: Request, ctx: Ctx, db: Db, form: LoginForm) -> R
     async with ctx.sessions() as session, session.begin():
         attempt = await authenticate(session, ctx, username, password)
         if attempt.user is not None:
-            token = await open_session(
+            opened = await open_session(
                 session, ctx, attempt.user, request.cookies.get(SESSION_COOKIE)
             )
     if attempt.user is not None:
+        await logins_changed(ctx, opened.ended_for)
         response = RedirectResponse(next_path, status_code=303)
-        set_session_cookie(response, ctx.settings, token)
+        set_session_cookie(response, ctx.settings, opened.token)
         clear_cookie(response, ctx.settings, LOGIN_CSRF_COOKIE)
         return response
     if attempt.locked_until is not None:
@@ -153,8 +155,7 @@ async def login_submit(request: Request, ctx: Ctx, db: Db, form: LoginForm) -> R
 @router.post("/logout", dependencies=[Depends(checked_form)])
 async def logout(request: Request, ctx: Ctx, login: CurrentLogin) -> RedirectResponse:
     """Ends the session in the table, so the old cookie stops working everywhere at once."""
-    async with ctx.sessions() as session, session.begin():
-        await close_session(session, request.cookies.get(SESSION_COOKIE, ""))
+    await log_out(ctx, request.cookies.get(SESSION_COOKIE, ""))
     response = redirect(ctx, "/login", "logged_out")
     clear_cookie(response, ctx.settings, SESSION_COOKIE)
     return response
