@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -199,37 +200,52 @@ async def test_the_window_end_ends_the_waiting_at_that_instant(
         assert await ends(ws) == (4411, "ended")
 
 
-async def someone_waits(advisor: ClientConnection) -> None:
-    while not (await receive_until(advisor, {"type": "waiting"}))["participants"]:
-        pass
+@asynccontextmanager
+async def advisor_and_citizen(
+    servers: Servers, booking: Booking, desk: httpx.AsyncClient
+) -> AsyncIterator[tuple[ClientConnection, ClientConnection]]:
+    """The advisor's call open on ``act``, the citizen waiting on ``hold`` and seen waiting."""
+    cookie = session_cookie(desk)
+    async with advisor_call(servers.act, cookie, booking.appointment_id) as advisor:
+        await open_call(advisor)
+        async with citizen(servers.hold, booking.tokens[0]) as ws:
+            await greet(ws)
+            while not (await receive_until(advisor, {"type": "waiting"}))["participants"]:
+                pass
+            yield advisor, ws
+
+
+@asynccontextmanager
+async def live_list_and_call(
+    servers: Servers, booking: Booking, desk: httpx.AsyncClient
+) -> AsyncIterator[tuple[ClientConnection, ClientConnection]]:
+    """The advisor's live list and call socket, both open and greeted on ``hold``."""
+    cookie = session_cookie(desk)
+    async with (
+        staff(servers.hold, cookie, origin=servers.hold.url) as live,
+        advisor_call(servers.hold, cookie, booking.appointment_id) as call,
+    ):
+        await greet(live, watch=[booking.appointment_id])
+        await open_call(call)
+        yield live, call
 
 
 async def test_a_removal_ends_the_citizens_connection_at_once(
     servers: Servers, booking: Booking, desk: httpx.AsyncClient
 ) -> None:
-    cookie = session_cookie(desk)
-    async with advisor_call(servers.act, cookie, booking.appointment_id) as advisor:
-        await open_call(advisor)
-        async with citizen(servers.hold, booking.tokens[0]) as ws:
-            await greet(ws)
-            await someone_waits(advisor)
-            await send(advisor, {"type": "admit", "participant": booking.participant_ids[0]})
-            await receive_until(ws, {"type": "admitted"})
-            await send(advisor, {"type": "remove", "participant": booking.participant_ids[0]})
-            assert await ends(ws) == (4417, "removed")
+    async with advisor_and_citizen(servers, booking, desk) as (advisor, ws):
+        await send(advisor, {"type": "admit", "participant": booking.participant_ids[0]})
+        await receive_until(ws, {"type": "admitted"})
+        await send(advisor, {"type": "remove", "participant": booking.participant_ids[0]})
+        assert await ends(ws) == (4417, "removed")
 
 
 async def test_the_end_of_the_call_ends_every_connection_at_once(
     servers: Servers, booking: Booking, desk: httpx.AsyncClient
 ) -> None:
-    cookie = session_cookie(desk)
-    async with advisor_call(servers.act, cookie, booking.appointment_id) as advisor:
-        await open_call(advisor)
-        async with citizen(servers.hold, booking.tokens[0]) as ws:
-            await greet(ws)
-            await someone_waits(advisor)
-            await send(advisor, {"type": "end"})
-            assert await ends(ws) == (4411, "ended")
+    async with advisor_and_citizen(servers, booking, desk) as (advisor, ws):
+        await send(advisor, {"type": "end"})
+        assert await ends(ws) == (4411, "ended")
 
 
 # --- the advisor's connections -------------------------------------------------------------
@@ -238,13 +254,7 @@ async def test_the_end_of_the_call_ends_every_connection_at_once(
 async def test_a_logout_ends_the_live_list_and_the_call_at_once(
     servers: Servers, booking: Booking, desk: httpx.AsyncClient
 ) -> None:
-    cookie = session_cookie(desk)
-    async with (
-        staff(servers.hold, cookie, origin=servers.hold.url) as live,
-        advisor_call(servers.hold, cookie, booking.appointment_id) as call,
-    ):
-        await greet(live, watch=[booking.appointment_id])
-        await open_call(call)
+    async with live_list_and_call(servers, booking, desk) as (live, call):
         await post_form(desk, "/termine", "/logout", {})
         assert await ends(live) == (4401, "login_required")
         assert await ends(call) == (4401, "login_required")
@@ -256,13 +266,7 @@ async def test_a_login_that_expires_ends_the_live_list_and_the_call_at_that_inst
     soon = clock() + timedelta(minutes=1)
     async with db() as session, session.begin():
         await session.execute(update(StaffSession).values(expires_at=soon))
-    cookie = session_cookie(desk)
-    async with (
-        staff(servers.hold, cookie, origin=servers.hold.url) as live,
-        advisor_call(servers.hold, cookie, booking.appointment_id) as call,
-    ):
-        await greet(live, watch=[booking.appointment_id])
-        await open_call(call)
+    async with live_list_and_call(servers, booking, desk) as (live, call):
         clock.set(soon)
         assert await ends(live) == (4401, "login_required")
         assert await ends(call) == (4401, "login_required")
@@ -289,13 +293,7 @@ async def test_a_deactivation_ends_the_live_list_and_the_call_at_once(
     """As ``videotermin user deactivate`` does it: a context of its own, on the
     deployment's Redis. (On the embedded default a command cannot reach the serving
     process; the safety re-read does, see the heal tests.)"""
-    cookie = session_cookie(desk)
-    async with (
-        staff(servers.hold, cookie, origin=servers.hold.url) as live,
-        advisor_call(servers.hold, cookie, booking.appointment_id) as call,
-    ):
-        await greet(live, watch=[booking.appointment_id])
-        await open_call(call)
+    async with live_list_and_call(servers, booking, desk) as (live, call):
         engine = create_engine(db_url)
         ctx = AppContext(
             settings=settings,
@@ -330,13 +328,7 @@ async def test_a_withdrawal_nobody_announced_is_healed_by_the_safety_re_read(
 async def test_a_deactivation_nobody_announced_is_healed_by_the_safety_re_read(
     servers: Servers, booking: Booking, desk: httpx.AsyncClient, db: Any
 ) -> None:
-    cookie = session_cookie(desk)
-    async with (
-        staff(servers.hold, cookie, origin=servers.hold.url) as live,
-        advisor_call(servers.hold, cookie, booking.appointment_id) as call,
-    ):
-        await greet(live, watch=[booking.appointment_id])
-        await open_call(call)
+    async with live_list_and_call(servers, booking, desk) as (live, call):
         async with db() as session, session.begin():
             await session.execute(update(StaffUser).values(active=False))
         assert await closed(live, timeout=5) == (4401, "login_required")
