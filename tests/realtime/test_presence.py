@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pytest
@@ -15,7 +15,13 @@ import pytest
 from conftest import NOW
 from videotermin.bus.core import MemoryBus
 from videotermin.domain.clock import FakeClock
-from videotermin.realtime.presence import Change, Entry, PresenceBoard, PresenceService
+from videotermin.realtime.presence import (
+    Change,
+    Entry,
+    PresenceBoard,
+    PresenceService,
+    fingerprint,
+)
 from videotermin.realtime.timing import Timing
 
 FAST = Timing(sweep_seconds=0.02, heartbeat_seconds=0.1, instance_ttl_seconds=0.5)
@@ -186,3 +192,53 @@ async def test_the_presence_of_a_crashed_instance_expires(
     await first.close()  # stops heartbeats without a goodbye, like a crash
 
     await settle(lambda: second.waiting_since("p") is None, timeout=3.0)
+
+
+# --- beats and the whole truth -------------------------------------------------------------
+
+
+def test_the_board_answers_by_appointment_and_by_instance_after_any_change() -> None:
+    board = PresenceBoard()
+    board.put(Entry("p1", "appt-1", "c1", "A", NOW))
+    board.put(Entry("p2", "appt-2", "c2", "A", NOW))
+    board.put(Entry("p1", "appt-1", "c3", "B", NOW))  # taken over by instance B
+    board.remove("p2", "c2")
+
+    assert board.of_appointment("appt-1") == [Entry("p1", "appt-1", "c3", "B", NOW)]
+    assert board.of_appointment("appt-2") == []
+    assert board.of_instance("A") == []
+    assert [e.participant_id for e in board.of_instance("B")] == ["p1"]
+    assert board.held_by("B", in_call=False) == 1
+
+
+def test_a_fingerprint_is_the_same_in_any_order_and_changes_with_any_seat() -> None:
+    one, two = entry("p1", "c1"), entry("p2", "c2")
+    assert fingerprint([one, two]) == fingerprint([two, one])
+    assert fingerprint([one]) != fingerprint([one, two])
+    assert fingerprint([one]) != fingerprint([entry("p1", "c1x")])
+    assert fingerprint([one]) != fingerprint([replace(one, connected=False)])
+
+
+async def test_a_beat_carries_no_entries_and_a_lost_enter_is_healed_by_asking(
+    instances: Instances,
+) -> None:
+    """The other instance missed an enter (as if the bus had lost it): the next beat's
+    fingerprint differs, it asks for the whole truth and has the entry after it."""
+    first, second, bus = instances.first, instances.second, instances.bus
+    beats: list[dict[str, object]] = []
+
+    async def watch() -> None:
+        async with bus.subscribe("presence") as events:
+            async for data in events:
+                if data.get("type") == "presence_heartbeat" and data.get("entries") is None:
+                    beats.append(data)
+
+    watcher = asyncio.create_task(watch())
+    try:
+        lost = Entry("p", "appt", "c1", first.instance_id, NOW)
+        first.board.put(lost)  # held by the first instance, never announced
+
+        await settle(lambda: second.waiting_since("p") == NOW, timeout=2.0)
+        assert any(beat["held"] == 1 for beat in beats), "light beats say how many are held"
+    finally:
+        watcher.cancel()

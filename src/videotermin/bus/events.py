@@ -156,10 +156,12 @@ class EntryWire(BaseModel):
 
 
 class PresenceSync(Event):
-    """An instance (re)started listening: every instance repeats what it holds."""
+    """An instance (re)started listening, or found its view of another instance wrong:
+    every instance (or only ``of``) repeats the whole truth of what it holds."""
 
     type: Literal["presence_sync"] = "presence_sync"
     instance: str
+    of: str | None = None
 
 
 class PresenceEnter(Event):
@@ -185,11 +187,17 @@ class PresenceLeave(Event):
 
 
 class PresenceHeartbeat(Event):
-    """Everything an instance holds; it replaces what the others knew of it."""
+    """An instance is alive, and a fingerprint of what it holds (``digest``, ``held``).
+
+    With ``entries`` (after a ``presence_sync``) it is everything the instance holds and
+    replaces what the others knew of it. Without, it is a few bytes: an instance whose
+    view of the sender does not match the fingerprint asks for the whole truth."""
 
     type: Literal["presence_heartbeat"] = "presence_heartbeat"
     instance: str
-    entries: list[EntryWire]
+    held: int = 0
+    digest: int = 0
+    entries: list[EntryWire] | None = None
 
 
 class Resync(Event):

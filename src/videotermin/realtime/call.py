@@ -75,10 +75,9 @@ def follow_presence(realtime: Realtime, inbox: Inbox, appointment_id: str) -> Ca
     changes; returns the callable that stops it."""
 
     def changed(change: Change) -> None:
-        if change.appointment_id == appointment_id:
-            inbox.put(FromBus(RosterChanged()))
+        inbox.put(FromBus(RosterChanged()))
 
-    return realtime.presence.listen(changed)
+    return realtime.presence.listen(changed, appointment_id)
 
 
 # --- who is in the call, who waits ----------------------------------------------------

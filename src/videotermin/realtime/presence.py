@@ -4,11 +4,13 @@ A citizen's waiting-room connection lives on one app instance; the advisor may
 be connected to another. Presence therefore travels over the bus: every
 instance keeps a :class:`PresenceBoard` (participant → entry) and feeds it from
 the ``presence`` channel, to which each instance announces the connections it
-holds (``presence_enter``/``presence_leave``) and repeats them every few
-seconds (``presence_heartbeat``). A heartbeat is the whole truth about its
-instance, so a lost message heals on the next one; entries of an instance that
-stops repeating them (it crashed) are dropped after ``instance_ttl_seconds``.
-A new instance asks the others to repeat at once (``presence_sync``).
+holds (``presence_enter``/``presence_leave``) and beats every few seconds
+(``presence_heartbeat``). A beat carries a fingerprint of what its instance
+holds, a few bytes whatever the number of connections; an instance whose view
+differs (a message was lost) asks every instance to repeat the whole truth
+(``presence_sync``), which replaces what the others knew of it. Entries of an
+instance that stops beating (it crashed) are dropped after
+``instance_ttl_seconds``. A new instance asks for the whole truth at once.
 
 Rules:
 
@@ -34,8 +36,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -147,32 +151,62 @@ class Change:
     updated: bool = False
 
 
+def fingerprint(entries: list[Entry]) -> int:
+    """What a heartbeat says of its instance's entries, the same on every instance (no
+    per-process hash seed) and independent of their order."""
+    digest = 0
+    for e in entries:
+        seat = e.call
+        key = f"{e.participant_id}|{e.connection_id}|{e.connected}|{seat}"
+        digest ^= zlib.crc32(key.encode())
+    return digest
+
+
 class PresenceBoard:
-    """The presence this instance knows of; plain data, no I/O."""
+    """The presence this instance knows of; plain data, no I/O. Indexed by appointment
+    and by instance, so a call's roster or an instance's share costs what it holds,
+    not what the whole board holds."""
 
     def __init__(self) -> None:
         self._entries: dict[str, Entry] = {}
+        self._by_appointment: dict[str, dict[str, Entry]] = {}
+        self._by_instance: dict[str, dict[str, Entry]] = {}
 
     def get(self, participant_id: str) -> Entry | None:
         return self._entries.get(participant_id)
 
     def of_instance(self, instance_id: str) -> list[Entry]:
-        return [e for e in self._entries.values() if e.instance_id == instance_id]
+        return list(self._by_instance.get(instance_id, {}).values())
 
     def held_by(self, instance_id: str, *, in_call: bool) -> int:
         """How many entries ``instance_id`` holds in a call, or waiting (for the metrics)."""
-        return sum(
-            1
-            for e in self._entries.values()
-            if e.instance_id == instance_id and (e.call is not None) == in_call
-        )
+        held = self._by_instance.get(instance_id, {}).values()
+        return sum(1 for e in held if (e.call is not None) == in_call)
 
     def of_appointment(self, appointment_id: str) -> list[Entry]:
-        return [e for e in self._entries.values() if e.appointment_id == appointment_id]
+        return list(self._by_appointment.get(appointment_id, {}).values())
+
+    def _index(self, entry: Entry) -> None:
+        self._by_appointment.setdefault(entry.appointment_id, {})[entry.participant_id] = entry
+        self._by_instance.setdefault(entry.instance_id, {})[entry.participant_id] = entry
+
+    def _unindex(self, entry: Entry) -> None:
+        for index, key in (
+            (self._by_appointment, entry.appointment_id),
+            (self._by_instance, entry.instance_id),
+        ):
+            group = index.get(key)
+            if group is not None:
+                group.pop(entry.participant_id, None)
+                if not group:
+                    del index[key]
 
     def put(self, entry: Entry) -> list[Change]:
         before = self._entries.get(entry.participant_id)
+        if before is not None:
+            self._unindex(before)
         self._entries[entry.participant_id] = entry
+        self._index(entry)
         if before is None:
             return [Change(entry.appointment_id, entry.participant_id, entered=True)]
         if not before.same_view(entry):
@@ -192,10 +226,11 @@ class PresenceBoard:
         if entry is None or entry.connection_id != connection_id:
             return []
         del self._entries[participant_id]
+        self._unindex(entry)
         return [Change(entry.appointment_id, participant_id, entered=False)]
 
     def replace_instance(self, instance_id: str, entries: list[Entry]) -> list[Change]:
-        """Apply a heartbeat: ``entries`` is all that ``instance_id`` holds now."""
+        """Apply a whole truth: ``entries`` is all that ``instance_id`` holds now."""
         listed = {entry.participant_id for entry in entries}
         changes: list[Change] = []
         for gone in self.of_instance(instance_id):
@@ -224,6 +259,9 @@ class PresenceService:
         self._clock = clock
         self._timing = timing
         self._listeners: set[Listener] = set()
+        self._listeners_of: dict[str, set[Listener]] = {}
+        self._asked: dict[str, float] = {}
+        """When this instance last asked another one for its whole truth."""
         self._grace: dict[str, tuple[str, datetime]] = {}
         self._heard: dict[str, float] = {}
         self._publishing = asyncio.Lock()
@@ -254,9 +292,21 @@ class PresenceService:
         entry = self.board.get(participant_id)
         return entry.since if entry else None
 
-    def listen(self, listener: Listener) -> Callable[[], None]:
-        self._listeners.add(listener)
-        return lambda: self._listeners.discard(listener)
+    def listen(self, listener: Listener, appointment_id: str | None = None) -> Callable[[], None]:
+        """Call ``listener`` with every change (of ``appointment_id`` only, when given: a
+        call hears its own roster, not the whole board's); returns the callable that stops."""
+        if appointment_id is None:
+            self._listeners.add(listener)
+            return lambda: self._listeners.discard(listener)
+        group = self._listeners_of.setdefault(appointment_id, set())
+        group.add(listener)
+
+        def stop() -> None:
+            group.discard(listener)
+            if not group and self._listeners_of.get(appointment_id) is group:
+                del self._listeners_of[appointment_id]
+
+        return stop
 
     async def enter(
         self,
@@ -316,12 +366,21 @@ class PresenceService:
         async with self._publishing:
             await self._bus.publish(CHANNEL, event.wire())
 
-    async def _heartbeat(self) -> None:
-        entries = [entry.wire() for entry in self.board.of_instance(self.instance_id)]
-        await self._publish(PresenceHeartbeat(instance=self.instance_id, entries=entries))
+    async def _heartbeat(self, *, whole: bool = False) -> None:
+        held = self.board.of_instance(self.instance_id)
+        await self._publish(
+            PresenceHeartbeat(
+                instance=self.instance_id,
+                held=len(held),
+                digest=fingerprint(held),
+                entries=[entry.wire() for entry in held] if whole else None,
+            )
+        )
 
     def _notify(self, changes: list[Change]) -> None:
         for change in changes:
+            for listener in list(self._listeners_of.get(change.appointment_id, ())):
+                listener(change)
             for listener in list(self._listeners):
                 listener(change)
 
@@ -329,9 +388,23 @@ class PresenceService:
         async with self._bus.subscribe(CHANNEL) as events:
             subscribed.set()
             async for data in events:
+                if isinstance(data, dict) and data.get("instance") == self.instance_id:
+                    continue  # its own news: the board has it already (no parse)
                 event = read(data)
                 if event is not None:
                     await self._apply(event)
+
+    async def _compare(self, beat: PresenceHeartbeat) -> None:
+        """A light beat: ask the sender for its whole truth when this view of it differs
+        (at most once per instance TTL, while the answer travels)."""
+        known = self.board.of_instance(beat.instance)
+        if (len(known), fingerprint(known)) == (beat.held, beat.digest):
+            return
+        asked = self._asked.get(beat.instance, -math.inf)
+        if time.monotonic() - asked < self._timing.instance_ttl_seconds:
+            return
+        self._asked[beat.instance] = time.monotonic()
+        await self._publish(PresenceSync(instance=self.instance_id, of=beat.instance))
 
     async def _apply(self, event: Event) -> None:
         if isinstance(event, Resync):
@@ -352,10 +425,14 @@ class PresenceService:
         elif isinstance(event, PresenceLeave):
             self._notify(self.board.remove(event.participant_id, event.connection_id))
         elif isinstance(event, PresenceHeartbeat):
+            if event.entries is None:
+                await self._compare(event)
+                return
+            self._asked.pop(instance, None)
             entries = [Entry.of(item, instance) for item in event.entries]
             self._notify(self.board.replace_instance(instance, entries))
-        else:
-            await self._heartbeat()
+        elif event.of in (None, self.instance_id):
+            await self._heartbeat(whole=True)
 
     async def _sweep(self) -> None:
         last_beat = time.monotonic()
