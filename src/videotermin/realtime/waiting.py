@@ -70,7 +70,7 @@ from videotermin.realtime.server_messages import (
 from videotermin.realtime.service import Realtime
 from videotermin.realtime.session import Ending, Session
 from videotermin.services import admission
-from videotermin.services.participation import Participation, participation_for_token
+from videotermin.services.participation import LinkAuthority, link_authority
 
 RECHECKING = (
     ParticipantChanged,
@@ -83,21 +83,15 @@ RECHECKING = (
 """Events after which the link's participation is read again."""
 
 
-async def _participation(realtime: Realtime, token: str) -> Participation | None:
-    async with realtime.ctx.sessions() as db:
-        return await participation_for_token(db, realtime.ctx, token)
-
-
-def _message_of(participation: Participation) -> WaitingMessageText | None:
-    appointment = participation.appointment
-    if not appointment.waiting_message or appointment.waiting_message_at is None:
+def _message_of(link: LinkAuthority) -> WaitingMessageText | None:
+    if not link.waiting_message or link.waiting_message_at is None:
         return None
-    return WaitingMessageText(text=appointment.waiting_message, at=appointment.waiting_message_at)
+    return WaitingMessageText(text=link.waiting_message, at=link.waiting_message_at)
 
 
 async def serve_citizen(realtime: Realtime, websocket: WebSocket, token: str) -> None:
     """Refuse with the reason as close code, or hold the connection until it ends."""
-    participation = await _participation(realtime, token)
+    participation = await link_authority(realtime.ctx, token)
     await websocket.accept()
     socket = JsonSocket(websocket, CITIZEN_MESSAGES)
     if participation is None:
@@ -116,12 +110,12 @@ class CitizenSession(Session):
     forbidden_why = "only the advisor may do this"
 
     def __init__(
-        self, realtime: Realtime, socket: JsonSocket, token: str, participation: Participation
+        self, realtime: Realtime, socket: JsonSocket, token: str, participation: LinkAuthority
     ) -> None:
         super().__init__(realtime, socket)
         self.token = token
-        self.participant_id = participation.participant.id
-        self.appointment_id = participation.appointment.id
+        self.participant_id = participation.participant_id
+        self.appointment_id = participation.appointment_id
         self.shown: WaitingMessageText | None = None
         self.call: InCall | None = None
         self._participation = participation
@@ -145,9 +139,9 @@ class CitizenSession(Session):
     async def started(self) -> None:
         self.arm(self._participation.closes_at)
 
-    async def _check(self) -> Participation | Ending:
+    async def _check(self) -> LinkAuthority | Ending:
         """The participation now, or the ending when it no longer allows waiting."""
-        participation = await _participation(self.realtime, self.token)
+        participation = await link_authority(self.realtime.ctx, self.token)
         if participation is None:
             await self.socket.close(CloseCode.UNKNOWN_LINK)
             return Ending.CLOSED
@@ -183,7 +177,7 @@ class CitizenSession(Session):
         of the participation says (events keep it current)."""
         if not isinstance(message, Signal | Media | Chat | Leave):
             return None
-        if self.call is not None and self._participation.participant.admitted_at is None:
+        if self.call is not None and self._participation.admitted_at is None:
             return await self._removed()
         if self.call is None:
             await self.socket.refuse(
@@ -204,10 +198,10 @@ class CitizenSession(Session):
 
     # --- the call -------------------------------------------------------------------
 
-    async def _follow_admission(self, participation: Participation) -> Ending | None:
+    async def _follow_admission(self, participation: LinkAuthority) -> Ending | None:
         """Join the call when admitted, leave it when the admission is gone."""
         running = participation.state == Journey.WINDOW_OPEN
-        admitted = rejoins(participation.participant.admitted_at, running)
+        admitted = rejoins(participation.admitted_at, running)
         if not self.greeted:
             return None
         if admitted and self.call is None:
@@ -216,16 +210,15 @@ class CitizenSession(Session):
             return await self._removed()
         return None
 
-    async def _join(self, participation: Participation) -> None:
+    async def _join(self, participation: LinkAuthority) -> None:
         assert self.inbox is not None
-        participant = participation.participant
         key = await admission.call_key(self.realtime.ctx, self.appointment_id)
         member = Member(
             appointment_id=self.appointment_id,
-            subject=participant.id,
-            peer=peer_id(key, participant.id),
-            name=shown_name(participant.name, participant.role),
-            role=participant.role,
+            subject=self.participant_id,
+            peer=peer_id(key, self.participant_id),
+            name=shown_name(participation.name, participation.role),
+            role=participation.role,
             call_ends=participation.closes_at,
         )
         self.call = InCall(self.realtime, self.socket, member, self.connection_id)
@@ -260,7 +253,7 @@ class CitizenSession(Session):
         await self._show_message(participation)
         return await self._follow_admission(participation)
 
-    async def _show_message(self, participation: Participation) -> None:
+    async def _show_message(self, participation: LinkAuthority) -> None:
         current = _message_of(participation)
         if self.greeted and current != self.shown:
             self.shown = current

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, raiseload
 from sqlalchemy.orm.interfaces import ORMOption
@@ -27,7 +28,7 @@ from videotermin.domain.journey import (
 from videotermin.domain.survey import may_take_survey
 from videotermin.domain.tokens import hash_token, looks_like_token
 from videotermin.services.consent_texts import current_version
-from videotermin.store.models import Appointment, Participant, ParticipantLink
+from videotermin.store.models import Appointment, ConsentRecord, Participant, ParticipantLink
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,8 @@ async def participation_for_token(
     """``None`` for an unknown, malformed or revoked link — callers answer with one 404.
 
     Loads what a participation is made of and no more — not the participant's
-    mails, not the appointment's other participants with theirs: the citizen's
-    WebSocket reads it again for its messages, and each of those loads is a query."""
+    mails, not the appointment's other participants with theirs. (The citizen's
+    WebSocket reads :func:`link_authority` instead: one statement, plain values.)"""
     participant = await participant_for_token(
         session, token, joinedload(ParticipantLink.participant).raiseload(Participant.mails)
     )
@@ -112,3 +113,85 @@ async def participation_for_token(
         Appointment, participant.appointment_id, options=[raiseload(Appointment.participants)]
     )
     return participation_of(ctx, participant, appointment)
+
+
+@dataclass(frozen=True)
+class LinkAuthority:
+    """What a citizen's socket knows of its link between reads: the journey state and
+    the few fields the waiting room and the call show. Plain values, read in one
+    statement — a socket holds it for as long as the citizen waits or talks, and ten
+    thousand of them must cost neither a query each per message nor a heap of ORM
+    objects for the garbage collector to walk."""
+
+    participant_id: str
+    appointment_id: str
+    name: str | None
+    role: str
+    admitted_at: datetime | None
+    waiting_message: str | None
+    waiting_message_at: datetime | None
+    state: Journey
+    closes_at: datetime
+
+    @property
+    def may_enter(self) -> bool:
+        return self.state == Journey.WINDOW_OPEN
+
+
+_LATEST_CONSENT = (
+    select(ConsentRecord.id)
+    .where(ConsentRecord.participant_id == Participant.id)
+    .order_by(ConsentRecord.id.desc())
+    .limit(1)
+    .correlate(Participant)
+    .scalar_subquery()
+)
+
+
+async def link_authority(ctx: AppContext, token: str) -> LinkAuthority | None:
+    """The link's authority now (``None``: unknown, malformed or revoked), by the same
+    rules as :func:`participation_of`, in one statement of plain columns."""
+    if not looks_like_token(token):
+        return None
+    statement = (
+        select(
+            Participant.id,
+            Participant.appointment_id,
+            Participant.name,
+            Participant.role,
+            Participant.admitted_at,
+            Appointment.start_at,
+            Appointment.duration_minutes,
+            Appointment.status,
+            Appointment.waiting_message,
+            Appointment.waiting_message_at,
+            ConsentRecord.decision,
+            ConsentRecord.version,
+        )
+        .select_from(ParticipantLink)
+        .join(Participant, Participant.id == ParticipantLink.participant_id)
+        .join(Appointment, Appointment.id == Participant.appointment_id)
+        .outerjoin(ConsentRecord, ConsentRecord.id == _LATEST_CONSENT)
+        .where(ParticipantLink.token_hash == hash_token(token), Participant.removed_at.is_(None))
+    )
+    async with ctx.sessions() as db:
+        row = (await db.execute(statement)).one_or_none()
+    if row is None:
+        return None
+    slot = Slot(row.start_at, row.duration_minutes, row.status)
+    consent = (
+        Consent.NONE
+        if row.decision is None
+        else effective_consent(Decision(row.decision), row.version, current_version(ctx.settings))
+    )
+    return LinkAuthority(
+        participant_id=row.id,
+        appointment_id=row.appointment_id,
+        name=row.name,
+        role=row.role,
+        admitted_at=row.admitted_at,
+        waiting_message=row.waiting_message,
+        waiting_message_at=row.waiting_message_at,
+        state=journey(slot, consent, ctx.clock(), ctx.settings.join_early_minutes),
+        closes_at=window_closes_at(slot),
+    )
