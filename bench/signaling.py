@@ -34,6 +34,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -462,6 +463,12 @@ def describe(result: Step) -> str:
         f"{percentile(t.latency_ms, 0.5):7.1f} ms p99 {percentile(t.latency_ms, 0.99):7.1f} ms"
         f"   {result.throughput:7.0f} msg/s   errors {len(t.errors):4}"
         f"   CPU server {result.server_cpu:4.0%} client {result.client_cpu:4.0%}"
+        + (
+            "   errors by kind: "
+            + ", ".join(f"{kind} {n}" for kind, n in Counter(t.errors).most_common(3))
+            if t.errors
+            else ""
+        )
         + (
             f"   GC {result.gc.collections} pauses ({result.gc.full} full),"
             f" longest <= {result.gc.longest_ms:g} ms"

@@ -22,7 +22,7 @@ import pytest
 from call_helpers import advisor_call, open_call
 from journey_helpers import withdraw
 from page_helpers import Booking, book, login, post_form
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from two_instances import REDIS_URL, require_redis
 from waiting_helpers import (
@@ -31,6 +31,7 @@ from waiting_helpers import (
     channel_prefix,
     citizen,
     closed,
+    eventually,
     greet,
     receive_until,
     record_consent,
@@ -44,12 +45,13 @@ from conftest import NOW, LiveServer, start_server
 from videotermin.bus.redis_bus import RedisBus
 from videotermin.context import AppContext
 from videotermin.domain.clock import FakeClock
+from videotermin.domain.outbox import MailStatus
 from videotermin.domain.tokens import hash_token, new_token
 from videotermin.realtime import timing
 from videotermin.services.staff_accounts import deactivate_staff_user
 from videotermin.settings import Settings
 from videotermin.store.db import create_engine, session_factory
-from videotermin.store.models import ApiToken, StaffSession, StaffUser
+from videotermin.store.models import ApiToken, OutboxMail, StaffSession, StaffUser
 
 pytestmark = pytest.mark.parametrize("db_kind", ["postgresql"], indirect=True)
 
@@ -314,12 +316,30 @@ async def test_a_deactivation_ends_the_live_list_and_the_call_at_once(
 # --- an event lost on the way ---------------------------------------------------------------
 
 
+async def invitations_delivered(db: Any) -> None:
+    """The outbox has sent the invitations, and its own events (which make every connection
+    of the link read again) have come and gone: from now on only the safety re-read reads."""
+
+    async def settled() -> bool:
+        async with db() as session:
+            queued = await session.scalar(
+                select(func.count())
+                .select_from(OutboxMail)
+                .where(OutboxMail.status == MailStatus.QUEUED)
+            )
+        return queued == 0
+
+    assert await eventually(settled)
+    await asyncio.sleep(0.5)
+
+
 @pytest.mark.safety_re_read
 async def test_a_withdrawal_nobody_announced_is_healed_by_the_safety_re_read(
     servers: Servers, booking: Booking, db: Any, settings: Settings
 ) -> None:
     async with citizen(servers.hold, booking.tokens[0]) as ws:
         await greet(ws)
+        await invitations_delivered(db)
         await record_consent(db, settings, booking.participant_ids[0], "withdrawn")
         assert await closed(ws, timeout=5) == (4414, "consent_withdrawn")
 
@@ -329,6 +349,7 @@ async def test_a_deactivation_nobody_announced_is_healed_by_the_safety_re_read(
     servers: Servers, booking: Booking, desk: httpx.AsyncClient, db: Any
 ) -> None:
     async with live_list_and_call(servers, booking, desk) as (live, call):
+        await invitations_delivered(db)
         async with db() as session, session.begin():
             await session.execute(update(StaffUser).values(active=False))
         assert await closed(live, timeout=5) == (4401, "login_required")

@@ -35,6 +35,7 @@ from videotermin.realtime.server_messages import (
     Error,
     ServerMessage,
 )
+from videotermin.services.participation import LinkAuthority
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -82,7 +83,14 @@ class PresenceChanged:
     entered: bool
 
 
-Notice = BusEvent | RosterChanged | PresenceChanged
+@dataclass(frozen=True)
+class LinkRead:
+    """The safety sweep's read of the session's link (``None``: the link is gone)."""
+
+    authority: LinkAuthority | None
+
+
+Notice = BusEvent | RosterChanged | PresenceChanged | LinkRead
 
 
 @dataclass(frozen=True)
@@ -170,14 +178,19 @@ class Inbox:
     stops reading the socket, so a flooding client is slowed down by TCP instead
     of filling the server's memory.
 
-    Ticks come every ``tick_seconds`` times 1 ± ``jitter`` (the safety re-read), and
-    when :meth:`wake_after` or an alarm asks for one.
+    Ticks come every ``tick_seconds`` times 1 ± ``jitter`` (the safety re-read; none
+    when ``None``), and when :meth:`wake_after` or an alarm asks for one.
     """
 
     CLIENT_BACKLOG = 8
 
     def __init__(
-        self, socket: JsonSocket, *, idle_seconds: float, tick_seconds: float, jitter: float = 0.0
+        self,
+        socket: JsonSocket,
+        *,
+        idle_seconds: float,
+        tick_seconds: float | None,
+        jitter: float = 0.0,
     ) -> None:
         self._socket = socket
         self._idle = idle_seconds
@@ -190,7 +203,8 @@ class Inbox:
 
     async def __aenter__(self) -> Inbox:
         self._start(self._read_client())
-        self._start(self._ticks())
+        if self._tick is not None:
+            self._start(self._ticks(self._tick))
         return self
 
     async def __aexit__(
@@ -243,9 +257,9 @@ class Inbox:
                 return
             self._queue.put_nowait(FromClient(message))
 
-    async def _ticks(self) -> None:
+    async def _ticks(self, every: float) -> None:
         while True:
-            await asyncio.sleep(self._tick * random.uniform(1 - self._jitter, 1 + self._jitter))
+            await asyncio.sleep(every * random.uniform(1 - self._jitter, 1 + self._jitter))
             self._queue.put_nowait(Tick())
 
     async def _forward(self, events: AsyncIterator[dict[str, Any]]) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from videotermin.context import AppContext
 from videotermin.observability import Metrics
 from videotermin.realtime.alarms import Alarms
+from videotermin.realtime.link_sweep import LinkSweep
 from videotermin.realtime.presence import PresenceService
 from videotermin.realtime.timing import Timing
 
@@ -24,6 +25,8 @@ class Realtime:
     timing: Timing
     alarms: Alarms
     """Instants on the app's clock at which a session's authority may end by itself."""
+    links: LinkSweep
+    """The safety re-read of this instance's citizen connections, in batches."""
     metrics: Metrics
     """The app's metrics (the context's): sessions count their connections here."""
 
@@ -34,12 +37,15 @@ class Realtime:
             lambda: presence.board.held_by(presence.instance_id, in_call=False),
             lambda: presence.board.held_by(presence.instance_id, in_call=True),
         )
-        return cls(ctx, presence, timing, Alarms(ctx.clock, timing.sweep_seconds), ctx.metrics)
+        alarms = Alarms(ctx.clock, timing.sweep_seconds)
+        return cls(ctx, presence, timing, alarms, LinkSweep(ctx, timing), ctx.metrics)
 
     async def start(self) -> None:
         await self.presence.start()
         await self.alarms.start()
+        await self.links.start()
 
     async def close(self) -> None:
+        await self.links.close()
         await self.alarms.close()
         await self.presence.close()

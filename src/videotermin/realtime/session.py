@@ -90,6 +90,9 @@ class Session:
     forbidden: tuple[type[ClientMessage], ...] = ()
     """Messages the endpoint parses but never allows, answered ``not_allowed``."""
     forbidden_why = "not allowed on this connection"
+    safety_ticks = True
+    """Tick every ``recheck_seconds`` for the safety re-read; ``False`` for a session whose
+    authority an instance-wide sweep re-reads (:mod:`videotermin.realtime.link_sweep`)."""
     checks_before_hello = False
     """Run :meth:`on_tick` before ``hello`` too (a session whose authority is already
     known when the socket opens, like the staff list's login)."""
@@ -169,7 +172,7 @@ class Session:
                     Inbox(
                         self.socket,
                         idle_seconds=timing.idle_seconds,
-                        tick_seconds=timing.recheck_seconds,
+                        tick_seconds=timing.recheck_seconds if self.safety_ticks else None,
                         jitter=timing.recheck_jitter,
                     )
                 )

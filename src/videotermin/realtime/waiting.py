@@ -4,8 +4,10 @@ The journey rule (:mod:`videotermin.domain.journey`) decides, not the page:
 it is checked when the socket opens and kept in memory, so messages (``ping``,
 signals, chat) cost no database read. It is checked again on every event about
 this participant or appointment (a withdrawal, a cancellation, a reschedule, an
-admission or removal), when the window closes (an alarm at its end), and as a
-safety re-read about every minute — so each of them ends the waiting at once,
+admission or removal), when the window closes (an alarm at its end), and by
+the instance's safety re-read about every minute, which reads all its links in
+batches (:mod:`videotermin.realtime.link_sweep`) — so each of them ends the
+waiting at once,
 with a ``state`` message and a close code that names the state.
 
 A link holds one connection at a time. The connection that said ``hello``
@@ -43,7 +45,7 @@ from videotermin.domain.appointments import shown_name
 from videotermin.domain.call import peer_id, rejoins
 from videotermin.domain.journey import Journey
 from videotermin.realtime.call import InCall, Member, follow_presence
-from videotermin.realtime.connection import JsonSocket, Notice
+from videotermin.realtime.connection import FromBus, JsonSocket, LinkRead, Notice
 from videotermin.realtime.protocol import (
     CITIZEN_MESSAGES,
     JOURNEY_CLOSE,
@@ -108,6 +110,7 @@ class CitizenSession(Session):
     kind = "citizen"
     forbidden = (Admit, Remove, End)
     forbidden_why = "only the advisor may do this"
+    safety_ticks = False  # the instance's link sweep re-reads every link in batches
 
     def __init__(
         self, realtime: Realtime, socket: JsonSocket, token: str, participation: LinkAuthority
@@ -137,11 +140,24 @@ class CitizenSession(Session):
     # --- the rule, again and again -----------------------------------------------
 
     async def started(self) -> None:
+        inbox = self.inbox
+        assert inbox is not None
         self.arm(self._participation.closes_at)
+        self.stack.callback(
+            self.realtime.links.watch(
+                self.connection_id,
+                self.participant_id,
+                lambda authority: inbox.put(FromBus(LinkRead(authority))),
+            )
+        )
 
-    async def _check(self) -> LinkAuthority | Ending:
-        """The participation now, or the ending when it no longer allows waiting."""
-        participation = await link_authority(self.realtime.ctx, self.token)
+    async def _check(self, read: LinkRead | None = None) -> LinkAuthority | Ending:
+        """The participation now (as ``read`` by the link sweep, or read here), or the ending
+        when it no longer allows waiting."""
+        if read is None:
+            participation = await link_authority(self.realtime.ctx, self.token)
+        else:
+            participation = read.authority
         if participation is None:
             await self.socket.close(CloseCode.UNKNOWN_LINK)
             return Ending.CLOSED
@@ -233,6 +249,10 @@ class CitizenSession(Session):
     # --- bus events and time -------------------------------------------------------
 
     async def on_event(self, event: Notice) -> Ending | None:
+        if isinstance(event, LinkRead):
+            if event.authority == self._participation:
+                return None  # the safety re-read found what the events had said
+            return await self._recheck_all(event)
         if isinstance(event, ParticipantChanged) and event.participant_id != self.participant_id:
             return None
         if isinstance(event, RECHECKING):
@@ -244,10 +264,10 @@ class CitizenSession(Session):
         return None
 
     async def on_tick(self) -> Ending | None:
-        return await self._recheck_all()  # in case the bus lost an event
+        return await self._recheck_all()  # an alarm rang
 
-    async def _recheck_all(self) -> Ending | None:
-        participation = await self._check()
+    async def _recheck_all(self, read: LinkRead | None = None) -> Ending | None:
+        participation = await self._check(read)
         if isinstance(participation, Ending):
             return participation
         await self._show_message(participation)

@@ -7,10 +7,12 @@ starts here, so each one derives the same state from the same rules
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, raiseload
 from sqlalchemy.orm.interfaces import ORMOption
@@ -148,12 +150,8 @@ _LATEST_CONSENT = (
 )
 
 
-async def link_authority(ctx: AppContext, token: str) -> LinkAuthority | None:
-    """The link's authority now (``None``: unknown, malformed or revoked), by the same
-    rules as :func:`participation_of`, in one statement of plain columns."""
-    if not looks_like_token(token):
-        return None
-    statement = (
+def _authority_statement() -> Select[*tuple[Any, ...]]:
+    return (
         select(
             Participant.id,
             Participant.appointment_id,
@@ -172,17 +170,16 @@ async def link_authority(ctx: AppContext, token: str) -> LinkAuthority | None:
         .join(Participant, Participant.id == ParticipantLink.participant_id)
         .join(Appointment, Appointment.id == Participant.appointment_id)
         .outerjoin(ConsentRecord, ConsentRecord.id == _LATEST_CONSENT)
-        .where(ParticipantLink.token_hash == hash_token(token), Participant.removed_at.is_(None))
+        .where(Participant.removed_at.is_(None))
     )
-    async with ctx.sessions() as db:
-        row = (await db.execute(statement)).one_or_none()
-    if row is None:
-        return None
+
+
+def _authority_of(ctx: AppContext, row: Row[Any], version: str) -> LinkAuthority:
     slot = Slot(row.start_at, row.duration_minutes, row.status)
     consent = (
         Consent.NONE
         if row.decision is None
-        else effective_consent(Decision(row.decision), row.version, current_version(ctx.settings))
+        else effective_consent(Decision(row.decision), row.version, version)
     )
     return LinkAuthority(
         participant_id=row.id,
@@ -195,3 +192,27 @@ async def link_authority(ctx: AppContext, token: str) -> LinkAuthority | None:
         state=journey(slot, consent, ctx.clock(), ctx.settings.join_early_minutes),
         closes_at=window_closes_at(slot),
     )
+
+
+async def link_authority(ctx: AppContext, token: str) -> LinkAuthority | None:
+    """The link's authority now (``None``: unknown, malformed or revoked), by the same
+    rules as :func:`participation_of`, in one statement of plain columns."""
+    if not looks_like_token(token):
+        return None
+    statement = _authority_statement().where(ParticipantLink.token_hash == hash_token(token))
+    async with ctx.sessions() as db:
+        row = (await db.execute(statement)).one_or_none()
+    return None if row is None else _authority_of(ctx, row, current_version(ctx.settings))
+
+
+async def links_authority(
+    ctx: AppContext, participant_ids: Collection[str]
+) -> dict[str, LinkAuthority]:
+    """The authority of many participants' links at once, by participant id (the safety
+    re-read of an instance's citizen connections); a participant without an active link
+    is missing."""
+    statement = _authority_statement().where(Participant.id.in_(participant_ids))
+    async with ctx.sessions() as db:
+        rows = (await db.execute(statement)).all()
+    version = current_version(ctx.settings)
+    return {row.id: _authority_of(ctx, row, version) for row in rows}
