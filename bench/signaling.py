@@ -45,6 +45,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from seed import free_port
 from videotermin.domain.appointments import Status
@@ -203,6 +204,16 @@ class Tally:
     """At most this many handshakes at a time, as people arrive, not as a flood."""
 
 
+def error_kind(error: Exception) -> str:
+    """What failed, in a few words: the server's error code or close code where it gave one."""
+    if isinstance(error, ConnectionClosed):
+        frame = error.rcvd
+        return f"closed {frame.code if frame else 'without a close frame'}"
+    if isinstance(error, RuntimeError):
+        return str(error)
+    return type(error).__name__
+
+
 def ms_since(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
@@ -358,7 +369,7 @@ async def step(
         try:
             await work()
         except Exception as error:  # a failed client is counted, the others go on
-            tally.errors.append(type(error).__name__)
+            tally.errors.append(error_kind(error))
 
     tasks = []
     for token in waiting:
