@@ -357,13 +357,15 @@ async def step(
     count: int,
     seconds: float,
     profile: Path | None = None,
+    first_pair: int = 0,
 ) -> Step:
     """One server, one count: ramp up, settle, measure ``seconds`` (sampling the server
-    with py-spy into ``profile`` meanwhile, when given), then hang up."""
+    with py-spy into ``profile`` meanwhile, when given), then hang up. The calls use
+    appointments from ``first_pair`` on: an earlier step's were admitted and are over."""
     tally = Tally()
     stop = asyncio.Event()
     waiting = seeded.waiting[: count // 2]
-    calls = seeded.pairs[: count // 4]
+    calls = seeded.pairs[first_pair : first_pair + count // 4]
 
     async def run(work: Callable[[], Awaitable[None]]) -> None:
         try:
@@ -583,7 +585,7 @@ def main() -> None:
     asyncio.run(admin(f'CREATE DATABASE "{database}"'))
     try:
         biggest = max(counts)
-        seeded = asyncio.run(seed(url, settings, biggest // 2, biggest // 4))
+        seeded = asyncio.run(seed(url, settings, biggest // 2, sum(c // 4 for c in counts)))
         env = {
             **os.environ,
             "VIDEOTERMIN_DATABASE_URL": url,
@@ -617,6 +619,7 @@ def main() -> None:
             seeded.cookie, seeded.waiting, [(t, f"c:{t}", t) for _, _, t in seeded.pairs]
         )
         results: list[Step] = []
+        first_pair = 0
         try:
             for count in counts:
                 for name, address, pid, data in (
@@ -627,10 +630,11 @@ def main() -> None:
                     if args.profile and name == "app":
                         profile = args.profile / f"app-{count}.txt"
                     result = asyncio.run(
-                        step(name, address, pid, data, count, args.seconds, profile)
+                        step(name, address, pid, data, count, args.seconds, profile, first_pair)
                     )
                     print(describe(result), flush=True)
                     results.append(result)
+                first_pair += count // 4
         finally:
             for server in (app, bare):
                 server.terminate()
