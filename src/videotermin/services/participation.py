@@ -79,7 +79,14 @@ def consent_of(participant: Participant, version: str) -> Consent:
     latest = participant.latest_consent
     if latest is None:
         return Consent.NONE
-    return effective_consent(Decision(latest.decision), latest.version, version)
+    return _consent(latest.decision, latest.version, version)
+
+
+def _consent(decision: str | None, agreed_on: str | None, version: str) -> Consent:
+    """The latest decision (on the text ``agreed_on``) as it counts under ``version``."""
+    if decision is None or agreed_on is None:
+        return Consent.NONE
+    return effective_consent(Decision(decision), agreed_on, version)
 
 
 def participation_of(
@@ -176,11 +183,7 @@ def _authority_statement() -> Select[*tuple[Any, ...]]:
 
 def _authority_of(ctx: AppContext, row: Row[Any], version: str) -> LinkAuthority:
     slot = Slot(row.start_at, row.duration_minutes, row.status)
-    consent = (
-        Consent.NONE
-        if row.decision is None
-        else effective_consent(Decision(row.decision), row.version, version)
-    )
+    consent = _consent(row.decision, row.version, version)
     return LinkAuthority(
         participant_id=row.id,
         appointment_id=row.appointment_id,
