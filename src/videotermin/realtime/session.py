@@ -1,4 +1,4 @@
-r"""One socket session, written once: the inbox loop, the versioned ``hello``, the
+"""One socket session, written once: the inbox loop, the versioned ``hello``, the
 takeover of a seat, the liveness tick, the re-check of authority, the ending.
 
 Every endpoint (the citizen's ``/ws/v/<token>``, the advisor's ``/ws/call/<id>``,
@@ -16,7 +16,7 @@ when something may have changed it:
   reschedule, an admission or removal, a logout, a deactivation), heard on the
   bus by every instance;
 - an instant known in advance (the window's end, the login's expiry): the
-  subclass :meth:`Session.arm`\ s an alarm for it after each read;
+  subclass sets an alarm for it after each read (:meth:`Session.arm`);
 - the slow safety re-read (``recheck_seconds``, about a minute, jittered), for an
   event lost on the way.
 
