@@ -16,7 +16,11 @@ count and server: connect time (socket open → ``welcome``) p50/p99, latency p5
 messages per second, errors, server and client CPU; then the largest count held at
 p99 < 50 ms and the ratio of the app's message throughput to the relay's.
 
-    .venv/bin/python bench/signaling.py [--counts 1000,2000] [--seconds 20]
+    .venv/bin/python bench/signaling.py [--counts 1000,2000] [--seconds 20] [--instances 2]
+
+With ``--instances 2`` the app runs as two processes on one PostgreSQL and Redis;
+waiting clients take them in turn and every call has its advisor on one and its
+citizen on the other, so each chat line crosses Redis. Server CPU is both added up.
 
 Needs PostgreSQL at 127.0.0.1:5432 (a database of its own is made and dropped).
 Asserts nothing.
@@ -291,12 +295,17 @@ async def chatter(ws: ClientConnection, peer: str, tally: Tally, stop: asyncio.E
 
 
 async def pair(
-    base: str, cookie: str, call: tuple[str, str, str], tally: Tally, stop: asyncio.Event
+    bases: tuple[str, str],
+    cookie: str,
+    call: tuple[str, str, str],
+    tally: Tally,
+    stop: asyncio.Event,
 ) -> None:
-    """The advisor opens the call, the citizen waits, is admitted, they negotiate, chat."""
+    """The advisor opens the call (on the first server), the citizen waits (on the second,
+    another instance when there are several), is admitted, they negotiate, chat."""
     appointment_id, participant_id, token = call
-    advisor = await opened(base, f"/ws/call/{appointment_id}", tally, cookie)
-    citizen = await opened(base, f"/ws/v/{token}", tally)
+    advisor = await opened(bases[0], f"/ws/call/{appointment_id}", tally, cookie)
+    citizen = await opened(bases[1], f"/ws/v/{token}", tally)
     await advisor.send(json.dumps({"type": "admit", "participant": participant_id}))
     admitted = await receive(citizen, "admitted")
     advisor_peer = (
@@ -351,17 +360,19 @@ class Step:
 
 async def step(
     name: str,
-    base: str,
-    pid: int,
+    bases: list[str],
+    pids: list[int],
     seeded: Seeded,
     count: int,
     seconds: float,
     profile: Path | None = None,
     first_pair: int = 0,
 ) -> Step:
-    """One server, one count: ramp up, settle, measure ``seconds`` (sampling the server
-    with py-spy into ``profile`` meanwhile, when given), then hang up. The calls use
-    appointments from ``first_pair`` on: an earlier step's were admitted and are over."""
+    """One server (its instances), one count: ramp up, settle, measure ``seconds``
+    (sampling the first instance with py-spy into ``profile`` meanwhile, when given), then
+    hang up. The calls use appointments from ``first_pair`` on: an earlier step's were
+    admitted and are over. Waiting clients take the instances in turn; each call has its
+    advisor on one instance and its citizen on the next."""
     tally = Tally()
     stop = asyncio.Event()
     waiting = seeded.waiting[: count // 2]
@@ -374,11 +385,14 @@ async def step(
             tally.errors.append(error_kind(error))
 
     tasks = []
-    for token in waiting:
-        tasks.append(asyncio.create_task(run(lambda t=token: waiter(base, t, tally, stop))))
-    for call in calls:
+    n = len(bases)
+    for i, token in enumerate(waiting):
+        base = bases[i % n]
+        tasks.append(asyncio.create_task(run(lambda b=base, t=token: waiter(b, t, tally, stop))))
+    for i, call in enumerate(calls):
+        ends = (bases[i % n], bases[(i + 1) % n])
         tasks.append(
-            asyncio.create_task(run(lambda c=call: pair(base, seeded.cookie, c, tally, stop)))
+            asyncio.create_task(run(lambda e=ends, c=call: pair(e, seeded.cookie, c, tally, stop)))
         )
     expected = len(waiting) + 2 * len(calls)
     ramp = time.perf_counter()
@@ -396,24 +410,26 @@ async def step(
         spy = str(Path(sys.executable).with_name("py-spy"))
         sampler = subprocess.Popen(
             [
-                *(spy, "record", "--pid", str(pid), "--duration", str(int(seconds))),
+                *(spy, "record", "--pid", str(pids[0]), "--duration", str(int(seconds))),
                 *("--format", "raw", "--output", str(profile)),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-    gc_before = await asyncio.to_thread(gc_buckets, base) if name == "app" else None
-    cpu_server, cpu_client, started = process_cpu(pid), client_cpu(), time.perf_counter()
+    gc_before = [await asyncio.to_thread(gc_buckets, b) for b in bases] if name == "app" else []
+    cpu_server = sum(map(process_cpu, pids))
+    cpu_client, started = client_cpu(), time.perf_counter()
     await asyncio.sleep(seconds)
     tally.measuring = False
     elapsed = time.perf_counter() - started
-    server_cpu = (process_cpu(pid) - cpu_server) / elapsed
+    server_cpu = (sum(map(process_cpu, pids)) - cpu_server) / elapsed
     used_client_cpu = (client_cpu() - cpu_client) / elapsed
     if sampler is not None:
         sampler.wait(30)
     pauses = None
-    if gc_before is not None:
-        pauses = gc_pauses(gc_before, await asyncio.to_thread(gc_buckets, base))
+    if gc_before:
+        gc_after = [await asyncio.to_thread(gc_buckets, b) for b in bases]
+        pauses = gc_pauses(merged(gc_before), merged(gc_after))
     result = Step(name, count, tally, elapsed, server_cpu, used_client_cpu, pauses)
     stop.set()
     await asyncio.wait(tasks, timeout=15)
@@ -445,6 +461,15 @@ def gc_buckets(base: str) -> dict[tuple[str, float], float]:
                 key = (sample.labels["generation"], float(sample.labels["le"]))
                 counts[key] = sample.value
     return counts
+
+
+def merged(per_instance: list[dict[tuple[str, float], float]]) -> dict[tuple[str, float], float]:
+    """The instances' bucket counts added up (the longest pause of any of them)."""
+    total: dict[tuple[str, float], float] = {}
+    for counts in per_instance:
+        for key, value in counts.items():
+            total[key] = total.get(key, 0.0) + value
+    return total
 
 
 def gc_pauses(
@@ -570,6 +595,12 @@ def main() -> None:
     parser.add_argument("--counts", default="1000,2000", help="participants per step")
     parser.add_argument("--seconds", type=float, default=20, help="measured time per step")
     parser.add_argument(
+        "--instances",
+        type=int,
+        default=1,
+        help="app processes sharing PostgreSQL and Redis (127.0.0.1:6379) when more than one",
+    )
+    parser.add_argument(
         "--profile",
         type=Path,
         help="folder for py-spy samples of the app during each measured step (collapsed stacks)",
@@ -579,23 +610,26 @@ def main() -> None:
     raise_open_files()
     database = f"vt_bench_{uuid.uuid4().hex[:10]}"
     url = PG_ADMIN.rsplit("/", 1)[0] + f"/{database}"
-    port, bare_port = free_port(), free_port()
-    base, bare_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{bare_port}"
-    settings = Settings(database_url=url, public_url=base)
+    ports, bare_port = [free_port() for _ in range(args.instances)], free_port()
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    bare_base = f"http://127.0.0.1:{bare_port}"
+    settings = Settings(database_url=url, public_url=bases[0])
     asyncio.run(admin(f'CREATE DATABASE "{database}"'))
     try:
         biggest = max(counts)
         seeded = asyncio.run(seed(url, settings, biggest // 2, sum(c // 4 for c in counts)))
-        env = {
-            **os.environ,
-            "VIDEOTERMIN_DATABASE_URL": url,
-            "VIDEOTERMIN_PUBLIC_URL": base,
-        }
-        app = started(
-            [str(Path(sys.executable).with_name("videotermin")), "serve", "--port", str(port)],
-            env,
-            f"{base}/login",
-        )
+        shared = {**os.environ, "VIDEOTERMIN_DATABASE_URL": url}
+        if args.instances > 1:
+            shared["VIDEOTERMIN_REDIS_URL"] = "redis://127.0.0.1:6379/0"
+            shared["VIDEOTERMIN_REDIS_CHANNEL_PREFIX"] = database
+        apps = [
+            started(
+                [str(Path(sys.executable).with_name("videotermin")), "serve", "--port", str(port)],
+                {**shared, "VIDEOTERMIN_PUBLIC_URL": base},
+                f"{base}/login",
+            )
+            for port, base in zip(ports, bases, strict=True)
+        ]
         bare = started(
             [
                 sys.executable,
@@ -622,26 +656,27 @@ def main() -> None:
         first_pair = 0
         try:
             for count in counts:
-                for name, address, pid, data in (
-                    ("bare", bare_base, bare.pid, bare_seeded),
-                    ("app", base, app.pid, seeded),
+                for name, addresses, pids, data in (
+                    ("bare", [bare_base], [bare.pid], bare_seeded),
+                    ("app", bases, [app.pid for app in apps], seeded),
                 ):
                     profile = None
                     if args.profile and name == "app":
                         profile = args.profile / f"app-{count}.txt"
                     result = asyncio.run(
-                        step(name, address, pid, data, count, args.seconds, profile, first_pair)
+                        step(name, addresses, pids, data, count, args.seconds, profile, first_pair)
                     )
                     print(describe(result), flush=True)
                     results.append(result)
                 first_pair += count // 4
         finally:
-            for server in (app, bare):
+            for server in (*apps, bare):
                 server.terminate()
                 server.wait(10)
     finally:
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
     print("half waiting (ping every 5 s), half in calls (a chat line per second each side)")
+    print(f"app: {args.instances} process(es); bare relay: 1 process")
     held = [
         r.count for r in results if r.server == "app" and percentile(r.tally.latency_ms, 0.99) < 50
     ]
