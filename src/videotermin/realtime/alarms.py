@@ -30,9 +30,10 @@ log = logging.getLogger(__name__)
 class Alarm:
     """One alarm; :meth:`cancel` keeps it from ringing."""
 
-    __slots__ = ("_alarms", "cancelled", "ring")
+    __slots__ = ("_alarms", "cancelled", "ring", "when")
 
-    def __init__(self, alarms: Alarms, ring: Callable[[], None]) -> None:
+    def __init__(self, alarms: Alarms, when: datetime, ring: Callable[[], None]) -> None:
+        self.when = when
         self.ring = ring
         self.cancelled = False
         self._alarms = alarms
@@ -59,7 +60,7 @@ class Alarms:
     def at(self, when: datetime, ring: Callable[[], None]) -> Alarm:
         """Call ``ring`` (in the event loop, without arguments) once ``clock()`` has
         reached ``when``; within one sweep of it."""
-        alarm = Alarm(self, ring)
+        alarm = Alarm(self, when, ring)
         heapq.heappush(self._heap, (when, next(self._order), alarm))
         return alarm
 

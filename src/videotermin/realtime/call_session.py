@@ -152,12 +152,8 @@ class AdvisorCall(Session):
                 await self.socket.send(StateChanged(state=_STATE[allowed]))
             await self.socket.close(_CLOSE[allowed])
             return Ending.CLOSED
-        moved = self.direction is not None and (
-            (allowed.call_ends, allowed.login.expires_at)
-            != (self.direction.call_ends, self.login.expires_at)
-        )
         self.direction = allowed
-        if moved:
+        if self.inbox is not None:  # the first read comes before the session runs
             self._arm()
         return None
 

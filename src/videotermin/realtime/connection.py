@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
-from collections.abc import AsyncIterator, Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -178,8 +177,8 @@ class Inbox:
     stops reading the socket, so a flooding client is slowed down by TCP instead
     of filling the server's memory.
 
-    Ticks come every ``tick_seconds`` times 1 ± ``jitter`` (the safety re-read; none
-    when ``None``), and when :meth:`wake_after` or an alarm asks for one.
+    Ticks come after ``tick_every()`` seconds, asked anew for each one (the safety
+    re-read; none when ``None``), and when :meth:`wake_after` or an alarm asks for one.
     """
 
     CLIENT_BACKLOG = 8
@@ -189,13 +188,11 @@ class Inbox:
         socket: JsonSocket,
         *,
         idle_seconds: float,
-        tick_seconds: float | None,
-        jitter: float = 0.0,
+        tick_every: Callable[[], float] | None,
     ) -> None:
         self._socket = socket
         self._idle = idle_seconds
-        self._tick = tick_seconds
-        self._jitter = jitter
+        self._tick_every = tick_every
         self._queue: asyncio.Queue[Item] = asyncio.Queue()
         self._backlog = asyncio.Semaphore(self.CLIENT_BACKLOG)
         self._tasks: list[asyncio.Task[None]] = []
@@ -203,8 +200,8 @@ class Inbox:
 
     async def __aenter__(self) -> Inbox:
         self._start(self._read_client())
-        if self._tick is not None:
-            self._start(self._ticks(self._tick))
+        if self._tick_every is not None:
+            self._start(self._ticks(self._tick_every))
         return self
 
     async def __aexit__(
@@ -257,9 +254,9 @@ class Inbox:
                 return
             self._queue.put_nowait(FromClient(message))
 
-    async def _ticks(self, every: float) -> None:
+    async def _ticks(self, every: Callable[[], float]) -> None:
         while True:
-            await asyncio.sleep(every * random.uniform(1 - self._jitter, 1 + self._jitter))
+            await asyncio.sleep(every())
             self._queue.put_nowait(Tick())
 
     async def _forward(self, events: AsyncIterator[dict[str, Any]]) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import Callable
 
 from videotermin.context import AppContext
@@ -81,11 +80,8 @@ class LinkSweep:
                     deliver(found.get(participant))
 
     async def _run(self) -> None:
-        timing = self._timing
         while True:
-            period = timing.recheck_seconds * random.uniform(
-                1 - timing.recheck_jitter, 1 + timing.recheck_jitter
-            )
+            period = self._timing.recheck_period()
             if not self._watched:
                 await asyncio.sleep(period)
                 continue

@@ -149,11 +149,15 @@ class Session:
 
     def arm(self, when: datetime) -> None:
         """Tick at ``when`` (app clock), the next instant the authority may end by itself;
-        replaces the alarm set before."""
-        if self.alarm is not None:
-            self.alarm.cancel()
+        replaces the alarm set before, unless that one is still set for the same instant
+        (so a session may arm after every read)."""
         inbox = self.inbox
-        self.alarm = self.realtime.alarms.at(when, lambda: inbox.put(Tick()) if inbox else None)
+        assert inbox is not None, "arm once the inbox runs (started() or later)"
+        if self.alarm is not None:
+            if self.alarm.when == when and not self.alarm.cancelled:
+                return
+            self.alarm.cancel()
+        self.alarm = self.realtime.alarms.at(when, lambda: inbox.put(Tick()))
 
     async def listen(self, *channels: str) -> None:
         """Hear more bus channels until the session ends."""
@@ -172,8 +176,7 @@ class Session:
                     Inbox(
                         self.socket,
                         idle_seconds=timing.idle_seconds,
-                        tick_seconds=timing.recheck_seconds if self.safety_ticks else None,
-                        jitter=timing.recheck_jitter,
+                        tick_every=timing.recheck_period if self.safety_ticks else None,
                     )
                 )
                 self.inbox.wake_after(timing.hello_seconds)

@@ -9,6 +9,7 @@ trusted, is plumbing and runs on real (monotonic) time.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 
@@ -28,6 +29,12 @@ class Timing:
     recheck_jitter: float = 0.2
     """The safety re-read comes after ``recheck_seconds`` times 1 ± this, so connections
     opened together (the start of the hour) do not read together ever after."""
+
+    def recheck_period(self) -> float:
+        """Seconds to the next safety re-read, jittered (asked anew for each one)."""
+        return self.recheck_seconds * random.uniform(
+            1 - self.recheck_jitter, 1 + self.recheck_jitter
+        )
     grace_seconds: float = 10.0
     """On the app clock: a closed waiting-room tab keeps its place this long, so a
     reload or a short network drop does not reset "wartet seit"."""

@@ -7,8 +7,7 @@ this participant or appointment (a withdrawal, a cancellation, a reschedule, an
 admission or removal), when the window closes (an alarm at its end), and by
 the instance's safety re-read about every minute, which reads all its links in
 batches (:mod:`videotermin.realtime.link_sweep`) — so each of them ends the
-waiting at once,
-with a ``state`` message and a close code that names the state.
+waiting at once, with a ``state`` message and a close code that names the state.
 
 A link holds one connection at a time. The connection that said ``hello``
 last takes over: it announces itself on the participant's bus channel, and
@@ -165,8 +164,7 @@ class CitizenSession(Session):
             await self.socket.send(StateChanged(state=participation.state))
             await self.socket.close(JOURNEY_CLOSE[participation.state])
             return Ending.CLOSED
-        if participation.closes_at != self._participation.closes_at:
-            self.arm(participation.closes_at)
+        self.arm(participation.closes_at)  # a reschedule moves it
         self._participation = participation
         return participation
 
