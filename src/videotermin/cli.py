@@ -187,6 +187,9 @@ def purge() -> None:
 
     settings = settings_or_exit()
     report = with_context(settings, run_purge)
+    if report is None:
+        typer.echo("another instance is purging right now; nothing done")
+        return
     typer.echo(
         f"erased: {report.participants} participants, personal data of "
         f"{report.appointments} appointments and {report.device_checks} device checks; "

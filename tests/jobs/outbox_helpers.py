@@ -35,11 +35,17 @@ class SmtpSink:
     """A real SMTP server (aiosmtpd, in its own thread) that keeps every mail it accepts."""
 
     def __init__(
-        self, port: int, *, refuse_recipients: bool = False, hang_on_data: bool = False
+        self,
+        port: int,
+        *,
+        refuse_recipients: bool = False,
+        hang_on_data: bool = False,
+        hold_on_data: bool = False,
     ) -> None:
         self.port = port
         self.refuse_recipients = refuse_recipients
         self.hang_on_data = hang_on_data
+        self.hold_on_data = hold_on_data
         self.data_started = threading.Event()
         self._release = threading.Event()
         self.envelopes: list[Envelope] = []
@@ -54,7 +60,7 @@ class SmtpSink:
         self._controller.start()
 
     def release(self) -> None:
-        """Let a hanging DATA command end (with a temporary failure)."""
+        """Let a hanging DATA command end (with a temporary failure), a held one accept."""
         self._release.set()
 
     def stop(self) -> None:
@@ -76,6 +82,9 @@ class SmtpSink:
             self.data_started.set()
             await asyncio.to_thread(self._release.wait, 60)
             return "451 4.3.0 gave up"
+        if self.hold_on_data:  # a slow server: the answer comes once released
+            self.data_started.set()
+            await asyncio.to_thread(self._release.wait, 60)
         self.envelopes.append(envelope)
         return "250 Message accepted"
 

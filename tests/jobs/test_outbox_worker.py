@@ -128,6 +128,42 @@ async def test_two_instances_deliver_each_mail_exactly_once(
     assert {m.status for m in await outbox(db)} == {"sent"}
 
 
+async def test_a_stopping_worker_finishes_the_mail_in_hand_and_gives_the_rest_back(
+    settings: Settings,
+    clock: FakeClock,
+    db: Sessions,
+    second_instance: Sessions,
+    advisor: StaffUser,
+    sink: SmtpSink,
+) -> None:
+    holding = SmtpSink(free_port(), hold_on_data=True)
+    holding.start()
+    try:
+        ctx = make_ctx(with_smtp(settings, holding.url, outbox_poll_seconds=300), clock, db)
+        await invite(ctx, advisor, *PEOPLE)
+        worker = OutboxWorker(ctx, transport_for(ctx.settings))
+        worker.start()
+        assert await asyncio.to_thread(holding.data_started.wait, 10)
+        stopping = asyncio.create_task(worker.stop())  # the instance shuts down
+        await asyncio.sleep(0.3)
+        assert not stopping.done(), "a planned stop waits for the mail being handed over"
+        holding.release()
+        await stopping
+    finally:
+        holding.stop()
+
+    rows = await outbox(db)
+    assert sorted(r.status for r in rows) == ["queued", "queued", "queued", "sent"]
+    assert [r.lease_until for r in rows] == [None] * 4, "nothing waits out a lease"
+    assert len(holding.envelopes) == 1
+
+    # Another instance sends the rest at once, and nobody gets a mail twice.
+    other = make_ctx(with_smtp(settings, sink.url), clock, second_instance)
+    assert await OutboxWorker(other, transport_for(other.settings)).deliver_due() == 3
+    recipients = [e.rcpt_tos[0] for e in [*holding.envelopes, *sink.envelopes]]
+    assert sorted(recipients) == sorted(p.email for p in PEOPLE)
+
+
 async def test_the_running_loop_is_woken_by_a_new_mail(
     settings: Settings, clock: FakeClock, db: Sessions, advisor: StaffUser, sink: SmtpSink
 ) -> None:

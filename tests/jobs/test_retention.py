@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -13,7 +16,9 @@ from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
 from videotermin.jobs.retention import purge
 from videotermin.services import appointments as scheduling
+from videotermin.services.retention import PurgeReport, claim_the_purge
 from videotermin.settings import Settings
+from videotermin.store.db import create_engine, session_factory
 from videotermin.store.models import (
     Appointment,
     ConsentRecord,
@@ -69,6 +74,12 @@ async def book(ctx: AppContext, advisor: StaffUser) -> Appointment:
     return appointment
 
 
+async def purge_now(ctx: AppContext) -> PurgeReport:
+    report = await purge(ctx)
+    assert report is not None, "no other instance purges here"
+    return report
+
+
 async def personal_values_left(db: async_sessionmaker[AsyncSession]) -> dict[str, int]:
     left: dict[str, int] = {}
     async with db() as session:
@@ -92,12 +103,12 @@ async def test_nothing_personal_is_left_after_the_retention_period(
     end = START + timedelta(minutes=30)
 
     clock.set(end + timedelta(days=14) - timedelta(seconds=1))
-    early = await purge(ctx)
+    early = await purge_now(ctx)
     assert early.participants == 0
     assert "participants.name" in await personal_values_left(db)
 
     clock.set(end + timedelta(days=14, seconds=1))
-    report = await purge(ctx)
+    report = await purge_now(ctx)
 
     assert (report.participants, report.appointments) == (2, 1)
     assert await personal_values_left(db) == {}
@@ -107,7 +118,7 @@ async def test_nothing_personal_is_left_after_the_retention_period(
         for model in (Participant, ParticipantLink, ConsentRecord, DeviceCheck):
             assert await session.scalar(select(func.count()).select_from(model)) == 0
 
-    again = await purge(ctx)
+    again = await purge_now(ctx)
     assert (again.participants, again.appointments, again.device_checks) == (0, 0, 0)
     purged = ctx.metrics.registry.get_sample_value
     assert purged("videotermin_purged_rows_total", {"table": "participants"}) == 2
@@ -128,7 +139,7 @@ async def test_device_checks_go_fourteen_days_after_the_check(
         appointment.start_at = NOW + timedelta(days=30)  # still far ahead after 14 days
 
     clock.set(NOW + timedelta(days=14, seconds=1))
-    report = await purge(ctx)
+    report = await purge_now(ctx)
 
     assert report.device_checks == 2
     assert report.participants == 0
@@ -150,4 +161,55 @@ async def test_retention_days_is_configurable(
     ctx = AppContext(settings=short, clock=clock, engine=db.kw["bind"], sessions=db)
     await book(ctx, advisor)
     clock.set(START + timedelta(minutes=30, days=2, seconds=1))
-    assert (await purge(ctx)).participants == 2
+    assert (await purge_now(ctx)).participants == 2
+
+
+@pytest.fixture
+async def second_instance(db_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a separate engine: what a second app process on the same database has."""
+    engine = create_engine(db_url)
+    try:
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("db_kind", ["postgresql"], indirect=True)
+async def test_instances_purging_at_once_erase_each_row_once(
+    settings: Settings,
+    clock: FakeClock,
+    db: async_sessionmaker[AsyncSession],
+    second_instance: async_sessionmaker[AsyncSession],
+    advisor: StaffUser,
+) -> None:
+    one = AppContext(settings=settings, clock=clock, engine=db.kw["bind"], sessions=db)
+    two = AppContext(
+        settings=settings,
+        clock=clock,
+        engine=second_instance.kw["bind"],
+        sessions=second_instance,
+    )
+    for _ in range(5):
+        await book(one, advisor)
+    clock.set(START + timedelta(minutes=30, days=14, seconds=1))
+
+    # While one instance is purging, another one skips instead of queueing behind it.
+    async with db() as session, session.begin():
+        assert await claim_the_purge(session)
+        assert await purge(two) is None
+        assert "participants.name" in await personal_values_left(second_instance)
+
+    reports = await asyncio.gather(*(purge(ctx) for ctx in [one, two] * 4))
+
+    done = [report for report in reports if report is not None]
+    assert sum(r.participants for r in done) == 10, "each participant erased once"
+    assert sum(r.appointments for r in done) == 5
+    assert await personal_values_left(db) == {}
+    counted = sum(
+        ctx.metrics.registry.get_sample_value(
+            "videotermin_purged_rows_total", {"table": "participants"}
+        )
+        or 0
+        for ctx in (one, two)
+    )
+    assert counted == 10, "the metrics count each erased row once across instances"

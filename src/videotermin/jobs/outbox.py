@@ -27,7 +27,7 @@ from videotermin.context import AppContext
 from videotermin.domain.outbox import MailKind, MailStatus, after_failure
 from videotermin.mail.compose import stamp_date
 from videotermin.mail.transport import Transport
-from videotermin.services.outbox import ClaimedMail, claim_due, record_outcome
+from videotermin.services.outbox import ClaimedMail, claim_due, record_outcome, release_leases
 
 log = logging.getLogger("videotermin.outbox")
 
@@ -36,6 +36,9 @@ BATCH_SIZE = 20
 # send is never taken over by a second instance while it is still running.
 LEASE = timedelta(minutes=10)
 SEND_DEADLINE_SECONDS = 120.0
+# How long a stopping instance waits for the mail it is handing over, so that a
+# restart sends no mail twice; the server's own graceful shutdown waits longer.
+STOP_GRACE_SECONDS = 15.0
 # The mails whose state the advisor sees as the participant's invitation.
 CARRY_LINKS = (MailKind.INVITATION, MailKind.UPDATE)
 
@@ -69,17 +72,23 @@ class OutboxWorker:
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="outbox-worker")
 
-    async def stop(self) -> None:
-        """End the loop now; a mail cut off mid-send keeps its lease and is sent again later.
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Finish the mail being handed over (up to ``grace`` seconds), give the other
+        claimed mails back, then end.
 
-        Besides cancelling, the loop is told to stop: on Python 3.11 ``wait_for``
-        (used by aiosmtplib) can swallow a cancellation that races a completing
-        read, and the loop must still end.
+        A mail handed over but not yet recorded when the process dies would be
+        sent again once its lease expires: so a planned stop waits for it. Only
+        past the grace is the loop cancelled (that mail keeps its lease). Besides
+        cancelling, the loop is told to stop: on Python 3.11 ``wait_for`` (used by
+        aiosmtplib) can swallow a cancellation that races a completing read, and
+        the loop must still end.
         """
         if self._task is None:
             return
         self._stopping = True
         self.ctx.outbox_wakeup.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._task), grace)
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
@@ -103,10 +112,14 @@ class OutboxWorker:
                 await asyncio.wait_for(wakeup.wait(), self.ctx.settings.outbox_poll_seconds)
 
     async def deliver_due(self) -> int:
-        """Send every mail that is due now; return how many were delivered."""
+        """Send every mail that is due now; return how many were delivered. A stop
+        ends it after the mail in hand; the rest of the batch goes back unsent."""
         delivered = 0
-        while claimed := await self._claim():
-            for mail in claimed:
+        while not self._stopping and (claimed := await self._claim()):
+            for index, mail in enumerate(claimed):
+                if self._stopping:
+                    await self._release(claimed[index:])
+                    break
                 delivered += await self._deliver(mail)
         return delivered
 
@@ -196,6 +209,10 @@ class OutboxWorker:
         does not: the list shows "wird versendet" before and after it)."""
         if mail.participant_id is not None and mail.kind in CARRY_LINKS:
             await participant_changed(self.ctx.bus, mail.appointment_id, mail.participant_id)
+
+    async def _release(self, mails: list[ClaimedMail]) -> None:
+        async with self.ctx.sessions() as session, session.begin():
+            await release_leases(session, [mail.id for mail in mails])
 
     async def _record(self, mail_id: int, **changes: object) -> None:
         """Write the outcome and release the lease in one statement."""

@@ -2,7 +2,10 @@
 
 What is erased, and why running it twice changes nothing, is
 :func:`videotermin.services.retention.erase_expired`; this module gives it its
-own transaction, logs the counts and keeps it running.
+own transaction, logs the counts and keeps it running. Of instances purging at
+the same moment one does the work and the others skip
+(:func:`~videotermin.services.retention.claim_the_purge`), so the counts in the
+logs and metrics are each row once.
 """
 
 from __future__ import annotations
@@ -13,14 +16,18 @@ import logging
 from datetime import timedelta
 
 from videotermin.context import AppContext
-from videotermin.services.retention import PurgeReport, erase_expired
+from videotermin.services.retention import PurgeReport, claim_the_purge, erase_expired
 
 log = logging.getLogger("videotermin.retention")
 PURGE_INTERVAL = timedelta(hours=1)
 
 
-async def purge(ctx: AppContext) -> PurgeReport:
+async def purge(ctx: AppContext) -> PurgeReport | None:
+    """Erase what has expired; ``None`` when another instance is purging right now."""
     async with ctx.sessions() as session, session.begin():
+        if not await claim_the_purge(session):
+            log.info("purge skipped: another instance is purging")
+            return None
         report = await erase_expired(session, ctx.clock(), ctx.settings.retention_days)
     log.info(
         "purge appointments=%d participants=%d device_checks=%d sessions=%d",

@@ -111,3 +111,15 @@ async def record_outcome(session: AsyncSession, mail_id: int, changes: dict[str,
         .values(lease_until=None, **changes)
         .execution_options(synchronize_session=False)
     )
+
+
+async def release_leases(session: AsyncSession, mail_ids: list[int]) -> None:
+    """Give claimed mails back unsent (a stopping instance): another instance takes them
+    at once instead of after the lease."""
+    if mail_ids:
+        await session.execute(
+            update(OutboxMail)
+            .where(OutboxMail.id.in_(mail_ids), OutboxMail.status == MailStatus.QUEUED)
+            .values(lease_until=None)
+            .execution_options(synchronize_session=False)
+        )

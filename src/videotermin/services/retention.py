@@ -33,6 +33,8 @@ from videotermin.store.personal_data import personal_columns
 # Appointments last at most 8 hours (domain.appointments.MAX_DURATION): a start this
 # much before the cutoff is the widest net the database needs to cast.
 LONGEST = timedelta(hours=8)
+# The key of the PostgreSQL advisory lock that makes one instance purge at a time.
+PURGE_LOCK = 0x76745F7075726765  # "vt_purge"
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,16 @@ async def _forget_logins(session: AsyncSession, now: datetime) -> int:
         )
     )
     return _count(sessions)
+
+
+async def claim_the_purge(session: AsyncSession) -> bool:
+    """Whether this transaction may purge: every instance runs the job, one at a time
+    does the work. On PostgreSQL a transaction-scoped advisory lock, which a second
+    instance fails to take instead of queueing behind the first's row locks (and
+    deadlocking with it); SQLite has a single writer anyway."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(await session.scalar(select(func.pg_try_advisory_xact_lock(PURGE_LOCK))))
 
 
 async def erase_expired(session: AsyncSession, now: datetime, retention_days: int) -> PurgeReport:
