@@ -34,6 +34,11 @@ ROLES = tuple(role.value for role in STAFF_ROLES)
 T = TypeVar("T")
 
 
+# A stopping instance waits this long for requests in flight, then its jobs stop (the
+# outbox's own grace follows): a service manager should allow a minute.
+GRACEFUL_SHUTDOWN_SECONDS = 30
+
+
 def fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
@@ -91,6 +96,9 @@ def serve(
         access_log=False,
         log_config=None,
         proxy_headers=True,
+        # On SIGTERM sockets are closed with 1012 (their pages reconnect to another
+        # instance) and requests in flight get this long to finish.
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
 
 

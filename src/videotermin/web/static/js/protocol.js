@@ -30,6 +30,10 @@ const HANDSHAKE_TIMEOUT_MS = 10000;
 const DEFAULT_PING_SECONDS = 10;
 /** Close code this client uses for a connection that went silent. */
 const SILENT = 4000;
+/** Close code of a server that stops on purpose (a deploy): reconnect at once, to another
+ * instance, spread over this many milliseconds so they do not all arrive together. */
+const SERVICE_RESTART = 1012;
+const RESTART_SPREAD_MS = 1500;
 
 /**
  * @typedef {'connecting'|'open'|'reconnecting'|'closed'} ConnectionStatus
@@ -169,7 +173,7 @@ export class ServerConnection {
         this.#stopped = true;
         this.#finish(event.code, event.reason);
       } else {
-        this.#scheduleRetry();
+        this.#scheduleRetry(event.code === SERVICE_RESTART);
       }
     };
   }
@@ -236,11 +240,13 @@ export class ServerConnection {
     clearTimeout(this.#silenceTimer);
   }
 
-  #scheduleRetry() {
+  /** @param {boolean} [moved] the server stopped on purpose: another one is ready now */
+  #scheduleRetry(moved = false) {
     const pause = BACKOFF_MS[Math.min(this.#attempt, BACKOFF_MS.length - 1)];
     this.#attempt += 1;
     this.#setStatus('reconnecting');
-    this.#retryTimer = setTimeout(() => this.#open(), pause * (0.8 + Math.random() * 0.4));
+    const wait = moved ? 100 + Math.random() * RESTART_SPREAD_MS : pause * (0.8 + Math.random() * 0.4);
+    this.#retryTimer = setTimeout(() => this.#open(), wait);
   }
 
   /** @param {number} code @param {string} reason */
