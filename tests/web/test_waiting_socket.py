@@ -3,6 +3,9 @@ client is told, one connection per link, and the journey rule checked again and 
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import time
 from datetime import timedelta
 
 import httpx
@@ -25,6 +28,7 @@ from waiting_helpers import (
 
 from conftest import LiveServer
 from videotermin.domain.clock import FakeClock
+from videotermin.realtime import timing
 from videotermin.settings import Settings
 from videotermin.store.models import Appointment, StaffUser
 
@@ -307,3 +311,29 @@ async def test_a_greeted_citizen_gets_the_latest_message_in_welcome(
         welcome = await greet(ws)
 
     assert welcome["message"]["text"] == "Gleich geht es los."
+
+
+# --- a client that falls silent ----------------------------------------------------
+
+
+@pytest.fixture
+def short_idle(fast_timing: timing.Timing, monkeypatch: pytest.MonkeyPatch) -> timing.Timing:
+    """Silence ends a connection after 0.6 s (request before ``live_server``)."""
+    short = dataclasses.replace(fast_timing, idle_seconds=0.6)
+    monkeypatch.setattr(timing, "DEFAULT", short)
+    return short
+
+
+async def test_a_client_that_falls_silent_is_closed_and_one_that_speaks_is_not(
+    short_idle: timing.Timing, token: str, live_server: LiveServer
+) -> None:
+    async with citizen(live_server, token) as ws:
+        await greet(ws)
+        for ping in range(8):  # 1.6 s of talk: far past the idle time, never silent in it
+            await asyncio.sleep(0.2)
+            await send(ws, {"type": "ping", "id": ping})
+            assert await receive(ws) == {"type": "pong", "id": ping}
+
+        fell_silent = time.monotonic()
+        assert await closed(ws, timeout=5) == (4408, "timeout")
+        assert time.monotonic() - fell_silent >= short_idle.idle_seconds

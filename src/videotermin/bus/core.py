@@ -26,9 +26,22 @@ RESYNC: Payload = {"type": "resync"}
 log = logging.getLogger(__name__)
 
 
+class Sink(Protocol):
+    """Where a subscription's events go: an :class:`asyncio.Queue`, or anything that takes
+    an event at once the same way (raising :class:`asyncio.QueueFull` when it is behind)."""
+
+    def put_nowait(self, item: Payload, /) -> None: ...
+
+
 class Bus(Protocol):
     async def publish(self, channel: str, event: Payload) -> None:
         """Deliver ``event`` to the channel's current subscribers everywhere."""
+        ...
+
+    def feed(self, sink: Sink, *channels: str) -> contextlib.AbstractAsyncContextManager[None]:
+        """Put the events of ``channels`` into ``sink`` as they arrive, with no task or
+        queue of the subscription's own (a socket session's inbox takes them directly);
+        active when the context is entered, like :meth:`subscribe`."""
         ...
 
     def subscribe(
@@ -46,27 +59,27 @@ class Bus(Protocol):
 
 
 class Subscribers:
-    """Local fan-out: the queues of this process's subscribers, by channel.
+    """Local fan-out: the sinks (mostly queues) of this process's subscribers, by channel.
 
     A subscriber that does not keep up loses events rather than holding up the
     publisher (or every other subscriber); the drop is logged.
     """
 
     def __init__(self, queue_size: int = 1000) -> None:
-        self._queues: dict[str, set[asyncio.Queue[Payload]]] = defaultdict(set)
+        self._queues: dict[str, set[Sink]] = defaultdict(set)
         self._queue_size = queue_size
 
     def new_queue(self) -> asyncio.Queue[Payload]:
         return asyncio.Queue(self._queue_size)
 
-    def add(self, queue: asyncio.Queue[Payload], channels: tuple[str, ...]) -> list[str]:
+    def add(self, queue: Sink, channels: tuple[str, ...]) -> list[str]:
         """Attach ``queue``; returns the channels nobody here listened to before."""
         fresh = [channel for channel in dict.fromkeys(channels) if not self._queues.get(channel)]
         for channel in channels:
             self._queues[channel].add(queue)
         return fresh
 
-    def remove(self, queue: asyncio.Queue[Payload], channels: tuple[str, ...]) -> list[str]:
+    def remove(self, queue: Sink, channels: tuple[str, ...]) -> list[str]:
         """Detach ``queue``; returns the channels nobody here listens to any more."""
         emptied = []
         for channel in dict.fromkeys(channels):
@@ -118,13 +131,18 @@ class MemoryBus:
         self._subscribers.deliver(channel, json.loads(json.dumps(event)))
 
     @contextlib.asynccontextmanager
+    async def feed(self, sink: Sink, *channels: str) -> AsyncIterator[None]:
+        self._subscribers.add(sink, channels)
+        try:
+            yield
+        finally:
+            self._subscribers.remove(sink, channels)
+
+    @contextlib.asynccontextmanager
     async def subscribe(self, *channels: str) -> AsyncIterator[AsyncIterator[Payload]]:
         queue = self._subscribers.new_queue()
-        self._subscribers.add(queue, channels)
-        try:
+        async with self.feed(queue, *channels):
             yield drain(queue)
-        finally:
-            self._subscribers.remove(queue, channels)
 
     async def ping(self) -> bool:
         return True

@@ -1,7 +1,7 @@
 """The bus across app instances: Redis pub/sub (redis-py asyncio).
 
 One Redis connection per app instance carries every subscription: a reader
-task dispatches incoming messages to the local subscribers' queues
+task dispatches incoming messages to the local subscribers' sinks
 (:class:`~videotermin.bus.core.Subscribers`), and a channel is subscribed
 at Redis only while someone here listens to it. So a thousand waiting citizens
 cost one connection, not a thousand.
@@ -33,7 +33,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from videotermin.bus.core import RESYNC, Payload, Subscribers, drain
+from videotermin.bus.core import RESYNC, Payload, Sink, Subscribers, drain
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +75,18 @@ class RedisBus:
         await self._redis.publish(self._prefix + channel, json.dumps(event, separators=(",", ":")))
 
     @contextlib.asynccontextmanager
+    async def feed(self, sink: Sink, *channels: str) -> AsyncIterator[None]:
+        try:
+            await self._attach(sink, channels)
+            yield
+        finally:
+            await self._detach(sink, channels)
+
+    @contextlib.asynccontextmanager
     async def subscribe(self, *channels: str) -> AsyncIterator[AsyncIterator[Payload]]:
         queue = self._subscribers.new_queue()
-        try:
-            await self._attach(queue, channels)
+        async with self.feed(queue, *channels):
             yield drain(queue)
-        finally:
-            await self._detach(queue, channels)
 
     async def ping(self, timeout: float = PING_TIMEOUT_SECONDS) -> bool:
         """A PING on the publishing connection, answered within ``timeout``."""
@@ -108,7 +113,7 @@ class RedisBus:
 
     # --- subscriptions ---------------------------------------------------------
 
-    async def _attach(self, queue: asyncio.Queue[Payload], channels: tuple[str, ...]) -> None:
+    async def _attach(self, queue: Sink, channels: tuple[str, ...]) -> None:
         if self._closed:
             raise BusUnavailable("the bus is closed")
         async with self._changes:
@@ -130,7 +135,7 @@ class RedisBus:
         except TimeoutError:
             raise BusUnavailable("Redis did not confirm the subscription") from None
 
-    async def _detach(self, queue: asyncio.Queue[Payload], channels: tuple[str, ...]) -> None:
+    async def _detach(self, queue: Sink, channels: tuple[str, ...]) -> None:
         async with self._changes:
             emptied = self._subscribers.remove(queue, channels)
             if emptied and self._pubsub is not None:

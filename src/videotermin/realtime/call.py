@@ -214,10 +214,9 @@ class InCall:
     async def join(self, inbox: Inbox, stack: contextlib.AsyncExitStack) -> None:
         """Subscribe to the relay, take the seat, and tell the client who is there."""
         realtime, appointment_id = self.realtime, self.member.appointment_id
-        events = await stack.enter_async_context(
-            realtime.ctx.bus.subscribe(call_channel(appointment_id))
+        await stack.enter_async_context(
+            realtime.ctx.bus.feed(inbox.sink, call_channel(appointment_id))
         )
-        inbox.follow(events)
         await self._sit()
         self.known = await self._others()
         now = realtime.ctx.clock()

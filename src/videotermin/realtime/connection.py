@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -170,6 +170,23 @@ class JsonSocket:
         return parse(frame, self.accepted)
 
 
+class _BusSink:
+    """Bus events straight into a session's inbox, parsed on arrival (an event this
+    version does not know is dropped); behind by ``limit`` items, it refuses more, as a
+    subscription queue would, so one stuck session cannot hold up the others."""
+
+    def __init__(self, queue: asyncio.Queue[Item], limit: int = 1000) -> None:
+        self._queue = queue
+        self._limit = limit
+
+    def put_nowait(self, item: dict[str, Any], /) -> None:
+        if self._queue.qsize() >= self._limit:
+            raise asyncio.QueueFull
+        event = read(item)
+        if event is not None:
+            self._queue.put_nowait(FromBus(event))
+
+
 class Inbox:
     """Client frames, bus events and ticks, in arrival order, for one session.
 
@@ -197,9 +214,15 @@ class Inbox:
         self._backlog = asyncio.Semaphore(self.CLIENT_BACKLOG)
         self._tasks: list[asyncio.Task[None]] = []
         self._timers: list[asyncio.TimerHandle] = []
+        self._reader: asyncio.Task[None] | None = None
+        self._heard = 0.0
+        self._silence: asyncio.TimerHandle | None = None
+        self.sink = _BusSink(self._queue)
+        """Where the bus puts the session's events (:meth:`Bus.feed`): parsed and queued
+        as they arrive, with no task or queue per subscription."""
 
     async def __aenter__(self) -> Inbox:
-        self._start(self._read_client())
+        self._reader = self._start(self._read_client())
         if self._tick_every is not None:
             self._start(self._ticks(self._tick_every))
         return self
@@ -218,10 +241,6 @@ class Inbox:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    def follow(self, events: AsyncIterator[dict[str, Any]]) -> None:
-        """Add a bus subscription's events to the inbox."""
-        self._start(self._forward(events))
-
     def put(self, item: Item) -> None:
         """Add an item from elsewhere in this process (presence changes, alarms)."""
         self._queue.put_nowait(item)
@@ -237,30 +256,43 @@ class Inbox:
             self._backlog.release()
         return item
 
-    def _start(self, work: Coroutine[Any, Any, None]) -> None:
-        self._tasks.append(asyncio.create_task(work))
+    def _start(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(work)
+        self._tasks.append(task)
+        return task
 
     async def _read_client(self) -> None:
-        while True:
-            await self._backlog.acquire()
-            try:
-                async with asyncio.timeout(self._idle):
-                    message = await self._socket.receive()
-            except TimeoutError:
-                self._queue.put_nowait(Gone(silent=True))
-                return
-            if message is None:
-                self._queue.put_nowait(Gone(silent=False))
-                return
-            self._queue.put_nowait(FromClient(message))
+        """Read frames until the client closes or falls silent. Silence is watched by one
+        timer that moves only when it rings (:meth:`_check_silence`), not by a timeout
+        around every read: a frame costs the time of day, not a timer."""
+        loop = asyncio.get_running_loop()
+        self._heard = loop.time()
+        self._silence = loop.call_at(self._heard + self._idle, self._check_silence)
+        try:
+            while True:
+                await self._backlog.acquire()
+                message = await self._socket.receive()
+                self._heard = loop.time()
+                if message is None:
+                    self._queue.put_nowait(Gone(silent=False))
+                    return
+                self._queue.put_nowait(FromClient(message))
+        finally:
+            self._silence.cancel()
+
+    def _check_silence(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._backlog.locked():  # not silent: the session has yet to catch up
+            self._heard = loop.time()
+        due = self._heard + self._idle
+        if loop.time() < due:
+            self._silence = loop.call_at(due, self._check_silence)
+            return
+        self._queue.put_nowait(Gone(silent=True))
+        if self._reader is not None:
+            self._reader.cancel()
 
     async def _ticks(self, every: Callable[[], float]) -> None:
         while True:
             await asyncio.sleep(every())
             self._queue.put_nowait(Tick())
-
-    async def _forward(self, events: AsyncIterator[dict[str, Any]]) -> None:
-        async for data in events:
-            event = read(data)
-            if event is not None:
-                self._queue.put_nowait(FromBus(event))

@@ -216,5 +216,3 @@ class Waiting(ServerMessage):
 
     type: Literal["waiting"] = "waiting"
     participants: list[WaitingPerson]
-
-

@@ -162,8 +162,7 @@ class Session:
     async def listen(self, *channels: str) -> None:
         """Hear more bus channels until the session ends."""
         assert self.inbox is not None
-        events = await self.stack.enter_async_context(self.realtime.ctx.bus.subscribe(*channels))
-        self.inbox.follow(events)
+        await self.stack.enter_async_context(self.realtime.ctx.bus.feed(self.inbox.sink, *channels))
 
     async def run(self) -> None:
         timing = self.realtime.timing

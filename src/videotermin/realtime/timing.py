@@ -35,6 +35,7 @@ class Timing:
         return self.recheck_seconds * random.uniform(
             1 - self.recheck_jitter, 1 + self.recheck_jitter
         )
+
     grace_seconds: float = 10.0
     """On the app clock: a closed waiting-room tab keeps its place this long, so a
     reload or a short network drop does not reset "wartet seit"."""
