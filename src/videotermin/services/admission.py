@@ -97,21 +97,29 @@ async def direction(
         login = await find_login(db, token, now)
         if login is None:
             return NoDirection.LOGIN_REQUIRED
-        appointment = await db.get(Appointment, appointment_id)
+        # The four columns the rule needs, not the appointment with its participants
+        # and their records: a socket asks this on every re-read.
+        row = (
+            await db.execute(
+                select(
+                    Appointment.advisor_id,
+                    Appointment.status,
+                    Appointment.start_at,
+                    Appointment.duration_minutes,
+                ).where(Appointment.id == appointment_id)
+            )
+        ).one_or_none()
     user = login.user
-    if (
-        user.role not in ADVISOR_ROLES
-        or appointment is None
-        or not may_direct(user.role, user.id, appointment.advisor_id)
-    ):
+    if row is None or user.role not in ADVISOR_ROLES:
         return NoDirection.FORBIDDEN
-    if appointment.status == Status.CANCELLED:
+    advisor_id, status, start_at, minutes = row
+    if not may_direct(user.role, user.id, advisor_id):
+        return NoDirection.FORBIDDEN
+    if status == Status.CANCELLED:
         return NoDirection.CANCELLED
-    if not call_running(
-        appointment.status, appointment.start_at, appointment.duration_minutes, now
-    ):
+    if not call_running(status, start_at, minutes, now):
         return NoDirection.ENDED
-    return Direction(login, end_of(appointment.start_at, appointment.duration_minutes))
+    return Direction(login, end_of(start_at, minutes))
 
 
 async def call_key(ctx: AppContext, appointment_id: str) -> str:
