@@ -101,8 +101,14 @@ class FromBus:
 
 @dataclass(frozen=True)
 class Tick:
-    """Time to look again: the safety re-read is due, an alarm rang (a known instant such
-    as the window's end has come), or the time for ``hello`` is up."""
+    """Time to look again: the safety re-read is due, or an alarm rang (a known instant
+    such as the window's end has come)."""
+
+
+@dataclass(frozen=True)
+class HelloDue:
+    """The time for ``hello`` is up: a connection that has not said it is closed. Nothing
+    is read again (a greeted connection has just read its authority)."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +118,7 @@ class Gone:
     silent: bool
 
 
-Item = FromClient | FromBus | Tick | Gone
+Item = FromClient | FromBus | Tick | HelloDue | Gone
 
 
 class JsonSocket:
@@ -195,7 +201,8 @@ class Inbox:
     of filling the server's memory.
 
     Ticks come after ``tick_every()`` seconds, asked anew for each one (the safety
-    re-read; none when ``None``), and when :meth:`wake_after` or an alarm asks for one.
+    re-read; none when ``None``), and when an alarm asks for one; :meth:`hello_due_after`
+    sets the one :class:`HelloDue`.
     """
 
     CLIENT_BACKLOG = 8
@@ -245,10 +252,10 @@ class Inbox:
         """Add an item from elsewhere in this process (presence changes, alarms)."""
         self._queue.put_nowait(item)
 
-    def wake_after(self, seconds: float) -> None:
-        """One extra :class:`Tick` after ``seconds`` of real time."""
+    def hello_due_after(self, seconds: float) -> None:
+        """A :class:`HelloDue` after ``seconds`` of real time."""
         loop = asyncio.get_running_loop()
-        self._timers.append(loop.call_later(seconds, self._queue.put_nowait, Tick()))
+        self._timers.append(loop.call_later(seconds, self._queue.put_nowait, HelloDue()))
 
     async def get(self) -> Item:
         item = await self._queue.get()

@@ -29,10 +29,9 @@ The order of things is the same for all of them, and it is the protocol's
    with ``pong``; the rest by the subclass.
 2. A session with a seat (:attr:`Session.seat`) claims it at ``hello``; a
    ``takeover`` from a newer connection of the seat ends this one (``replaced``).
-3. A tick (the safety re-read, an alarm, the time for ``hello``) closes a
-   connection that never said ``hello`` within ``hello_seconds``, and otherwise
-   lets the subclass read its authority again (before ``hello`` only if it asks
-   to, :attr:`Session.checks_before_hello`).
+3. A connection that has not said ``hello`` within ``hello_seconds`` is closed.
+   A tick (the safety re-read, an alarm) lets the subclass read its authority
+   again (before ``hello`` only if it asks to, :attr:`Session.checks_before_hello`).
 4. Whatever ended the session, :meth:`Session.finished` runs once with the
    :class:`Ending`, so presence ends after the grace, at once, or not at all.
 """
@@ -52,6 +51,7 @@ from videotermin.realtime.connection import (
     FromBus,
     FromClient,
     Gone,
+    HelloDue,
     Inbox,
     JsonSocket,
     Notice,
@@ -101,7 +101,6 @@ class Session:
         self.realtime = realtime
         self.socket = socket
         self.connection_id = uuid.uuid4().hex
-        self.opened = time.monotonic()
         self.greeted_at: takeover.Order | None = None
         self.alarm: Alarm | None = None
         self.stack = contextlib.AsyncExitStack()
@@ -178,7 +177,7 @@ class Session:
                         tick_every=timing.recheck_period if self.safety_ticks else None,
                     )
                 )
-                self.inbox.wake_after(timing.hello_seconds)
+                self.inbox.hello_due_after(timing.hello_seconds)
                 channels = (*self.channels(), *((self.seat,) if self.seat else ()))
                 if channels:
                     await self.listen(*channels)
@@ -203,6 +202,8 @@ class Session:
                 ending = await self._on_frame(item)
             elif isinstance(item, FromBus):
                 ending = await self._on_notice(item.event)
+            elif isinstance(item, HelloDue):
+                ending = await self._on_hello_due()
             else:
                 ending = await self._on_tick()
             if ending is not None:
@@ -246,11 +247,13 @@ class Session:
             return Ending.REPLACED
         return await self.on_event(event)
 
+    async def _on_hello_due(self) -> Ending | None:
+        if self.greeted:
+            return None
+        await self.socket.close(CloseCode.TIMEOUT)
+        return Ending.GONE
+
     async def _on_tick(self) -> Ending | None:
-        if not self.greeted:
-            if time.monotonic() - self.opened >= self.realtime.timing.hello_seconds:
-                await self.socket.close(CloseCode.TIMEOUT)
-                return Ending.GONE
-            if not self.checks_before_hello:
-                return None
+        if not self.greeted and not self.checks_before_hello:
+            return None
         return await self.on_tick()
