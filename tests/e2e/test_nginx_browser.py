@@ -259,6 +259,9 @@ async def test_what_nginx_adds_and_keeps(
         other = await http.get(f"{url}/static/{'0' * 12}/app.css")
         assert other.status_code == 404 or static_version() == "0" * 12
 
+        assert (await http.get(f"{url}/metrics")).status_code == 404, "per instance only"
+        assert (await http.get(f"{site.apps[0].url}/metrics")).status_code == 200
+
         moved = await http.get(f"{site.nginx.http_url}/v/{token}?a=1")
         assert moved.status_code == 301
         assert moved.headers["location"] == f"https://127.0.0.1/v/{token}?a=1"
