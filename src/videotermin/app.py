@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
-from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from videotermin.bus.core import Bus
@@ -32,9 +30,8 @@ from videotermin.web.middleware import (
     SecurityHeadersMiddleware,
 )
 from videotermin.web.staff import appointments, call, live, login
+from videotermin.web.static_files import VersionedStaticFiles
 from videotermin.web.templating import message_page
-
-STATIC = Path(__file__).parent / "web" / "static"
 
 
 def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None = None) -> FastAPI:
@@ -88,7 +85,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None 
     app.add_middleware(SecurityHeadersMiddleware, secure=settings.secure_cookies)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/static", VersionedStaticFiles(), name="static")
     app.mount("/api/v1", api_v1.create_api(ctx))
     for router in (link, device_check, waiting_room, survey):  # the citizen's pages
         app.include_router(router.router)

@@ -6,6 +6,7 @@ import asyncio
 import gc
 import os
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
 import typer
@@ -75,8 +76,16 @@ def with_context(settings: Settings, work: Callable[[AppContext], Awaitable[T]])
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated addresses of the reverse proxy whose X-Forwarded-For and"
+            " X-Forwarded-Proto are believed; a request from anywhere else keeps its own"
+            " address and scheme.",
+        ),
+    ] = "127.0.0.1",
 ) -> None:
-    """Serve the app with uvicorn."""
+    """Serve the app with uvicorn (behind a reverse proxy such as nginx)."""
     import uvicorn
 
     from videotermin.app import create_app
@@ -96,10 +105,24 @@ def serve(
         access_log=False,
         log_config=None,
         proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
         # On SIGTERM sockets are closed with 1012 (their pages reconnect to another
         # instance) and requests in flight get this long to finish.
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
+
+
+@cli.command("publish-static")
+def publish_static(
+    target: Annotated[Path, typer.Argument(help="Folder nginx serves /static/ from.")],
+) -> None:
+    """Copy the browser's files to TARGET/<version>/, with a gzip copy of each text file,
+    for nginx to serve (deploy/nginx/videotermin.conf). Run it after every install or
+    upgrade, before the instances restart; earlier versions stay for open pages."""
+    from videotermin.web.static_files import publish
+
+    target.mkdir(parents=True, exist_ok=True)
+    typer.echo(f"published {publish(target)}")
 
 
 @cli.command()

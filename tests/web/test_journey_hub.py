@@ -27,12 +27,13 @@ from videotermin.domain.clock import FakeClock
 from videotermin.domain.support_code import format_support_code
 from videotermin.settings import Settings
 from videotermin.store.models import Participant, StaffUser, Unit
+from videotermin.web.static_files import static_url
 
 DISABLED = re.compile(
     r'<button type="button" class="enter" disabled aria-describedby="opens-at" '
     r'data-opens-at="(\d+)" data-server-now="(\d+)">Beratungsraum betreten</button>'
 )
-OPENER = '<script type="module" src="/static/js/window_opener.js"></script>'
+OPENER = f'<script type="module" src="{static_url("js/window_opener.js")}"></script>'
 
 
 async def agreed_with_check(

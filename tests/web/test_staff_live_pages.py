@@ -24,6 +24,7 @@ from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
 from videotermin.settings import Settings
 from videotermin.store.models import Appointment, Participant, StaffUser
+from videotermin.web.static_files import static_url
 
 __all__ = ["fast_timing"]
 
@@ -79,7 +80,7 @@ async def test_each_row_shows_consent_device_check_and_invitation(
         assert "Gerätetest: noch nicht gemacht" in html
         assert "Einladung wird versendet" in html
         assert 'id="live-alerts" role="alert"' in html
-        assert '<script type="module" src="/static/js/staff_live.js">' in html
+        assert f'<script type="module" src="{static_url("js/staff_live.js")}">' in html
         assert "wartet seit" not in html
 
 

@@ -14,6 +14,7 @@ from waiting_helpers import IN_WINDOW, START, record_consent
 from videotermin.domain.clock import FakeClock
 from videotermin.settings import Settings
 from videotermin.store.models import Appointment, StaffUser
+from videotermin.web.static_files import static_url
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ async def test_inside_the_window_the_waiting_room_opens(
     assert "Noch keine Nachricht." in html
     assert '<a href="tel:08001234567">0800 123 4567</a>' in html
     assert "Ihr Support-Code:" in html
-    assert '<script type="module" src="/static/js/waiting_room.js">' in html
+    assert f'<script type="module" src="{static_url("js/waiting_room.js")}">' in html
     assert booking.tokens[0] not in html, "the script takes the link from the address bar"
 
 

@@ -28,6 +28,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from videotermin.domain.appointments import ROLE_LABELS, is_over
 from videotermin.domain.dates import clock_time, long_date, long_datetime
+from videotermin.web.static_files import static_url
 
 WEB = Path(__file__).parent
 TEMPLATES = WEB / "templates"
@@ -86,6 +87,7 @@ def environment(language: str) -> Environment:
     )
     env.globals["is_over"] = is_over
     env.globals["ROLE_LABELS"] = ROLE_LABELS
+    env.globals["static_url"] = static_url
     return env
 
 
