@@ -4,8 +4,11 @@ registry, by route template, without tokens, names or addresses)."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import re
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,6 +19,7 @@ from two_instances import REDIS_URL, require_redis
 from waiting_helpers import IN_WINDOW, citizen, eventually, fast_timing, greet, record_consent
 
 from conftest import LiveServer, free_port, start_server
+from private_postgres import PrivatePostgres
 from videotermin.bus.core import MemoryBus
 from videotermin.bus.redis_bus import RedisBus
 from videotermin.context import AppContext
@@ -23,6 +27,7 @@ from videotermin.domain.clock import FakeClock
 from videotermin.services.health import readiness
 from videotermin.settings import Settings
 from videotermin.store.db import create_engine, session_factory
+from videotermin.store.migrate import upgrade
 from videotermin.store.models import StaffUser
 
 __all__ = ["fast_timing"]
@@ -264,3 +269,54 @@ async def test_odd_requests_get_clean_answers(client: httpx.AsyncClient) -> None
         assert post.status_code == 405
         assert "Traceback" not in post.text
     assert (await client.get("/healthz/%00")).status_code == 404
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    server = PrivatePostgres()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+async def test_readyz_turns_unready_while_postgresql_is_stopped_and_ready_after(
+    private_postgres: PrivatePostgres, tmp_path: Path, clock: FakeClock
+) -> None:
+    engine = create_engine(private_postgres.url)
+    await upgrade(engine, "Europe/Berlin")
+    await engine.dispose()
+    settings = Settings(
+        data_dir=tmp_path / "var",
+        database_url=private_postgres.url,
+        public_url="http://testserver.invalid",
+    )
+    server = start_server(settings, clock)
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=20) as http:
+            before = await http.get("/readyz")
+            await asyncio.to_thread(private_postgres.stop)
+            stopped = await http.get("/readyz")
+            alive = await http.get("/healthz")
+            await asyncio.to_thread(private_postgres.start)
+            after = await ready_within(http, seconds=10)
+    finally:
+        server.stop()
+
+    assert (before.status_code, before.json()["database"]) == (200, "ok")
+    assert stopped.status_code == 503
+    assert stopped.json() == {"status": "unavailable", "database": "unreachable"}
+    assert alive.status_code == 200, "the process lives on; only readiness changes"
+    assert after == {"status": "ok", "database": "ok"}
+
+
+async def ready_within(http: httpx.AsyncClient, seconds: float) -> dict[str, str]:
+    """The first ready answer of ``/readyz`` (a pool may drop a stale connection first)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        response = await http.get("/readyz")
+        if response.status_code == 200 or time.monotonic() > deadline:
+            body: dict[str, str] = response.json()
+            return body
+        await asyncio.sleep(0.2)
