@@ -14,6 +14,7 @@ agree. Only that one placeholder exists: other braces stay as written.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -86,12 +87,22 @@ def _find(settings: Settings, language: str, version: str) -> Path | None:
 
 
 def versions(settings: Settings) -> list[str]:
-    found = {
-        path.stem
-        for directory in _directories(settings)
-        for path in (directory / DEFAULT_LANGUAGE).glob("*.md")
-    }
-    return sorted(found)
+    """Every version, oldest first. Asked at each socket's connect, so the folders are
+    listed again only when one of them changed (an operator added a text)."""
+    folders = tuple(directory / DEFAULT_LANGUAGE for directory in _directories(settings))
+    return list(_versions_in(tuple((folder, _changed_at(folder)) for folder in folders)))
+
+
+def _changed_at(folder: Path) -> int | None:
+    try:
+        return folder.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+@functools.lru_cache(maxsize=16)
+def _versions_in(folders: tuple[tuple[Path, int | None], ...]) -> tuple[str, ...]:
+    return tuple(sorted({path.stem for folder, _ in folders for path in folder.glob("*.md")}))
 
 
 def current_version(settings: Settings) -> str:

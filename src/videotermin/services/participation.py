@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, raiseload
 from sqlalchemy.orm.interfaces import ORMOption
@@ -181,6 +181,14 @@ def _authority_statement() -> Select[*tuple[Any, ...]]:
     )
 
 
+# Built once: a socket's connect runs one of them, and building (and hashing) the
+# statement anew cost as much as half its execution.
+_BY_TOKEN = _authority_statement().where(ParticipantLink.token_hash == bindparam("token_hash"))
+_BY_PARTICIPANTS = _authority_statement().where(
+    Participant.id.in_(bindparam("ids", expanding=True))
+)
+
+
 def _authority_of(ctx: AppContext, row: Row[Any], version: str) -> LinkAuthority:
     slot = Slot(row.start_at, row.duration_minutes, row.status)
     consent = _consent(row.decision, row.version, version)
@@ -202,9 +210,9 @@ async def link_authority(ctx: AppContext, token: str) -> LinkAuthority | None:
     rules as :func:`participation_of`, in one statement of plain columns."""
     if not looks_like_token(token):
         return None
-    statement = _authority_statement().where(ParticipantLink.token_hash == hash_token(token))
-    async with ctx.sessions() as db:
-        row = (await db.execute(statement)).one_or_none()
+    async with ctx.reads.connect() as connection:
+        result = await connection.execute(_BY_TOKEN, {"token_hash": hash_token(token)})
+        row = result.one_or_none()
     return None if row is None else _authority_of(ctx, row, current_version(ctx.settings))
 
 
@@ -214,8 +222,8 @@ async def links_authority(
     """The authority of many participants' links at once, by participant id (the safety
     re-read of an instance's citizen connections); a participant without an active link
     is missing."""
-    statement = _authority_statement().where(Participant.id.in_(participant_ids))
-    async with ctx.sessions() as db:
-        rows = (await db.execute(statement)).all()
+    async with ctx.reads.connect() as connection:
+        result = await connection.execute(_BY_PARTICIPANTS, {"ids": list(participant_ids)})
+        rows = result.all()
     version = current_version(ctx.settings)
     return {row.id: _authority_of(ctx, row, version) for row in rows}
