@@ -34,5 +34,11 @@ class AppContext:
         (a socket's authority) then costs no ``BEGIN`` and ``ROLLBACK`` round trips."""
         return self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
+    @cached_property
+    def read_sessions(self) -> async_sessionmaker[AsyncSession]:
+        """ORM sessions on :attr:`reads`, for the reads a socket repeats (who may direct a
+        call, who is seated, who waits): what they read, they only read."""
+        return async_sessionmaker(self.reads, expire_on_commit=False)
+
     def link_for(self, token: str) -> str:
         return f"{self.settings.public_url}/v/{token}"

@@ -93,7 +93,7 @@ async def direction(
     """May the staff session ``token`` direct this appointment's call (admit, remove, end)?
     Only its own advisor (admins: any) while it is scheduled and not over."""
     now = ctx.clock()
-    async with ctx.sessions() as db:
+    async with ctx.read_sessions() as db:
         login = await find_login(db, token, now)
         if login is None:
             return NoDirection.LOGIN_REQUIRED
@@ -124,10 +124,11 @@ async def direction(
 
 async def call_key(ctx: AppContext, appointment_id: str) -> str:
     """The call's secret for peer ids; the first instance to write one wins."""
-    async with ctx.sessions() as db:
+    async with ctx.read_sessions() as db:
         key = await db.scalar(select(Appointment.call_key).where(Appointment.id == appointment_id))
-        if key is not None:
-            return key  # everyone after the first joins without a write
+    if key is not None:
+        return key  # everyone after the first joins without a write
+    async with ctx.sessions() as db:
         await db.execute(
             update(Appointment)
             .where(Appointment.id == appointment_id, Appointment.call_key.is_(None))
@@ -161,7 +162,7 @@ def _still_waiting(
 
 async def seats(ctx: AppContext, appointment_id: str) -> Seats:
     """Names and roles for the roster: the advisor, and every admitted participant."""
-    async with ctx.sessions() as db:
+    async with ctx.read_sessions() as db:
         advisor = await db.scalar(
             select(StaffUser.display_name)
             .join(Appointment, Appointment.advisor_id == StaffUser.id)
@@ -181,7 +182,7 @@ async def waiting_ids(ctx: AppContext, appointment_id: str, connected: Iterable[
     connected = set(connected)
     if not connected:
         return set()
-    async with ctx.sessions() as db:
+    async with ctx.read_sessions() as db:
         found = await db.scalars(
             select(Participant.id).where(*_still_waiting(appointment_id, connected))
         )
@@ -195,7 +196,7 @@ async def waiting_list(
     ``since`` when, those not admitted and not removed."""
     if not since:
         return []
-    async with ctx.sessions() as db:
+    async with ctx.read_sessions() as db:
         participants = await db.scalars(
             select(Participant)
             .where(*_still_waiting(appointment_id, since))
