@@ -7,14 +7,19 @@ advisor (a second browser context, logged in) picks the citizen up. Then the sam
 pages again in the same browser context — a repeat visit with a warm cache: the call
 page reloaded (it reconnects into the call), the link page, the device check again.
 Last, the device check alone under emulated lines (Chromium's network emulation), each
-in a fresh context, with the verdict it reached.
+in a fresh context, with the verdict it reached — once more with a camera that films
+noise, the worst case for the test call's bytes (the fake camera's test pattern is
+cheap to encode).
 
 How bytes are counted (Chrome DevTools Protocol, per page):
 
 * HTTP down: ``Network.loadingFinished.encodedDataLength`` — headers and body as they
   came over the wire (compressed where the server compressed); for a transfer cut off
-  before its end, the ``Network.dataReceived`` chunks that arrived. A response the
-  browser took from its cache costs nothing and is counted under "cached".
+  before its end, the ``Network.dataReceived`` chunks that arrived — or, where the page
+  read a streamed body to its end and Chromium still reports the request cancelled
+  (it does for some of the speed test's downloads), the body size the page's Resource
+  Timing recorded. A response the browser took from its cache costs nothing and is
+  counted under "cached".
 * HTTP up: the request line, the headers the browser really sent
   (``Network.requestWillBeSentExtraInfo``) and the body (its ``Content-Length``).
 * WebSocket: the handshake, and each frame's payload plus its frame header
@@ -81,6 +86,10 @@ class Line:
     down_kbps: int
     up_kbps: int
     latency_ms: int
+    # A camera whose every frame is new noise: the encoder needs all the bitrate it may
+    # use, as a real camera in a busy scene would (the fake camera's test pattern is
+    # cheap to encode, so it shows less than a citizen may pay).
+    noisy_camera: bool = False
 
     def conditions(self) -> dict[str, Any]:
         return {
@@ -95,6 +104,7 @@ LINES = [
     Line("fast", 50_000, 50_000, 10),
     Line("mobile", 5_000, 1_000, 60),
     Line("slow", 400, 400, 150),
+    Line("noisy camera, fast", 50_000, 50_000, 10, noisy_camera=True),
 ]
 
 # Bench-only: keeps the page's peer connections and reads their transport bytes, last
@@ -164,6 +174,7 @@ class Tally:
 @dataclass
 class _Request:
     bucket: tuple[str, str]
+    url: str
     header_down: int = 0
     chunks_down: int = 0
     finished: bool = False
@@ -231,7 +242,7 @@ class Meter:
             # A redirect: its response was this hop's; the next hop may be another page.
             self.tallies[known.bucket].down += int(event["redirectResponse"]["encodedDataLength"])
         bucket = self._bucket(event.get("documentURL", request["url"]), request["url"])
-        self._requests[event["requestId"]] = _Request(bucket)
+        self._requests[event["requestId"]] = _Request(bucket, request["url"])
         self.tallies[bucket].requests += 1
         self.tallies[bucket].up += self._early_up.pop(event["requestId"], 0)
 
@@ -270,6 +281,24 @@ class Meter:
         if known is not None and not known.finished:
             known.finished = True
             self.tallies[known.bucket].down += int(event["encodedDataLength"])
+
+    async def reconcile(self, page: Page) -> None:
+        """Body sizes from the page's Resource Timing, for requests the protocol reports
+        cancelled: when a script has read a streamed body to its end, Chromium may
+        report the request cancelled (and its last chunks unreported) although every
+        byte arrived. Call before the page is left; entries match requests in order."""
+        entries: list[list[Any]] = await page.evaluate(
+            "() => performance.getEntriesByType('resource')"
+            ".map((entry) => [entry.name, entry.encodedBodySize])"
+        )
+        sizes: defaultdict[str, list[int]] = defaultdict(list)
+        for name, size in entries:
+            sizes[name].append(int(size))
+        for known in self._requests.values():
+            if sizes.get(known.url):
+                size = sizes[known.url].pop(0)
+                if not known.finished:
+                    known.chunks_down = max(known.chunks_down, size)
 
     def settle(self) -> None:
         """Transfers that never finished (cut off, still open) count what arrived."""
@@ -358,6 +387,7 @@ async def run_check(page: Page, meter: Meter, url: str) -> CheckOutcome:
     seconds = time.perf_counter() - started
     verdict = (await heading.inner_text()).removeprefix("Ergebnis: ").strip()
     await meter.add_rtc(page, "check")
+    await meter.reconcile(page)
     return CheckOutcome(
         verdict.split(" ")[0],
         sent.get("upload_kbps"),
@@ -451,9 +481,13 @@ async def journey(browser: Browser, base: str, appointment: str, token: str) -> 
     return run
 
 
-async def lines_check(browser: Browser, base: str, tokens: list[str], run: Run) -> None:
-    """The device check alone under each emulated line, each in a fresh context."""
+async def lines_check(
+    browsers: dict[bool, Browser], base: str, tokens: list[str], run: Run
+) -> None:
+    """The device check alone under each emulated line, each in a fresh context; the
+    browser by whether the line's camera is noisy."""
     for line, token in zip(LINES, tokens, strict=True):
+        browser = browsers[line.noisy_camera]
         context = await browser.new_context(locale="de-DE", viewport={"width": 360, "height": 740})
         await context.add_init_script(PROBE)
         try:
@@ -471,17 +505,35 @@ async def measure(
     """One run per journey (a first visit: no consent yet), each followed by the checks
     under the emulated lines (participants who agreed)."""
     measured = []
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            for number, (appointment, token) in enumerate(journeys):
-                run = await journey(browser, base, appointment, token)
-                mine = checks[number * len(LINES) : (number + 1) * len(LINES)]
-                await lines_check(browser, base, [token for _, token in mine], run)
-                measured.append(run)
-        finally:
-            await browser.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        noise = noise_video(Path(tmp) / "noise.y4m")
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            noisy = await playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={noise}"],
+            )
+            browsers = {False: browser, True: noisy}
+            try:
+                for number, (appointment, token) in enumerate(journeys):
+                    run = await journey(browser, base, appointment, token)
+                    mine = checks[number * len(LINES) : (number + 1) * len(LINES)]
+                    await lines_check(browsers, base, [token for _, token in mine], run)
+                    measured.append(run)
+            finally:
+                await noisy.close()
+                await browser.close()
     return measured
+
+
+def noise_video(path: Path, seconds: int = 2, fps: int = 20) -> Path:
+    """A 640×480 Y4M video of random noise, which Chromium's fake camera plays in a loop."""
+    width, height = 640, 480
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(seconds * fps):
+            out.write(b"FRAME\n" + os.urandom(width * height * 3 // 2))
+    return path
 
 
 def serve(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:

@@ -24,7 +24,7 @@ from videotermin.web.templating import NO_STORE, PageExit
 
 # What one device check's speed test may move each way (speedtest.js stops earlier on a
 # line that proves it carries a call); no single transfer is larger.
-SPEED_BUDGET_BYTES = 640 * 1024
+SPEED_BUDGET_BYTES = 512 * 1024
 
 CSRF_COOKIE = "vt_check_csrf"
 CSRF_HEADER = "X-Check-Token"

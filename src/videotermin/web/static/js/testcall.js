@@ -34,10 +34,12 @@ import { QUALITY_LIMITS } from './constants.js';
 
 /** @typedef {'connecting'|'waiting'|'measuring'|'failed'} CallState */
 
-// The test call's video is capped a little above the rate the grading calls good: the
-// call proves the path carries that much, and the echo returns every byte, so each
-// kbit/s the browser sends costs the citizen twice for the length of the call.
-const VIDEO_MAX_KBPS = 1.2 * QUALITY_LIMITS.bitrate.green;
+// The test call's video is capped: the echo returns every byte, so each kbit/s the
+// browser sends costs the citizen twice for the length of the call, and the call only
+// has to show that the path carries the rate the grading calls good. Chromium aims its
+// encoder at about 5/6 of the cap (measured with a camera filming noise: 500 kbit/s
+// under a cap of 600, 667 under 800), so the cap leaves that rate a margin.
+const VIDEO_MAX_KBPS = 1.6 * QUALITY_LIMITS.bitrate.green;
 // ICE gathering rarely needs longer; a slow STUN/TURN server must not stall the check.
 const GATHER_TIMEOUT_MS = 2500;
 const CONNECT_TIMEOUT_MS = 8000;
