@@ -638,7 +638,7 @@ def report(runs: list[Run], base: str) -> None:
     print()
     print("device check under emulated lines (HTTP throttled by Chromium; WebRTC is not)")
     print(
-        f"{'line':22} {'page+speed KB':>14} {'test call KB':>13} {'total KB':>9}"
+        f"{'line':32} {'page+speed KB':>14} {'test call KB':>13} {'total KB':>9}"
         f" {'verdict':>8} {'up kbps':>8} {'down kbps':>9} {'call kbps':>9} {'seconds':>8}"
     )
     names = [("cold", "unthrottled (cold)")] + [
@@ -656,7 +656,7 @@ def report(runs: list[Run], base: str) -> None:
         seconds = statistics.median(o.seconds for o in outcomes)
         total = http.down + http.up + rtc.down + rtc.up
         print(
-            f"{label:22} {kb(http.down + http.up):>14} {kb(rtc.down + rtc.up):>13} {kb(total)}"
+            f"{label:32} {kb(http.down + http.up):>14} {kb(rtc.down + rtc.up):>13} {kb(total)}"
             f" {verdicts:>8} {up:8.0f} {down:9.0f} {call:9.0f} {seconds:8.1f}"
         )
 
