@@ -39,10 +39,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def seed(settings: Settings, names: list[str], starts_in: timedelta) -> list[tuple[str, str]]:
-    """Migrate the database and add the advisor and, for each name, an appointment
-    starting after ``starts_in`` with that one participant, who agreed (personal links
-    are not rate-limited). Returns (appointment id, link token) per appointment."""
+async def seed(
+    settings: Settings, names: list[str], starts_in: timedelta, *, agreed: bool = True
+) -> list[tuple[str, str]]:
+    """Migrate the database and add the advisor (or take the one an earlier run added)
+    and, for each name, an appointment starting after ``starts_in`` with that one
+    participant, who agreed unless ``agreed`` is false (personal links are not
+    rate-limited). Returns (appointment id, link token) per appointment."""
     engine = create_engine(settings.database_url or "")
     await upgrade(engine, settings.timezone)
     sessions = session_factory(engine)
@@ -52,16 +55,18 @@ async def seed(settings: Settings, names: list[str], starts_in: timedelta) -> li
     async with sessions() as session, session.begin():
         unit = await session.scalar(select(Unit).where(Unit.is_default.is_(True)))
         assert unit is not None
-        advisor = StaffUser(
-            username=USERNAME,
-            display_name="Bea Berater",
-            role="advisor",
-            unit_id=unit.id,
-            password_hash=hash_password(PASSWORD),
-            created_at=now,
-        )
-        session.add(advisor)
-        await session.flush()
+        advisor = await session.scalar(select(StaffUser).where(StaffUser.username == USERNAME))
+        if advisor is None:
+            advisor = StaffUser(
+                username=USERNAME,
+                display_name="Bea Berater",
+                role="advisor",
+                unit_id=unit.id,
+                password_hash=hash_password(PASSWORD),
+                created_at=now,
+            )
+            session.add(advisor)
+            await session.flush()
         for number, name in enumerate(names):
             appointment, links = await scheduling.create_appointment(
                 session,
@@ -72,16 +77,17 @@ async def seed(settings: Settings, names: list[str], starts_in: timedelta) -> li
                 subject=None,
                 participants=[ParticipantDraft(name=name, email=f"p{number}@example.org")],
             )
-            session.add(
-                ConsentRecord(
-                    participant_id=links[0].participant.id,
-                    version=current_version(settings),
-                    language="de",
-                    text_hash="0" * 64,
-                    decision="agreed",
-                    decided_at=now,
+            if agreed:
+                session.add(
+                    ConsentRecord(
+                        participant_id=links[0].participant.id,
+                        version=current_version(settings),
+                        language="de",
+                        text_hash="0" * 64,
+                        decision="agreed",
+                        decided_at=now,
+                    )
                 )
-            )
             made.append((appointment.id, links[0].link.rsplit("/", 1)[1]))
     await engine.dispose()
     return made

@@ -24,6 +24,7 @@ from videotermin.store.db import create_engine, session_factory
 from videotermin.web import ops
 from videotermin.web.api import v1 as api_v1
 from videotermin.web.citizen import device_check, link, survey, waiting_room
+from videotermin.web.compression import CompressionMiddleware
 from videotermin.web.middleware import (
     AccessLogMiddleware,
     MetricsMiddleware,
@@ -82,6 +83,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None 
         openapi_url=None,
     )
     app.state.ctx = ctx
+    app.add_middleware(CompressionMiddleware)  # innermost: it sees the app's own headers
     app.add_middleware(SecurityHeadersMiddleware, secure=settings.secure_cookies)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)

@@ -4,6 +4,7 @@ QR code encodes the page's address. The speed-test endpoints limit their sizes."
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import xml.etree.ElementTree as ET
@@ -15,6 +16,7 @@ from device_check_helpers import GOOD, device_checks, page_config, page_headers
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import LiveServer
+from videotermin.web.citizen.check_requests import SPEED_BUDGET_BYTES
 from videotermin.web.citizen.speed_test import MAX_SPEED_BYTES
 
 
@@ -99,13 +101,36 @@ async def test_the_download_streams_random_bytes_of_the_asked_size(
     assert first.content != second.content, "random, so no cache or compression helps"
 
 
-@pytest.mark.parametrize("size", ["0", "-5", str(MAX_SPEED_BYTES + 1), "many"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "bytes=0",
+        "bytes=-5",
+        f"bytes={MAX_SPEED_BYTES + 1}",
+        f"bytes={10**30}",
+        "bytes=many",
+        "bytes=1e6",
+        "bytes=",
+        "",
+        "size=1000",
+    ],
+)
 async def test_the_download_refuses_sizes_outside_the_limit(
-    client: httpx.AsyncClient, size: str
+    client: httpx.AsyncClient, query: str
 ) -> None:
-    response = await client.get(f"/check/speed/down?bytes={size}")
+    response = await client.get(f"/check/speed/down?{query}")
 
     assert response.status_code == 422
+    assert len(response.content) < 1000, "a refusal, not a download"
+
+
+async def test_the_limit_is_one_checks_budget_for_a_direction(client: httpx.AsyncClient) -> None:
+    config = page_config((await client.get("/check")).text)
+    largest = await client.get(f"/check/speed/down?bytes={MAX_SPEED_BYTES}")
+
+    assert config["maxSpeedBytes"] == MAX_SPEED_BYTES == SPEED_BUDGET_BYTES
+    assert MAX_SPEED_BYTES <= 1024 * 1024, "a device check stays under 3 MB in all"
+    assert len(largest.content) == MAX_SPEED_BYTES
 
 
 async def test_the_upload_consumes_the_body_up_to_the_limit(client: httpx.AsyncClient) -> None:
@@ -121,6 +146,68 @@ async def test_the_upload_consumes_the_body_up_to_the_limit(client: httpx.AsyncC
     assert (accepted.status_code, accepted.json()) == (200, {"bytes": 300_000})
     assert too_large.status_code == 413
     assert forged.status_code == 403
+
+
+async def raw_upload(url: str, head: str, body: bytes) -> bytes:
+    """Send a request's head and the start of its body; whatever the server answers."""
+    parts = httpx.URL(url)
+    reader, writer = await asyncio.open_connection(parts.host, parts.port)
+    try:
+        writer.write(head.encode() + body)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(4096), timeout=5)
+    finally:
+        writer.close()
+
+
+async def upload_head(client: httpx.AsyncClient, length: str | None) -> str:
+    headers = await page_headers(client, "/check")
+    cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+    lines = [
+        "POST /check/speed/up HTTP/1.1",
+        "Host: 127.0.0.1",
+        "Content-Type: application/octet-stream",
+        f"X-Check-Token: {headers['X-Check-Token']}",
+        f"Cookie: {cookie}",
+        f"Content-Length: {length}" if length is not None else "Transfer-Encoding: chunked",
+    ]
+    return "\r\n".join(lines) + "\r\n\r\n"
+
+
+async def test_a_declared_upload_over_the_limit_is_refused_before_its_body(
+    client: httpx.AsyncClient, live_server: LiveServer
+) -> None:
+    head = await upload_head(client, str(100 * MAX_SPEED_BYTES))
+
+    answer = await raw_upload(live_server.url, head, b"x" * 1000)
+
+    assert answer.startswith(b"HTTP/1.1 413"), "answered with 1 KB of 64 MB sent"
+    assert b'"too_large"' in answer
+
+
+async def test_an_undeclared_upload_is_refused_once_it_passes_the_limit(
+    client: httpx.AsyncClient, live_server: LiveServer
+) -> None:
+    head = await upload_head(client, None)
+    chunk = b"x" * 65536
+    body = b"".join(
+        b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(MAX_SPEED_BYTES // 65536 + 2)
+    )
+
+    answer = await raw_upload(live_server.url, head, body)
+
+    assert answer.startswith(b"HTTP/1.1 413")
+
+
+@pytest.mark.parametrize("length", ["-5", "many", "1e6", ""])
+async def test_an_unreadable_upload_length_gets_a_clean_refusal(
+    client: httpx.AsyncClient, live_server: LiveServer, length: str
+) -> None:
+    head = await upload_head(client, length)
+
+    answer = await raw_upload(live_server.url, head, b"x" * 100)
+
+    assert answer.startswith(b"HTTP/1.1 400")
 
 
 async def test_the_speed_test_is_limited_per_client(client: httpx.AsyncClient) -> None:

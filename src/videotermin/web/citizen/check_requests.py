@@ -22,6 +22,10 @@ from videotermin.domain.tokens import looks_like_token, tokens_equal
 from videotermin.web.citizen.check_payload import field_errors
 from videotermin.web.templating import NO_STORE, PageExit
 
+# What one device check's speed test may move each way (speedtest.js stops earlier on a
+# line that proves it carries a call); no single transfer is larger.
+SPEED_BUDGET_BYTES = 512 * 1024
+
 CSRF_COOKIE = "vt_check_csrf"
 CSRF_HEADER = "X-Check-Token"
 
@@ -87,8 +91,11 @@ class CheckLimits:
         return cls(
             calls=RateLimiter(capacity=6, per_second=6 / 60),
             results=RateLimiter(capacity=12, per_second=12 / 60),
-            # A check moves at most 8 MiB each way (speedtest.js); four in a row pass.
-            speed_bytes=RateLimiter(capacity=64 * 1024 * 1024, per_second=2 * 1024 * 1024),
+            # Four checks in a row pass, each at its budget both ways; one check's worth
+            # comes back in eight seconds.
+            speed_bytes=RateLimiter(
+                capacity=8 * SPEED_BUDGET_BYTES, per_second=SPEED_BUDGET_BYTES / 4
+            ),
         )
 
     def take(self, limiter: RateLimiter, request: Request, cost: float = 1.0) -> None:
