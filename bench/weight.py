@@ -36,12 +36,18 @@ test call's bytes there are what a line that carries them would cost.
 Targets (issue 11): the call page under 100 KB with everything it loads (its media
 apart), the whole device check — page, speed test and test call — under 3 MB on any line.
 
-    .venv/bin/python bench/weight.py [--runs 1] [--url BASE]
+    .venv/bin/python bench/weight.py [--runs 1] [--url BASE | --nginx]
 
 ``--url BASE`` measures an already running deployment (behind nginx, say) instead of
 starting the embedded default. The appointments it needs are seeded into the database
 that the ``VIDEOTERMIN_*`` environment names — run it with the deployment's
 environment — and the advisor ``bench`` is created there on first use.
+
+``--nginx`` measures behind the shipped ``deploy/nginx/videotermin.conf``: Debian's nginx
+in front of two app processes on a PostgreSQL database of the run's own and Redis (the
+tests' deployment, ``tests/app_processes.py``, with a self-signed certificate). Chromium
+keeps nothing in its cache from a site whose certificate it does not trust, so there the
+"warm" columns show a second cold visit, not what a returning citizen pays.
 """
 
 from __future__ import annotations
@@ -426,7 +432,9 @@ async def call_page(page: Page, meter: Meter, run: Run, desk: Page | None) -> No
 
 
 async def advisor_desk(browser: Browser, base: str, appointment: str) -> Page:
-    context = await browser.new_context(locale="de-DE", viewport={"width": 1024, "height": 800})
+    context = await browser.new_context(
+        ignore_https_errors=True, locale="de-DE", viewport={"width": 1024, "height": 800}
+    )
     desk = await context.new_page()
     await desk.goto(f"{base}/login")
     await desk.get_by_label("Benutzername").fill(USERNAME)
@@ -449,7 +457,9 @@ async def journey(browser: Browser, base: str, appointment: str, token: str) -> 
     reloaded, the link page and the device check again, in the same context."""
     run = Run()
     link = f"{base}/v/{token}"
-    context = await browser.new_context(locale="de-DE", viewport={"width": 360, "height": 740})
+    context = await browser.new_context(
+        ignore_https_errors=True, locale="de-DE", viewport={"width": 360, "height": 740}
+    )
     await context.add_init_script(PROBE)
     desk = await advisor_desk(browser, base, appointment)
     try:
@@ -488,7 +498,9 @@ async def lines_check(
     browser by whether the line's camera is noisy."""
     for line, token in zip(LINES, tokens, strict=True):
         browser = browsers[line.noisy_camera]
-        context = await browser.new_context(locale="de-DE", viewport={"width": 360, "height": 740})
+        context = await browser.new_context(
+            ignore_https_errors=True, locale="de-DE", viewport={"width": 360, "height": 740}
+        )
         await context.add_init_script(PROBE)
         try:
             page, meter, cdp = await citizen_page(context)
@@ -672,6 +684,44 @@ async def appointments(
     return journeys, checks
 
 
+def behind_nginx(runs: int) -> list[Run]:
+    """Measure through the tests' deployment: nginx from deploy/ before two instances."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from sqlalchemy import text
+
+    from app_processes import deployment
+    from videotermin.store.db import create_engine
+    from videotermin.store.migrate import upgrade
+
+    admin_url = os.environ.get(
+        "VIDEOTERMIN_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+    )
+    database = f"vt_weight_{os.getpid()}"
+    url = f"{admin_url.rsplit('/', 1)[0]}/{database}"
+
+    async def admin(statement: str) -> None:
+        engine = create_engine(admin_url)
+        async with engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execute(text(statement))
+        await engine.dispose()
+
+    async def migrate() -> None:
+        engine = create_engine(url)
+        await upgrade(engine, "Europe/Berlin")
+        await engine.dispose()
+
+    asyncio.run(admin(f'CREATE DATABASE "{database}"'))
+    try:
+        asyncio.run(migrate())
+        with tempfile.TemporaryDirectory() as tmp, deployment(url, Path(tmp)) as site:
+            settings = Settings(database_url=url, public_url=site.nginx.url)
+            journeys, checks = asyncio.run(appointments(settings, runs))
+            return asyncio.run(measure(settings.public_url, journeys, checks))
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1)
@@ -680,7 +730,15 @@ def main() -> None:
         help="measure this running deployment (seeds into the database its VIDEOTERMIN_* "
         "environment names) instead of starting the embedded default",
     )
+    parser.add_argument(
+        "--nginx",
+        action="store_true",
+        help="measure behind deploy/'s nginx in front of two instances (PostgreSQL, Redis)",
+    )
     args = parser.parse_args()
+    if args.nginx:
+        report(behind_nginx(args.runs), "nginx (deploy/) in front of two instances")
+        return
     if args.url:
         settings = Settings(public_url=args.url.rstrip("/"))
         journeys, checks = asyncio.run(appointments(settings, args.runs))
