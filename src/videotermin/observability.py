@@ -111,7 +111,6 @@ class Metrics:
             await asyncio.sleep(interval)
             self.event_loop_lag.set(max(0.0, time.monotonic() - started - interval))
 
-
     @contextlib.contextmanager
     def watching_gc(self) -> Iterator[None]:
         """Time every collection while the app runs (``gc.callbacks``)."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from datetime import datetime
 
 from videotermin.domain.appointments import Status, end_of
@@ -61,6 +62,11 @@ def polite(own_peer: str, other_peer: str) -> bool:
     """Perfect negotiation: in each pair the peer whose id sorts lower is the polite one
     (it rolls back its own offer when offers collide)."""
     return own_peer < other_peer
+
+
+def new_call_key() -> str:
+    """A call's secret for its peer ids, made with the appointment."""
+    return secrets.token_hex(16)
 
 
 def peer_id(call_key: str, subject: str) -> str:

@@ -161,7 +161,9 @@ class AdvisorCall(Session):
 
     async def greet(self, hello: ClientMessage) -> Ending | None:
         assert self.inbox is not None and self.direction is not None
-        self.key = await admission.call_key(self.realtime.ctx, self.appointment_id)
+        self.key = self.direction.call_key or await admission.call_key(
+            self.realtime.ctx, self.appointment_id
+        )
         member = Member(
             appointment_id=self.appointment_id,
             subject=ADVISOR,

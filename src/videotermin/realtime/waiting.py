@@ -226,7 +226,9 @@ class CitizenSession(Session):
 
     async def _join(self, participation: LinkAuthority) -> None:
         assert self.inbox is not None
-        key = await admission.call_key(self.realtime.ctx, self.appointment_id)
+        key = participation.call_key or await admission.call_key(
+            self.realtime.ctx, self.appointment_id
+        )
         member = Member(
             appointment_id=self.appointment_id,
             subject=self.participant_id,

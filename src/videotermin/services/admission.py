@@ -13,7 +13,6 @@ because every connection reads its authority again periodically.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,7 +33,15 @@ from videotermin.bus.events import (
 )
 from videotermin.context import AppContext
 from videotermin.domain.appointments import Status, end_of, shown_name
-from videotermin.domain.call import ADMIT_ALL, ENDING, call_running, fits, may_direct, peer_id
+from videotermin.domain.call import (
+    ADMIT_ALL,
+    ENDING,
+    call_running,
+    fits,
+    may_direct,
+    new_call_key,
+    peer_id,
+)
 from videotermin.domain.staff import ADVISOR_ROLES
 from videotermin.services.staff_auth import Login, find_login
 from videotermin.store.models import Appointment, Participant, StaffUser
@@ -64,6 +71,9 @@ class Direction:
 
     login: Login
     call_ends: datetime
+    call_key: str | None
+    """As read with the appointment; ``None`` for an appointment older than keys made at
+    creation (:func:`call_key` then makes it)."""
 
 
 @dataclass(frozen=True)
@@ -106,20 +116,21 @@ async def direction(
                     Appointment.status,
                     Appointment.start_at,
                     Appointment.duration_minutes,
+                    Appointment.call_key,
                 ).where(Appointment.id == appointment_id)
             )
         ).one_or_none()
     user = login.user
     if row is None or user.role not in ADVISOR_ROLES:
         return NoDirection.FORBIDDEN
-    advisor_id, status, start_at, minutes = row
+    advisor_id, status, start_at, minutes, key = row
     if not may_direct(user.role, user.id, advisor_id):
         return NoDirection.FORBIDDEN
     if status == Status.CANCELLED:
         return NoDirection.CANCELLED
     if not call_running(status, start_at, minutes, now):
         return NoDirection.ENDED
-    return Direction(login, end_of(start_at, minutes))
+    return Direction(login, end_of(start_at, minutes), key)
 
 
 async def call_key(ctx: AppContext, appointment_id: str) -> str:
@@ -132,7 +143,7 @@ async def call_key(ctx: AppContext, appointment_id: str) -> str:
         await db.execute(
             update(Appointment)
             .where(Appointment.id == appointment_id, Appointment.call_key.is_(None))
-            .values(call_key=secrets.token_hex(16))
+            .values(call_key=new_call_key())
         )
         await db.commit()
         key = await db.scalar(select(Appointment.call_key).where(Appointment.id == appointment_id))

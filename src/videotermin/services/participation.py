@@ -141,6 +141,9 @@ class LinkAuthority:
     waiting_message_at: datetime | None
     state: Journey
     closes_at: datetime
+    call_key: str | None
+    """The call's secret for peer ids (``None`` only for an appointment made before
+    appointments got one at creation: :func:`services.admission.call_key` makes it)."""
 
     @property
     def may_enter(self) -> bool:
@@ -172,6 +175,7 @@ def _authority_statement() -> Select[*tuple[Any, ...]]:
             Appointment.waiting_message_at,
             ConsentRecord.decision,
             ConsentRecord.version,
+            Appointment.call_key,
         )
         .select_from(ParticipantLink)
         .join(Participant, Participant.id == ParticipantLink.participant_id)
@@ -202,6 +206,7 @@ def _authority_of(ctx: AppContext, row: Row[Any], version: str) -> LinkAuthority
         waiting_message_at=row.waiting_message_at,
         state=journey(slot, consent, ctx.clock(), ctx.settings.join_early_minutes),
         closes_at=window_closes_at(slot),
+        call_key=row.call_key,
     )
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from videotermin.domain.appointments import Status
+from videotermin.domain.call import new_call_key
 from videotermin.domain.outbox import MailStatus
 
 NAMING = {
@@ -156,7 +157,8 @@ class Appointment(Base):
     waiting_message: Mapped[str | None] = personal(type_=String(500), nullable=True)
     waiting_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ics_sequence: Mapped[int] = mapped_column(Integer, default=0)
-    call_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Made with the appointment (rows from before are given one by the first to join).
+    call_key: Mapped[str | None] = mapped_column(String(64), nullable=True, default=new_call_key)
     """Made when the call starts; peer ids are derived from it (domain/call.py)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

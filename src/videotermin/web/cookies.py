@@ -18,6 +18,7 @@ LOGIN_CSRF_COOKIE = "vt_login_csrf"
 FLASH_COOKIE = "vt_flash"
 CSRF_FIELD = "csrf_token"
 
+
 def safe_next(candidate: str | None, default: str = "/termine") -> str:
     """Only a local path may follow a login: ``//host`` or ``/\\host`` would leave the site."""
     if (

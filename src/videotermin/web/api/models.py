@@ -122,9 +122,7 @@ class AppointmentOut(BaseModel):
     participants: list[ParticipantOut]
 
     @classmethod
-    def of(
-        cls, appointment: Appointment, issued: list[IssuedLink] | None = None
-    ) -> Self:
+    def of(cls, appointment: Appointment, issued: list[IssuedLink] | None = None) -> Self:
         by_id = {i.participant.id: i for i in issued or []}
         start = appointment.start_at.astimezone(ZoneInfo(appointment.unit.timezone))
         participants = []
@@ -158,5 +156,3 @@ def problem(errors: list[FieldError]) -> list[dict[str, object]]:
         return ["body", *(int(p) if p.isdigit() else p for p in field.split("."))]
 
     return [{"loc": loc(e.field), "msg": e.message, "type": e.code} for e in errors]
-
-

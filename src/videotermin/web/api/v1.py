@@ -154,9 +154,7 @@ async def add_participant(
     "/appointments/{appointment_id}/participants/{participant_id}",
     status_code=status.HTTP_204_NO_CONTENT,
 )
-async def remove_participant(
-    participant_id: str, appointment: Found, ctx: Ctx, db: Db
-) -> Response:
+async def remove_participant(participant_id: str, appointment: Found, ctx: Ctx, db: Db) -> Response:
     """Remove an additional participant; their links stop working at once."""
     participant = participant_of(appointment, participant_id)
     await scheduling.remove_participant(db, ctx, appointment, participant)
