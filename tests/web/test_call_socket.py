@@ -44,7 +44,7 @@ from conftest import LiveServer, add_staff, start_server
 from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
 from videotermin.settings import Settings
-from videotermin.store.models import StaffUser
+from videotermin.store.models import DeviceCheck, StaffUser
 
 __all__ = ["fast_timing"]
 
@@ -638,3 +638,35 @@ async def test_an_admission_and_the_call_sockets_show_in_the_metrics(
     assert value(text, "videotermin_call_seats") == 2
     assert value(text, "videotermin_waiting_participants") == 0
     assert booking.tokens[0] not in text and "Clara" not in text and "@" not in text
+
+
+async def test_the_waiting_list_shows_each_persons_latest_device_check(
+    live_server: LiveServer,
+    booking: Booking,
+    cookie: str,
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    clara, ina = booking.participant_ids
+    async with db() as session, session.begin():
+        for verdict, minutes_ago in (("red", 20), ("yellow", 5)):
+            session.add(
+                DeviceCheck(
+                    participant_id=clara,
+                    checked_at=IN_WINDOW - timedelta(minutes=minutes_ago),
+                    verdict=verdict,
+                    findings="[]",
+                )
+            )
+    async with advisor_call(live_server, cookie, booking.appointment_id) as advisor:
+        await open_call(advisor)
+        async with citizen(live_server, booking.tokens[0]) as first:
+            await greet(first)
+            await receive_until(advisor, {"type": "waiting"})
+            async with citizen(live_server, booking.tokens[1]) as second:
+                await greet(second)
+                listed = await receive_until(advisor, {"type": "waiting"})
+                while len(listed["participants"]) < 2:  # Ina's arrival is on its way
+                    listed = await receive_until(advisor, {"type": "waiting"})
+
+    verdicts = {p["id"]: p["verdict"] for p in listed["participants"]}
+    assert verdicts == {clara: "yellow", ina: None}, "the later check counts; none is none"

@@ -19,7 +19,6 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement, func, select, update
-from sqlalchemy.orm import raiseload
 
 from videotermin.bus.events import (
     CallAdmit,
@@ -44,7 +43,7 @@ from videotermin.domain.call import (
 )
 from videotermin.domain.staff import ADVISOR_ROLES
 from videotermin.services.staff_auth import Login, find_login
-from videotermin.store.models import Appointment, Participant, StaffUser
+from videotermin.store.models import Appointment, DeviceCheck, Participant, StaffUser
 
 
 class Refusal(StrEnum):
@@ -159,6 +158,19 @@ def _admitted(appointment_id: str) -> tuple[ColumnElement[bool], ...]:
     )
 
 
+VERDICTS = ("green", "yellow", "red")
+# The verdict of the participant's latest device check (the last one made).
+_LATEST_VERDICT = (
+    select(DeviceCheck.verdict)
+    .where(DeviceCheck.participant_id == Participant.id)
+    .order_by(DeviceCheck.id.desc())
+    .limit(1)
+    .correlate(Participant)
+    .scalar_subquery()
+    .label("verdict")
+)
+
+
 def _still_waiting(
     appointment_id: str, connected: Iterable[str]
 ) -> tuple[ColumnElement[bool], ...]:
@@ -204,33 +216,27 @@ async def waiting_list(
     ctx: AppContext, appointment_id: str, since: Mapping[str, datetime]
 ) -> list[Waiter]:
     """Who waits to be admitted, in order of arrival: of the participants connected
-    ``since`` when, those not admitted and not removed."""
+    ``since`` when, those not admitted and not removed. One statement of plain columns
+    (the advisor's call page asks whenever someone arrives or leaves)."""
     if not since:
         return []
     async with ctx.read_sessions() as db:
-        participants = await db.scalars(
-            select(Participant)
-            .where(*_still_waiting(appointment_id, since))
-            .options(raiseload(Participant.mails), raiseload(Participant.consents))
+        rows = await db.execute(
+            select(Participant.id, Participant.name, Participant.role, _LATEST_VERDICT).where(
+                *_still_waiting(appointment_id, since)
+            )
         )
         people = [
             Waiter(
-                id=p.id,
-                name=shown_name(p.name, p.role),
-                role=p.role,
-                since=since[p.id],
-                verdict=_verdict(p),
+                id=row.id,
+                name=shown_name(row.name, row.role),
+                role=row.role,
+                since=since[row.id],
+                verdict=row.verdict if row.verdict in VERDICTS else None,
             )
-            for p in participants
+            for row in rows
         ]
     return sorted(people, key=lambda person: (person.since, person.id))
-
-
-def _verdict(participant: Participant) -> str | None:
-    check = participant.latest_check
-    if check is None or check.verdict not in ("green", "yellow", "red"):
-        return None
-    return check.verdict
 
 
 async def _admitted_count(ctx: AppContext, appointment_id: str) -> int:
