@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from videotermin.bus.core import Bus
 from videotermin.bus.factory import bus_for
@@ -30,9 +32,33 @@ from videotermin.web.middleware import (
     MetricsMiddleware,
     SecurityHeadersMiddleware,
 )
+from videotermin.web.sockets import SocketRoutes
 from videotermin.web.staff import appointments, call, live, login
 from videotermin.web.static_files import VersionedStaticFiles
 from videotermin.web.templating import message_page
+
+SOCKETS = SocketRoutes(
+    {
+        "/ws/v/{token}": waiting_room.citizen_socket,  # the citizen's waiting room and call
+        "/ws/call/{appointment_id}": call.call_socket,  # the advisor's call
+        "/ws/staff": live.staff_socket,  # the staff's live lists
+    }
+)
+
+
+class App(FastAPI):
+    """FastAPI, except that the WebSocket endpoints are reached directly
+    (:mod:`videotermin.web.sockets`)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = SOCKETS.match(scope["path"]) if scope["type"] == "websocket" else None
+        if found is None:
+            await super().__call__(scope, receive, send)
+            return
+        endpoint, params = found
+        scope["app"] = self
+        scope["path_params"] = params
+        await endpoint(WebSocket(scope, receive, send), **params)
 
 
 def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None = None) -> FastAPI:
@@ -75,7 +101,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None 
             await ctx.bus.close()
             await engine.dispose()
 
-    app = FastAPI(
+    app = App(
         title="Videotermin",
         lifespan=lifespan,
         docs_url=None,
@@ -91,7 +117,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None 
     app.mount("/api/v1", api_v1.create_api(ctx))
     for router in (link, device_check, waiting_room, survey):  # the citizen's pages
         app.include_router(router.router)
-    for router in (login, appointments, call, live):  # the staff's
+    for router in (login, appointments, call):  # the staff's
         app.include_router(router.router)
     app.include_router(ops.router)  # the operators' probes and metrics
     app.add_exception_handler(StarletteHTTPException, page_for_http_error)

@@ -46,6 +46,5 @@ async def waiting_room(token: str, request: Request, ctx: Ctx, db: Db) -> Respon
     )
 
 
-@router.websocket("/ws/v/{token}")
 async def citizen_socket(websocket: WebSocket, token: str) -> None:
     await serve_citizen(realtime_of(websocket), websocket, token)

@@ -46,7 +46,6 @@ async def call_page(appointment_id: str, view: View, db: Db, admit: str = "") ->
     return view.page("staff/call.html", {"a": appointment, "admit": admit[:64]})
 
 
-@router.websocket("/ws/call/{appointment_id}")
 async def call_socket(websocket: WebSocket, appointment_id: str) -> None:
     await serve_call(
         realtime_of(websocket), websocket, appointment_id, websocket.cookies.get(SESSION_COOKIE)

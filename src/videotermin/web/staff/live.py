@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter
 from starlette.websockets import WebSocket
 
 from videotermin.bus.events import (
@@ -58,10 +57,7 @@ from videotermin.web.cookies import SESSION_COOKIE
 from videotermin.web.deps import realtime_of
 from videotermin.web.staff.rows import View, entered_notice, live_states, render_row
 
-router = APIRouter()
 
-
-@router.websocket("/ws/staff")
 async def staff_socket(websocket: WebSocket) -> None:
     await serve_staff(realtime_of(websocket), websocket, websocket.cookies.get(SESSION_COOKIE))
 
