@@ -30,20 +30,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import os
-import subprocess
-import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 from playwright.async_api import Browser, Page, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from seed import CHROMIUM, CHROMIUM_ARGS, PASSWORD, USERNAME, free_port, seed
+from seed import CHROMIUM, CHROMIUM_ARGS, PASSWORD, USERNAME, free_port, seed, serve
 from videotermin.settings import Settings
 
 CITIZEN = "Clara Kundin"
@@ -178,27 +173,6 @@ async def measure(base: str, reading_ms: int, calls: list[tuple[str, str]]) -> l
             return [await one_call(browser, desk, base, reading_ms, *call) for call in calls]
         finally:
             await browser.close()
-
-
-def serve(settings: Settings, port: int) -> subprocess.Popen[bytes]:
-    """``videotermin serve`` on the prepared data directory, once it answers."""
-    env = {
-        **os.environ,
-        "VIDEOTERMIN_DATA_DIR": str(settings.data_dir),
-        "VIDEOTERMIN_PUBLIC_URL": settings.public_url,
-    }
-    server = subprocess.Popen(
-        [Path(sys.executable).with_name("videotermin"), "serve", "--port", str(port)], env=env
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{settings.public_url}/login", timeout=1)
-            return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.kill()
-    raise SystemExit("videotermin serve did not answer within 30 s")
 
 
 def percentile(values: list[float], share: float) -> float:

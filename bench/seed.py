@@ -3,9 +3,16 @@ agreed participants, a free local port, and Debian's Chromium with fake devices.
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO
 
+import httpx
 from sqlalchemy import select
 
 from videotermin.context import AppContext
@@ -31,6 +38,31 @@ CHROMIUM_ARGS = [
 ]
 USERNAME, PASSWORD = "bench", "bench-password-1"
 """The advisor's login ("Bea Berater")."""
+
+
+def serve(settings: Settings, port: int, log: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
+    """``videotermin serve`` (the embedded default) on the seeded data directory, once it
+    answers; its output into ``log`` when given."""
+    env = {
+        **os.environ,
+        "VIDEOTERMIN_DATA_DIR": str(settings.data_dir),
+        "VIDEOTERMIN_PUBLIC_URL": settings.public_url,
+    }
+    server = subprocess.Popen(
+        [Path(sys.executable).with_name("videotermin"), "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT if log is not None else None,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{settings.public_url}/login", timeout=1)
+            return server
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("videotermin serve did not answer within 30 s")
 
 
 def free_port() -> int:

@@ -58,7 +58,6 @@ import base64
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -70,10 +69,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from playwright.async_api import Browser, BrowserContext, CDPSession, Page, async_playwright
 
-from seed import CHROMIUM, CHROMIUM_ARGS, PASSWORD, USERNAME, free_port, seed
+from seed import CHROMIUM, CHROMIUM_ARGS, PASSWORD, USERNAME, free_port, seed, serve
 from videotermin.settings import Settings
 
 CITIZEN = "Clara Kundin"
@@ -548,31 +546,6 @@ def noise_video(path: Path, seconds: int = 2, fps: int = 20) -> Path:
     return path
 
 
-def serve(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
-    """``videotermin serve`` (the embedded default) on the seeded data directory."""
-    env = {
-        **os.environ,
-        "VIDEOTERMIN_DATA_DIR": str(settings.data_dir),
-        "VIDEOTERMIN_PUBLIC_URL": settings.public_url,
-    }
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [Path(sys.executable).with_name("videotermin"), "serve", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{settings.public_url}/login", timeout=1)
-            return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.kill()
-    raise SystemExit("videotermin serve did not answer within 30 s")
-
-
 # --- the report ------------------------------------------------------------------
 
 
@@ -745,11 +718,11 @@ def main() -> None:
         runs = asyncio.run(measure(settings.public_url, journeys, checks))
         report(runs, settings.public_url)
         return
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, (Path(tmp) / "server.log").open("wb") as log:
         port = free_port()
         settings = Settings(data_dir=Path(tmp), public_url=f"http://127.0.0.1:{port}")
         journeys, checks = asyncio.run(appointments(settings, args.runs))
-        server = serve(settings, port, Path(tmp) / "server.log")
+        server = serve(settings, port, log)
         try:
             runs = asyncio.run(measure(settings.public_url, journeys, checks))
         finally:

@@ -43,6 +43,7 @@ from videotermin.domain.call import (
 )
 from videotermin.domain.staff import ADVISOR_ROLES
 from videotermin.services.staff_auth import Login, find_login
+from videotermin.store.latest import latest
 from videotermin.store.models import Appointment, DeviceCheck, Participant, StaffUser
 
 
@@ -160,15 +161,7 @@ def _admitted(appointment_id: str) -> tuple[ColumnElement[bool], ...]:
 
 VERDICTS = ("green", "yellow", "red")
 # The verdict of the participant's latest device check (the last one made).
-_LATEST_VERDICT = (
-    select(DeviceCheck.verdict)
-    .where(DeviceCheck.participant_id == Participant.id)
-    .order_by(DeviceCheck.id.desc())
-    .limit(1)
-    .correlate(Participant)
-    .scalar_subquery()
-    .label("verdict")
-)
+_LATEST_VERDICT = latest(DeviceCheck, DeviceCheck.verdict).label("verdict")
 
 
 def _still_waiting(

@@ -30,6 +30,7 @@ from videotermin.domain.journey import (
 from videotermin.domain.survey import may_take_survey
 from videotermin.domain.tokens import hash_token, looks_like_token
 from videotermin.services.consent_texts import current_version
+from videotermin.store.latest import latest
 from videotermin.store.models import Appointment, ConsentRecord, Participant, ParticipantLink
 
 
@@ -150,14 +151,7 @@ class LinkAuthority:
         return self.state == Journey.WINDOW_OPEN
 
 
-_LATEST_CONSENT = (
-    select(ConsentRecord.id)
-    .where(ConsentRecord.participant_id == Participant.id)
-    .order_by(ConsentRecord.id.desc())
-    .limit(1)
-    .correlate(Participant)
-    .scalar_subquery()
-)
+_LATEST_CONSENT = latest(ConsentRecord, ConsentRecord.id)
 
 
 def _authority_statement() -> Select[*tuple[Any, ...]]:
