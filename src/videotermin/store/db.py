@@ -25,7 +25,11 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    # No ping before each use: with asyncpg it is three round trips (BEGIN, a query,
+    # ROLLBACK) and an eighth of a socket's connect. A connection the server dropped
+    # (a restart) fails its first statement instead, and SQLAlchemy then discards every
+    # pooled connection made before it: one request fails, the next ones reconnect.
+    return create_async_engine(url)
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
