@@ -294,7 +294,9 @@ async def seats(app_url: str) -> float:
     return float(found.group(1))
 
 
+@pytest.mark.parametrize("loss", ["kill", "stop"])
 async def test_the_call_survives_the_loss_of_the_citizens_instance(
+    loss: str,
     browser: Browser,
     pinned_site: Deployment,
     db: async_sessionmaker[AsyncSession],
@@ -318,13 +320,21 @@ async def test_the_call_survives_the_loss_of_the_citizens_instance(
     await sees_video_and_hears(desk, "Clara Kundin")
     assert (await seats(a.url), await seats(b.url)) == (1, 1), "advisor on A, citizen on B"
 
-    site.apps.kill(1)
-    killed = time.monotonic()
-
-    # Her page notices, reconnects through nginx (now to A) and is in the same call again:
-    # nobody admitted her anew.
     status = room.locator("#call .call-status")
-    await expect(status).to_have_text("Die Verbindung ist unterbrochen. Wir verbinden Sie wieder …")
+    if loss == "kill":  # the instance dies (SIGKILL): her page finds out by itself
+        site.apps.kill(1)
+        killed = time.monotonic()
+        await expect(status).to_have_text(
+            "Die Verbindung ist unterbrochen. Wir verbinden Sie wieder …"
+        )
+    else:  # a deploy stops it (SIGTERM): her socket is closed with 1012 and told so
+        killed = time.monotonic()
+        await asyncio.to_thread(site.apps.stop, 1)
+        log = site.apps[1].log.read_text()
+        assert "Application shutdown complete" in log, "it ended by itself, gracefully"
+
+    # Her page reconnects through nginx (now to A) and is in the same call again:
+    # nobody admitted her anew.
     await expect(status).to_have_text(IN_CALL, timeout=30_000)
     clara = tile(desk, "Clara Kundin")
     await expect(clara).to_have_attribute("data-reconnecting", "false", timeout=30_000)
@@ -349,5 +359,3 @@ async def test_the_call_survives_the_loss_of_the_citizens_instance(
     site.nginx.stop()
     assert "/ws/v/<token>" in site.nginx.access_log.read_text()
     assert_no_token(site, token)
-
-
