@@ -337,3 +337,24 @@ async def test_a_client_that_falls_silent_is_closed_and_one_that_speaks_is_not(
 
         assert await closed(ws, timeout=5) == (4408, "timeout")
         assert time.monotonic() - last_spoke >= short_idle.idle_seconds
+
+
+@pytest.fixture
+def short_hello(fast_timing: timing.Timing, monkeypatch: pytest.MonkeyPatch) -> timing.Timing:
+    """A connection must say hello within 1 s (request before ``live_server``)."""
+    short = dataclasses.replace(fast_timing, hello_seconds=1.0)
+    monkeypatch.setattr(timing, "DEFAULT", short)
+    return short
+
+
+async def test_a_connection_that_never_says_hello_is_closed_and_a_greeted_one_is_not(
+    short_hello: timing.Timing, token: str, live_server: LiveServer
+) -> None:
+    async with citizen(live_server, token) as mute:
+        assert await closed(mute, timeout=5) == (4408, "timeout")
+
+    async with citizen(live_server, token) as ws:
+        await greet(ws)
+        await asyncio.sleep(short_hello.hello_seconds + 0.5)  # past the time for hello
+        await send(ws, {"type": "ping", "id": 1})
+        assert await receive(ws) == {"type": "pong", "id": 1}
