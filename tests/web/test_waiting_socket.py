@@ -316,12 +316,19 @@ async def test_a_greeted_citizen_gets_the_latest_message_in_welcome(
 # --- a client that falls silent ----------------------------------------------------
 
 
+def served_with(
+    monkeypatch: pytest.MonkeyPatch, base: timing.Timing, **changes: float
+) -> timing.Timing:
+    """The server's timing: ``base`` with ``changes`` (request before ``live_server``)."""
+    changed = dataclasses.replace(base, **changes)
+    monkeypatch.setattr(timing, "DEFAULT", changed)
+    return changed
+
+
 @pytest.fixture
 def short_idle(fast_timing: timing.Timing, monkeypatch: pytest.MonkeyPatch) -> timing.Timing:
-    """Silence ends a connection after 1 s (request before ``live_server``)."""
-    short = dataclasses.replace(fast_timing, idle_seconds=1.0)
-    monkeypatch.setattr(timing, "DEFAULT", short)
-    return short
+    """Silence ends a connection after 1 s."""
+    return served_with(monkeypatch, fast_timing, idle_seconds=1.0)
 
 
 async def test_a_client_that_falls_silent_is_closed_and_one_that_speaks_is_not(
@@ -341,10 +348,8 @@ async def test_a_client_that_falls_silent_is_closed_and_one_that_speaks_is_not(
 
 @pytest.fixture
 def short_hello(fast_timing: timing.Timing, monkeypatch: pytest.MonkeyPatch) -> timing.Timing:
-    """A connection must say hello within 1 s (request before ``live_server``)."""
-    short = dataclasses.replace(fast_timing, hello_seconds=1.0)
-    monkeypatch.setattr(timing, "DEFAULT", short)
-    return short
+    """A connection must say hello within 1 s."""
+    return served_with(monkeypatch, fast_timing, hello_seconds=1.0)
 
 
 async def test_a_connection_that_never_says_hello_is_closed_and_a_greeted_one_is_not(
