@@ -35,6 +35,8 @@ from videotermin.web.middleware import (
 from videotermin.web.sockets import SocketRoutes
 from videotermin.web.staff import appointments, call, live, login
 from videotermin.web.static_files import VersionedStaticFiles
+from videotermin.web.support import desk
+from videotermin.web.support import live as support_live
 from videotermin.web.templating import message_page
 
 SOCKETS = SocketRoutes(
@@ -42,6 +44,7 @@ SOCKETS = SocketRoutes(
         "/ws/v/{token}": waiting_room.citizen_socket,  # the citizen's waiting room and call
         "/ws/call/{appointment_id}": call.call_socket,  # the advisor's call
         "/ws/staff": live.staff_socket,  # the staff's live lists
+        "/ws/support": support_live.support_socket,  # the support desk's live view
     }
 )
 
@@ -117,7 +120,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None 
     app.mount("/api/v1", api_v1.create_api(ctx))
     for router in (link, device_check, waiting_room, survey):  # the citizen's pages
         app.include_router(router.router)
-    for router in (login, appointments, call):  # the staff's
+    for router in (login, appointments, call, desk):  # the staff's
         app.include_router(router.router)
     app.include_router(ops.router)  # the operators' probes and metrics
     app.add_exception_handler(StarletteHTTPException, page_for_http_error)

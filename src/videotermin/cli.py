@@ -224,7 +224,7 @@ def purge() -> None:
     typer.echo(
         f"erased: {report.participants} participants, personal data of "
         f"{report.appointments} appointments and {report.device_checks} device checks; "
-        f"{report.sessions} expired staff sessions"
+        f"{report.sessions} expired staff sessions; {report.audit_entries} audit entries"
     )
 
 

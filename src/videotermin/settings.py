@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     mail_from: str = "Videotermin <videotermin@localhost>"
     timezone: str = "Europe/Berlin"
     retention_days: int = Field(default=14, ge=1, le=3650)
+    audit_retention_days: int = Field(
+        default=365, ge=1, le=3650, description="How long the audit log keeps an entry."
+    )
+    password_link_hours: int = Field(
+        default=72, ge=1, le=720, description="How long a one-time password link works."
+    )
+    support_lookups_per_minute: int = Field(
+        default=20, ge=1, le=1000, description="Support look-ups one staff user may make."
+    )
     join_early_minutes: int = Field(default=5, ge=0, le=240)
     default_duration_minutes: int = Field(default=30, ge=5, le=480)
     mail_max_attempts: int = Field(default=8, ge=1, le=50)

@@ -24,3 +24,22 @@ ADVISOR_ROLES = (StaffRole.ADVISOR, StaffRole.ADMIN)
 def may_see_appointment(role: str, user_id: int, advisor_id: int) -> bool:
     """An appointment is its advisor's; admins may open any."""
     return role == StaffRole.ADMIN or advisor_id == user_id
+
+
+SUPPORT_ROLES = (StaffRole.SUPPORT, StaffRole.ADMIN)
+"""Roles that may look participants up by their support code."""
+
+
+def may_look_up(role: str) -> bool:
+    return role in SUPPORT_ROLES
+
+
+def may_support(role: str, staff_unit_id: int, appointment_unit_id: int) -> bool:
+    """Support staff help the citizens of their own unit; admins help everyone's.
+
+    A unit's hotline knows its own appointments and advisors; a look-up in another
+    unit would show a stranger's data to someone with no reason to see it.
+    """
+    return role == StaffRole.ADMIN or (
+        role == StaffRole.SUPPORT and staff_unit_id == appointment_unit_id
+    )

@@ -17,8 +17,9 @@ def new_support_code() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
 
 
-def format_support_code(code: str) -> str:
-    return f"{code[:3]}-{code[3:]}"
+def format_support_code(code: str | None) -> str | None:
+    """As shown and read aloud; ``None`` once the participant's data is erased."""
+    return f"{code[:3]}-{code[3:]}" if code else None
 
 
 def parse_support_code(typed: str) -> str | None:

@@ -28,19 +28,24 @@ async def purge(ctx: AppContext) -> PurgeReport | None:
         if not await claim_the_purge(session):
             log.info("purge skipped: another instance is purging")
             return None
-        report = await erase_expired(session, ctx.clock(), ctx.settings.retention_days)
+        settings = ctx.settings
+        report = await erase_expired(
+            session, ctx.clock(), settings.retention_days, settings.audit_retention_days
+        )
     log.info(
-        "purge appointments=%d participants=%d device_checks=%d sessions=%d",
+        "purge appointments=%d participants=%d device_checks=%d sessions=%d audit_entries=%d",
         report.appointments,
         report.participants,
         report.device_checks,
         report.sessions,
+        report.audit_entries,
     )
     purged = ctx.metrics.purged_rows
     purged.labels(table="appointments").inc(report.appointments)
     purged.labels(table="participants").inc(report.participants)
     purged.labels(table="device_checks").inc(report.device_checks)
     purged.labels(table="sessions").inc(report.sessions)
+    purged.labels(table="audit_entries").inc(report.audit_entries)
     return report
 
 

@@ -65,6 +65,7 @@ from videotermin.realtime.service import Realtime
 from videotermin.realtime.session import Ending, Session
 from videotermin.services import admission
 from videotermin.services.admission import Direction, NoDirection
+from videotermin.services.audit import Actor, staff_actor
 from videotermin.services.staff_auth import Login
 
 
@@ -112,6 +113,11 @@ class AdvisorCall(Session):
         self.shown: list[WaitingPerson] | None = None
         self.shown_from: call.WaitingBoard = frozenset()
         """The board the shown list was read for (:func:`call.waiting_on_board`)."""
+
+    @property
+    def actor(self) -> Actor:
+        """Who the audit log names for this call's admissions, removals and end."""
+        return staff_actor(self.login.user.id)
 
     @property
     def login(self) -> Login:
@@ -188,6 +194,7 @@ class AdvisorCall(Session):
                 self.appointment_id,
                 message.participant,
                 call.connected_waiting(self.realtime, self.appointment_id),
+                self.actor,
             )
             if problem is not None:
                 await self.socket.refuse(ErrorCode(problem), _WHY[problem], "admit")
@@ -195,12 +202,12 @@ class AdvisorCall(Session):
                 self.realtime.metrics.admissions.inc()
         elif isinstance(message, Remove):
             problem = await admission.remove(
-                self.realtime.ctx, self.appointment_id, self.key, message.participant
+                self.realtime.ctx, self.appointment_id, self.key, message.participant, self.actor
             )
             if problem is not None:
                 await self.socket.refuse(ErrorCode(problem), _WHY[problem], "remove")
         elif isinstance(message, End):
-            await admission.end(self.realtime.ctx, self.appointment_id)
+            await admission.end(self.realtime.ctx, self.appointment_id, self.actor)
             await self.socket.send(StateChanged(state=Journey.ENDED))
             await self.socket.close(CloseCode.ENDED)
             return Ending.CLOSED

@@ -145,6 +145,16 @@ class StaffHello(ClientMessage):
     view: Literal["agenda", "appointment"] = "agenda"
 
 
+class SupportHello(ClientMessage):
+    """Opens a supporter's live view of one participant, whom the same supporter has
+    looked up by support code (services.support.looked_up)."""
+
+    type: Literal["hello"]
+    version: int = Field(ge=1, le=65535)
+    role: Literal["support"] | None = None
+    participant: AppointmentId
+
+
 class Ping(ClientMessage):
     """Keeps the connection alive; answered by `pong` with the same `id`."""
 
@@ -261,6 +271,7 @@ CITIZEN_MESSAGES: Mapping[str, type[ClientMessage]] = {
 }
 """Citizens may send `admit`/`remove`/`end`: they parse, and are refused `not_allowed`."""
 STAFF_MESSAGES: Mapping[str, type[ClientMessage]] = {"hello": StaffHello, "ping": Ping}
+SUPPORT_MESSAGES: Mapping[str, type[ClientMessage]] = {"hello": SupportHello, "ping": Ping}
 CALL_MESSAGES: Mapping[str, type[ClientMessage]] = {
     "hello": CallHello,
     "ping": Ping,

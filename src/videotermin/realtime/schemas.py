@@ -24,6 +24,7 @@ from videotermin.realtime.protocol import (
     Remove,
     Signal,
     StaffHello,
+    SupportHello,
 )
 from videotermin.realtime.server_messages import (
     Admitted,
@@ -42,6 +43,8 @@ from videotermin.realtime.server_messages import (
     SignalFrom,
     StaffWelcome,
     StateChanged,
+    SupportUpdate,
+    SupportWelcome,
     Waiting,
 )
 
@@ -49,6 +52,7 @@ CLIENT_SCHEMAS: Mapping[str, type[BaseModel]] = {
     "hello (citizen)": CitizenHello,
     "hello (staff)": StaffHello,
     "hello (call)": CallHello,
+    "hello (support)": SupportHello,
     "ping": Ping,
     "admit": Admit,
     "remove": Remove,
@@ -62,6 +66,8 @@ SERVER_SCHEMAS: Mapping[str, type[BaseModel]] = {
     "welcome (citizen)": CitizenWelcome,
     "welcome (staff)": StaffWelcome,
     "welcome (call)": CallWelcome,
+    "welcome (support)": SupportWelcome,
+    "support": SupportUpdate,
     "pong": Pong,
     "message": AdvisorMessage,
     "state": StateChanged,

@@ -51,6 +51,23 @@ class StaffWelcome(ServerMessage):
     watching: list[str]
 
 
+class SupportWelcome(ServerMessage):
+    type: Literal["welcome"] = "welcome"
+    version: int
+    role: Literal["support"] = "support"
+    ping_interval: float
+
+
+class SupportUpdate(ServerMessage):
+    """The participant as the support desk shows them, rendered by the server; sent
+    after the welcome and whenever something about them changes. `problem` is true
+    while they are stuck at a device failure (camera blocked …)."""
+
+    type: Literal["support"] = "support"
+    html: str
+    problem: bool
+
+
 class CallWelcome(ServerMessage):
     """The advisor's call connection is open; `admitted` and `waiting` follow at once."""
 

@@ -32,6 +32,7 @@ from videotermin.bus.events import (
 )
 from videotermin.context import AppContext
 from videotermin.domain.appointments import Status, end_of, shown_name
+from videotermin.domain.audit import AuditAction
 from videotermin.domain.call import (
     ADMIT_ALL,
     ENDING,
@@ -42,7 +43,9 @@ from videotermin.domain.call import (
     peer_id,
 )
 from videotermin.domain.staff import ADVISOR_ROLES
+from videotermin.services.audit import Actor, record
 from videotermin.services.staff_auth import Login, find_login
+from videotermin.store.db import rowcount
 from videotermin.store.latest import latest
 from videotermin.store.models import Appointment, DeviceCheck, Participant, StaffUser
 
@@ -241,7 +244,7 @@ async def _admitted_count(ctx: AppContext, appointment_id: str) -> int:
 
 
 async def admit(
-    ctx: AppContext, appointment_id: str, who: str, connected: Iterable[str]
+    ctx: AppContext, appointment_id: str, who: str, connected: Iterable[str], actor: Actor
 ) -> Refusal | None:
     """Admit one waiting participant, or everyone waiting (all or none: the mesh limit)."""
     waiting = await waiting_ids(ctx, appointment_id, connected)
@@ -257,6 +260,15 @@ async def admit(
             .where(*_still_waiting(appointment_id, chosen))
             .values(admitted_at=ctx.clock())
         )
+        detail = f"{len(chosen)} Person(en)"
+        record(
+            db,
+            ctx.clock(),
+            actor,
+            AuditAction.ADMITTED,
+            appointment_id=appointment_id,
+            detail=detail,
+        )
         await db.commit()
     for participant_id in chosen:
         await publish(ctx.bus, seat_channel(participant_id), CallAdmit())
@@ -264,7 +276,9 @@ async def admit(
     return None
 
 
-async def remove(ctx: AppContext, appointment_id: str, key: str, target: str) -> Refusal | None:
+async def remove(
+    ctx: AppContext, appointment_id: str, key: str, target: str, actor: Actor
+) -> Refusal | None:
     """Take an admitted participant (by peer id or participant id) out of the call; their
     admission ends, so the same link must be admitted again."""
     async with ctx.sessions() as db:
@@ -275,6 +289,7 @@ async def remove(ctx: AppContext, appointment_id: str, key: str, target: str) ->
         await db.execute(
             update(Participant).where(Participant.id == found).values(admitted_at=None)
         )
+        record(db, ctx.clock(), actor, AuditAction.REMOVED_FROM_CALL, appointment_id=appointment_id)
         await db.commit()
     await publish(ctx.bus, call_channel(appointment_id), CallRemoved(peer=peer_id(key, found)))
     await publish(ctx.bus, seat_channel(found), CallRemove())
@@ -292,15 +307,17 @@ async def leave(ctx: AppContext, appointment_id: str, participant_id: str) -> No
     await participant_changed(ctx.bus, appointment_id, participant_id)
 
 
-async def end(ctx: AppContext, appointment_id: str) -> None:
+async def end(ctx: AppContext, appointment_id: str, actor: Actor) -> None:
     """The advisor ends the call: the appointment is completed (:data:`ENDING`), so every
     link's journey is ``ended`` and every connection of the appointment closes."""
     before, after = ENDING
     async with ctx.sessions() as db:
-        await db.execute(
+        ended = await db.execute(
             update(Appointment)
             .where(Appointment.id == appointment_id, Appointment.status == before)
             .values(status=after, updated_at=ctx.clock())
         )
+        if rowcount(ended):
+            record(db, ctx.clock(), actor, AuditAction.CALL_ENDED, appointment_id=appointment_id)
         await db.commit()
     await appointment_changed(ctx.bus, appointment_id)

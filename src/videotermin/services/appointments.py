@@ -4,6 +4,8 @@ Each function checks the rules in :mod:`videotermin.domain.appointments`, change
 the store and queues the mails the change announces — all inside the caller's
 transaction, so a refused change writes nothing and an accepted one always has
 its mails. The caller commits and then calls :meth:`AppContext.outbox_wakeup.set`.
+Each change also writes its audit entry (:mod:`videotermin.services.audit`) in that
+transaction, naming the ``actor`` the caller passes (the system when none is).
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from videotermin.context import AppContext
 from videotermin.domain import appointments as rules
 from videotermin.domain.appointments import ParticipantDraft, RuleViolation, Status
+from videotermin.domain.audit import AuditAction
 from videotermin.domain.outbox import MailKind
 from videotermin.domain.staff import ADVISOR_ROLES
 from videotermin.domain.support_code import new_support_code
 from videotermin.domain.tokens import hash_token, new_token
+from videotermin.services.audit import SYSTEM, Actor, record
 from videotermin.services.outbox import enqueue_mail
 from videotermin.store.models import (
     Appointment,
@@ -147,6 +151,7 @@ async def create_appointment(
     subject: str | None,
     participants: list[ParticipantDraft],
     unit: Unit | None = None,
+    actor: Actor = SYSTEM,
 ) -> tuple[Appointment, list[IssuedLink]]:
     now = ctx.clock()
     subject = (subject or "").strip() or None
@@ -166,6 +171,7 @@ async def create_appointment(
     session.add(appointment)
     await session.flush()
     await session.refresh(appointment, ["unit", "advisor"])
+    record(session, now, actor, AuditAction.APPOINTMENT_CREATED, appointment_id=appointment.id)
     links = [
         await _issue_link(session, ctx, MailKind.INVITATION, appointment, p)
         for p in appointment.participants
@@ -181,6 +187,7 @@ async def reschedule(
     start: datetime | None = None,
     duration_minutes: int | None = None,
     subject: str | None = None,
+    actor: Actor = SYSTEM,
 ) -> list[IssuedLink]:
     """Move or lengthen an appointment; every active participant gets an updated invitation."""
     now = ctx.clock()
@@ -191,20 +198,30 @@ async def reschedule(
         errors += rules.check_duration(duration_minutes)
     errors += rules.check_subject(subject)
     _raise_if(errors)
-    changed = False
+    changed: list[str] = []
     if start is not None and start != appointment.start_at:
         appointment.start_at = start
-        changed = True
+        changed.append("start")
     if duration_minutes is not None and duration_minutes != appointment.duration_minutes:
         appointment.duration_minutes = duration_minutes
-        changed = True
+        changed.append("duration")
     if subject is not None and (subject.strip() or None) != appointment.subject:
         appointment.subject = subject.strip() or None
-        changed = True
+        changed.append("subject")
     if not changed:
         return []
     appointment.ics_sequence += 1
     appointment.updated_at = now
+    # Only which fields changed: the subject itself may name the citizen's matter.
+    detail = ", ".join(changed)
+    record(
+        session,
+        now,
+        actor,
+        AuditAction.APPOINTMENT_CHANGED,
+        appointment_id=appointment.id,
+        detail=detail,
+    )
     await session.flush()
     return [
         await _issue_link(session, ctx, MailKind.UPDATE, appointment, p)
@@ -213,9 +230,18 @@ async def reschedule(
     ]
 
 
-async def cancel(session: AsyncSession, ctx: AppContext, appointment: Appointment) -> None:
+async def cancel(
+    session: AsyncSession, ctx: AppContext, appointment: Appointment, actor: Actor = SYSTEM
+) -> None:
     """Cancel: links then show the cancelled page; every participant gets a CANCEL mail."""
     _raise_if(rules.check_changeable(appointment.status))
+    record(
+        session,
+        ctx.clock(),
+        actor,
+        AuditAction.APPOINTMENT_CANCELLED,
+        appointment_id=appointment.id,
+    )
     appointment.status = Status.CANCELLED
     appointment.ics_sequence += 1
     appointment.updated_at = ctx.clock()
@@ -226,11 +252,18 @@ async def cancel(session: AsyncSession, ctx: AppContext, appointment: Appointmen
 
 
 async def add_participant(
-    session: AsyncSession, ctx: AppContext, appointment: Appointment, draft: ParticipantDraft
+    session: AsyncSession,
+    ctx: AppContext,
+    appointment: Appointment,
+    draft: ParticipantDraft,
+    actor: Actor = SYSTEM,
 ) -> IssuedLink:
     errors = rules.check_changeable(appointment.status)
     errors += rules.check_added_participant(draft, _drafts_of(appointment))
     _raise_if(errors)
+    record(
+        session, ctx.clock(), actor, AuditAction.PARTICIPANT_ADDED, appointment_id=appointment.id
+    )
     participant = await _new_participant(session, draft, ctx.clock())
     appointment.participants.append(participant)
     appointment.updated_at = ctx.clock()
@@ -239,10 +272,17 @@ async def add_participant(
 
 
 async def remove_participant(
-    session: AsyncSession, ctx: AppContext, appointment: Appointment, participant: Participant
+    session: AsyncSession,
+    ctx: AppContext,
+    appointment: Appointment,
+    participant: Participant,
+    actor: Actor = SYSTEM,
 ) -> None:
     """Revoke a participant's links; they are told by a CANCEL mail for their calendar."""
     _raise_if(rules.check_changeable(appointment.status) + rules.check_removable(participant.role))
+    record(
+        session, ctx.clock(), actor, AuditAction.PARTICIPANT_REMOVED, appointment_id=appointment.id
+    )
     participant.removed_at = ctx.clock()
     appointment.updated_at = ctx.clock()
     await session.flush()
@@ -250,10 +290,17 @@ async def remove_participant(
 
 
 async def resend_invitation(
-    session: AsyncSession, ctx: AppContext, appointment: Appointment, participant: Participant
+    session: AsyncSession,
+    ctx: AppContext,
+    appointment: Appointment,
+    participant: Participant,
+    actor: Actor = SYSTEM,
 ) -> IssuedLink:
     """A new mail with a new link; earlier links keep working."""
     _raise_if(rules.check_changeable(appointment.status))
+    record(
+        session, ctx.clock(), actor, AuditAction.INVITATION_RESENT, appointment_id=appointment.id
+    )
     return await _issue_link(session, ctx, MailKind.INVITATION, appointment, participant)
 
 

@@ -4,8 +4,9 @@ Participants of expired appointments are deleted with everything that refers
 to them (links, consent records, device checks, outbox copies); the
 appointment row stays without its personal columns, so anonymous counts remain
 possible. Old device checks lose their personal columns. Expired staff sessions
-and stale login counters go too. Erasing twice changes nothing. The job that
-runs this hourly is :mod:`videotermin.jobs.retention`.
+and stale login counters go too, and audit entries past the audit retention.
+Erasing twice changes nothing. The job that runs this hourly is
+:mod:`videotermin.jobs.retention`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from sqlalchemy import ColumnElement, Result, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from videotermin.domain.appointments import end_of
+from videotermin.domain.audit import DEFAULT_RETENTION_DAYS
 from videotermin.domain.retention import appointments_ended_before, checks_made_before
+from videotermin.services.audit import purge_audit
 from videotermin.store.db import rowcount
 from videotermin.store.models import (
     Appointment,
@@ -43,6 +46,7 @@ class PurgeReport:
     participants: int
     device_checks: int
     sessions: int
+    audit_entries: int = 0
 
 
 def _personal_of(model: type[Base]) -> dict[str, None]:
@@ -121,11 +125,18 @@ async def claim_the_purge(session: AsyncSession) -> bool:
     return bool(await session.scalar(select(func.pg_try_advisory_xact_lock(PURGE_LOCK))))
 
 
-async def erase_expired(session: AsyncSession, now: datetime, retention_days: int) -> PurgeReport:
-    """Erase, in the caller's transaction, what has outlived ``retention_days``."""
+async def erase_expired(
+    session: AsyncSession,
+    now: datetime,
+    retention_days: int,
+    audit_retention_days: int = DEFAULT_RETENTION_DAYS,
+) -> PurgeReport:
+    """Erase, in the caller's transaction, what has outlived ``retention_days`` (and audit
+    entries older than ``audit_retention_days``)."""
     cutoff = appointments_ended_before(now, retention_days)
     expired = await _expired_appointments(session, cutoff)
     appointments, participants = await _erase_appointments(session, expired)
     checks = await _erase_device_checks(session, checks_made_before(now, retention_days))
     sessions = await _forget_logins(session, now)
-    return PurgeReport(appointments, participants, checks, sessions)
+    audit = await purge_audit(session, now, audit_retention_days)
+    return PurgeReport(appointments, participants, checks, sessions, audit)

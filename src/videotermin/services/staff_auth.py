@@ -18,8 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from videotermin.bus.events import staff_changed
 from videotermin.context import AppContext
 from videotermin.domain import login_throttle
+from videotermin.domain.audit import AuditAction
 from videotermin.domain.passwords import hash_password, needs_rehash, verify_password
 from videotermin.domain.tokens import hash_token, looks_like_token, new_token
+from videotermin.services.audit import Actor, record
 from videotermin.store.models import LoginThrottle, StaffSession, StaffUser
 
 # Verified when the username is unknown, so that case costs the same argon2 time.
@@ -77,14 +79,19 @@ async def authenticate(
     user = await db.scalar(
         select(StaffUser).where(StaffUser.username == username, StaffUser.active.is_(True))
     )
+    # A failure names the account when there is one; what was typed for an unknown
+    # name is not kept (it may be a password typed into the wrong field).
+    failed = Actor(staff_id=user.id if user is not None else None)
     if login_throttle.is_locked(state, now):
         verify_password(_DUMMY_HASH, password)
+        record(db, now, failed, AuditAction.LOGIN_FAILED, detail="gesperrt")
         return LoginAttempt(locked_until=state.locked_until)
     if user is not None and verify_password(user.password_hash, password):
         if throttle is not None:
             await db.delete(throttle)
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
+        record(db, now, failed, AuditAction.LOGIN)
         return LoginAttempt(user=user)
     if user is None:
         verify_password(_DUMMY_HASH, password)
@@ -98,6 +105,7 @@ async def authenticate(
     throttle.failures = state.count
     throttle.first_failed_at = state.first_at or now
     throttle.locked_until = state.locked_until
+    record(db, now, failed, AuditAction.LOGIN_FAILED)
     return LoginAttempt(locked_until=state.locked_until)
 
 
@@ -159,6 +167,8 @@ async def log_out(ctx: AppContext, token: str) -> None:
     """End the session everywhere at once: the table row, and every socket it opened."""
     async with ctx.sessions() as db, db.begin():
         ended_for = await close_session(db, token)
+        if ended_for is not None:
+            record(db, ctx.clock(), Actor(staff_id=ended_for), AuditAction.LOGOUT)
     await logins_changed(ctx, ended_for)
 
 

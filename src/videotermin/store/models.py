@@ -134,6 +134,43 @@ class StaffSession(Base):
     user: Mapped[StaffUser] = relationship(lazy="joined")
 
 
+class StaffPasswordLink(Base):
+    """A one-time link with which a staff member sets their own password.
+
+    Only the token's hash is stored; using the link deletes it, and a newer link
+    for the same person replaces the older one.
+    """
+
+    __tablename__ = "staff_password_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[StaffUser] = relationship(lazy="joined")
+
+
+class AuditEntry(Base):
+    """Who did what, when, to which appointment: append-only (the database refuses
+    updates, see migration 0005), no citizen data, purged after the audit retention."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    """The staff user who acted; no foreign key, so the entry outlives any change to them."""
+    api_token_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    appointment_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    subject_staff_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The staff account an admin action concerned."""
+    detail: Mapped[str] = mapped_column(String(200), default="", server_default="")
+
+
 class ApiToken(Base):
     __tablename__ = "api_tokens"
 
@@ -142,6 +179,8 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """A revoked token is refused at once; the row stays for the audit log's names."""
 
 
 class Appointment(Base):
@@ -189,12 +228,17 @@ class Participant(Base):
     email: Mapped[str | None] = personal(type_=String(254), nullable=True)
     customer_number: Mapped[str | None] = personal(type_=String(40), nullable=True)
     language: Mapped[str] = mapped_column(String(5), default="de")
-    support_code: Mapped[str] = mapped_column(String(6), index=True)
+    # Personal, so erasing the participant (withdrawal, purge) makes the code unknown.
+    support_code: Mapped[str | None] = personal(type_=String(6), nullable=True, index=True)
     survey_closed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     admitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     """Set when the advisor admits them to the call; removal or hanging up clears it."""
+    # Where the citizen was last seen outside the waiting room and the call (the link page,
+    # a step of the device check), for the support desk; written only when it changes.
+    activity: Mapped[str | None] = personal(type_=String(20), nullable=True)
+    activity_at: Mapped[datetime | None] = personal(type_=UTCDateTime, nullable=True)
 
     appointment: Mapped[Appointment] = relationship(back_populates="participants")
     consents: Mapped[list[ConsentRecord]] = relationship(

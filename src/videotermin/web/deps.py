@@ -4,8 +4,8 @@ long and none can forget a check (the style of the FastAPI project template's
 
 - ``Ctx``, ``Db``: the app context and a read session.
 - ``Live``: the instance's real-time parts (presence), for pages that show it.
-- ``OptionalLogin``, ``CurrentLogin``, ``CurrentAdvisor``: the staff login of the
-  request's session cookie; the latter two redirect to the login or refuse.
+- ``OptionalLogin``, ``CurrentLogin``, ``CurrentAdvisor``, ``CurrentSupport``: the staff
+  login of the request's session cookie; the latter three redirect to the login or refuse.
 - ``CheckedForm``, ``LoginForm``: the submitted form, after its CSRF token matched.
 """
 
@@ -22,11 +22,11 @@ from starlette.datastructures import FormData
 from starlette.requests import HTTPConnection
 
 from videotermin.context import AppContext
-from videotermin.domain.staff import ADVISOR_ROLES
+from videotermin.domain.staff import ADVISOR_ROLES, may_look_up
 from videotermin.domain.tokens import looks_like_token, tokens_equal
 from videotermin.observability import Metrics
 from videotermin.realtime.service import Realtime
-from videotermin.services.staff_auth import Login, find_login
+from videotermin.services.staff_auth import Login, current_login
 from videotermin.web.cookies import CSRF_FIELD, LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from videotermin.web.templating import PageExit, message_page
 
@@ -64,8 +64,10 @@ async def get_db(ctx: Ctx) -> AsyncIterator[AsyncSession]:
 Db = Annotated[AsyncSession, Depends(get_db)]
 
 
-async def optional_login(request: Request, ctx: Ctx, db: Db) -> Login | None:
-    return await find_login(db, request.cookies.get(SESSION_COOKIE), ctx.clock())
+async def optional_login(request: Request, ctx: Ctx) -> Login | None:
+    """Read in a session of its own that is closed at once: a request that waits on
+    something else (a lock, a write) holds no pooled connection for its login."""
+    return await current_login(ctx, request.cookies.get(SESSION_COOKIE))
 
 
 OptionalLogin = Annotated[Login | None, Depends(optional_login)]
@@ -99,6 +101,26 @@ def require_advisor(login: CurrentLogin) -> Login:
 
 
 CurrentAdvisor = Annotated[Login, Depends(require_advisor)]
+
+
+def require_support(login: CurrentLogin) -> Login:
+    """The support desk is for support staff and admins; advisors get a clear refusal."""
+    if not may_look_up(login.user.role):
+        raise PageExit(
+            message_page(
+                403,
+                "Dieser Bereich ist für den Support",
+                "Mit Ihrem Konto können Sie keine Support-Codes nachschlagen. Wenn Sie "
+                "Anrufende unterstützen, bitten Sie Ihre Administration um die Rolle „Support“.",
+                login.user.unit.name,
+                next_step=("/termine", "Zu „Meine Termine“"),
+                staff=login.page_context,
+            )
+        )
+    return login
+
+
+CurrentSupport = Annotated[Login, Depends(require_support)]
 
 
 def csrf_refused(login: Login | None = None) -> PageExit:

@@ -20,6 +20,7 @@ from videotermin.context import AppContext
 from videotermin.domain.appointments import FieldError, RuleViolation
 from videotermin.services import appointments as scheduling
 from videotermin.services.api_tokens import use_token
+from videotermin.services.audit import Actor
 from videotermin.store.models import ApiToken, Appointment, Participant
 from videotermin.web.api.models import (
     AppointmentIn,
@@ -63,6 +64,14 @@ async def appointment_by_id(appointment_id: str, db: Db) -> Appointment:
 Found = Annotated[Appointment, Depends(appointment_by_id)]
 
 
+def api_actor(token: Annotated[ApiToken, Depends(authenticated)]) -> Actor:
+    """The token that made the request, as the audit log names it."""
+    return Actor(api_token_id=token.id)
+
+
+Caller = Annotated[Actor, Depends(api_actor)]
+
+
 def participant_of(appointment: Appointment, participant_id: str) -> Participant:
     participant = scheduling.find_participant(appointment, participant_id)
     if participant is None:
@@ -80,7 +89,9 @@ router = APIRouter(dependencies=[Depends(authenticated)])
 
 
 @router.post("/appointments", status_code=status.HTTP_201_CREATED, response_model=AppointmentOut)
-async def create_appointment(body: AppointmentIn, ctx: Ctx, db: Db) -> AppointmentOut:
+async def create_appointment(
+    body: AppointmentIn, ctx: Ctx, db: Db, actor: Caller
+) -> AppointmentOut:
     """Create an appointment and queue an invitation for every participant."""
     advisor = await scheduling.find_advisor(db, body.advisor)
     if advisor is None:
@@ -93,6 +104,7 @@ async def create_appointment(body: AppointmentIn, ctx: Ctx, db: Db) -> Appointme
         duration_minutes=body.duration_minutes,
         subject=body.subject,
         participants=[p.draft() for p in body.participants],
+        actor=actor,
     )
     out = AppointmentOut.of(appointment, issued)
     await commit(ctx, db)
@@ -106,7 +118,7 @@ async def read_appointment(appointment: Found) -> AppointmentOut:
 
 @router.patch("/appointments/{appointment_id}", response_model=AppointmentOut)
 async def reschedule(
-    body: AppointmentPatch, appointment: Found, ctx: Ctx, db: Db
+    body: AppointmentPatch, appointment: Found, ctx: Ctx, db: Db, actor: Caller
 ) -> AppointmentOut:
     """Move, lengthen or retitle; every participant gets an updated invitation."""
     issued = await scheduling.reschedule(
@@ -116,6 +128,7 @@ async def reschedule(
         start=body.start,
         duration_minutes=body.duration_minutes,
         subject=body.subject,
+        actor=actor,
     )
     await commit(ctx, db)
     if issued:
@@ -129,9 +142,9 @@ async def reschedule(
 
 
 @router.post("/appointments/{appointment_id}/cancel", response_model=AppointmentOut)
-async def cancel(appointment: Found, ctx: Ctx, db: Db) -> AppointmentOut:
+async def cancel(appointment: Found, ctx: Ctx, db: Db, actor: Caller) -> AppointmentOut:
     """Cancel; each participant is told and their link shows the cancelled page."""
-    await scheduling.cancel(db, ctx, appointment)
+    await scheduling.cancel(db, ctx, appointment, actor)
     await commit(ctx, db)
     await appointment_changed(ctx.bus, appointment.id)
     return AppointmentOut.of(appointment)
@@ -143,9 +156,9 @@ async def cancel(appointment: Found, ctx: Ctx, db: Db) -> AppointmentOut:
     response_model=ParticipantOut,
 )
 async def add_participant(
-    body: ParticipantIn, appointment: Found, ctx: Ctx, db: Db
+    body: ParticipantIn, appointment: Found, ctx: Ctx, db: Db, actor: Caller
 ) -> ParticipantOut:
-    issued = await scheduling.add_participant(db, ctx, appointment, body.draft())
+    issued = await scheduling.add_participant(db, ctx, appointment, body.draft(), actor)
     await commit(ctx, db)
     return ParticipantOut.of(issued.participant, issued.link, issued.mail)
 
@@ -154,10 +167,12 @@ async def add_participant(
     "/appointments/{appointment_id}/participants/{participant_id}",
     status_code=status.HTTP_204_NO_CONTENT,
 )
-async def remove_participant(participant_id: str, appointment: Found, ctx: Ctx, db: Db) -> Response:
+async def remove_participant(
+    participant_id: str, appointment: Found, ctx: Ctx, db: Db, actor: Caller
+) -> Response:
     """Remove an additional participant; their links stop working at once."""
     participant = participant_of(appointment, participant_id)
-    await scheduling.remove_participant(db, ctx, appointment, participant)
+    await scheduling.remove_participant(db, ctx, appointment, participant, actor)
     await commit(ctx, db)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -167,10 +182,12 @@ async def remove_participant(participant_id: str, appointment: Found, ctx: Ctx, 
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ResendOut,
 )
-async def resend(participant_id: str, appointment: Found, ctx: Ctx, db: Db) -> ResendOut:
+async def resend(
+    participant_id: str, appointment: Found, ctx: Ctx, db: Db, actor: Caller
+) -> ResendOut:
     """Send the invitation again with a new link; earlier links keep working."""
     participant = participant_of(appointment, participant_id)
-    issued = await scheduling.resend_invitation(db, ctx, appointment, participant)
+    issued = await scheduling.resend_invitation(db, ctx, appointment, participant, actor)
     await commit(ctx, db)
     return ResendOut(participant_id=participant.id, invitation=InvitationOut.of(issued.mail))
 

@@ -40,6 +40,8 @@ class CheckUrls:
     call: str
     result: str
     room: str | None = None
+    progress: str | None = None
+    """Where a personal check reports its steps (the public check reports nothing)."""
 
     def config(self) -> dict[str, str]:
         urls = {
@@ -49,6 +51,8 @@ class CheckUrls:
             "speedDownUrl": DOWN_URL,
             "speedUpUrl": UP_URL,
         }
+        if self.progress:
+            urls["progressUrl"] = self.progress
         return {**urls, "roomUrl": self.room} if self.room else urls
 
 

@@ -40,6 +40,17 @@ Kbps = Annotated[float, Field(ge=0, le=10_000_000)]
 _STATE_ITEMS = (Item.CAMERA, Item.MICROPHONE, Item.SPEAKER, Item.CONNECTION)
 
 
+class CheckProgress(BaseModel):
+    """A step of the check as it happens, for the support desk (domain.activity)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    step: Literal["running", "blocked", "notfound", "busy", "unsupported", "grading"]
+
+
+MAX_PROGRESS_BYTES = 256
+
+
 class CheckResult(BaseModel):
     """The browser's measurements. ``None`` means the item could not be measured."""
 

@@ -25,10 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from videotermin.bus.events import participant_changed
 from videotermin.context import AppContext
+from videotermin.domain.activity import CHECK_STEPS, Activity
 from videotermin.domain.device import device_parameters
 from videotermin.domain.quality import judge
 from videotermin.domain.tokens import looks_like_token, new_token
 from videotermin.media.echo import EchoBusy, InvalidOffer
+from videotermin.services import activity
 from videotermin.services.device_checks import record_device_check
 from videotermin.services.participation import Participation, participation_for_token
 from videotermin.services.units import default_unit
@@ -36,8 +38,10 @@ from videotermin.settings import Settings
 from videotermin.web.citizen import speed_test
 from videotermin.web.citizen.check_page import USER_AGENT_CHARS, CheckUrls, check_page
 from videotermin.web.citizen.check_payload import (
+    MAX_PROGRESS_BYTES,
     MAX_RESULT_BYTES,
     MAX_SDP_CHARS,
+    CheckProgress,
     CheckResult,
     Offer,
     stored_findings,
@@ -77,6 +81,10 @@ async def personal_check(token: str, request: Request, ctx: Ctx, db: Db) -> Resp
         call=f"{base}/geraete/anruf",
         result=f"{base}/geraete/ergebnis",
         room=f"{base}/warteraum",
+        progress=f"{base}/geraete/stand",
+    )
+    await activity.report(
+        ctx, participation.appointment.id, participation.participant.id, Activity.CHECK_OPENED
     )
     unit = participation.appointment.unit
     return check_page(request, ctx, unit=unit, urls=urls, participation=participation)
@@ -154,6 +162,17 @@ async def public_call(request: Request, ctx: Ctx, limits: Limits, _: FromPage) -
 # --- results -------------------------------------------------------------------
 
 
+@router.post("/v/{token}/geraete/stand")
+async def personal_progress(token: str, request: Request, ctx: Ctx, _: FromPage) -> Response:
+    """A step of the running check (camera blocked, grading …), for the support desk."""
+    progress = validated(CheckProgress, await bounded_body(request, MAX_PROGRESS_BYTES))
+    async with ctx.sessions() as db:
+        participation = await _participation_for_post(db, ctx, token)
+        appointment_id, participant_id = participation.appointment.id, participation.participant.id
+    await activity.report(ctx, appointment_id, participant_id, CHECK_STEPS[progress.step])
+    return Response(status_code=204, headers=NO_STORE)
+
+
 @router.post("/v/{token}/geraete/ergebnis")
 async def personal_result(token: str, request: Request, ctx: Ctx, _: FromPage) -> JSONResponse:
     """Grade and store the check; the cookie marks this device as the one that ran it."""
@@ -177,6 +196,9 @@ async def personal_result(token: str, request: Request, ctx: Ctx, _: FromPage) -
             ip_address=client_address(request),
         )
     await participant_changed(ctx.bus, participation.appointment.id, participation.participant.id)
+    await activity.report(
+        ctx, participation.appointment.id, participation.participant.id, Activity.CHECK_DONE
+    )
     response = JSONResponse(verdict_json(verdict), headers=NO_STORE)
     response.set_cookie(
         DEVICE_COOKIE,

@@ -26,10 +26,11 @@ from starlette.datastructures import FormData
 
 from videotermin.bus.events import participant_changed
 from videotermin.context import AppContext
+from videotermin.domain.activity import Activity
 from videotermin.domain.consent import Decision
 from videotermin.domain.journey import Journey
 from videotermin.domain.support_code import format_support_code
-from videotermin.services import consent
+from videotermin.services import activity, consent
 from videotermin.services.consent import Outcome, ShownText
 from videotermin.services.consent_texts import consent_text
 from videotermin.services.participation import Participation, participation_for_token
@@ -195,6 +196,9 @@ async def personal_link(token: str, request: Request, ctx: Ctx, db: Db) -> HTMLR
     participation = await participation_for_token(db, ctx, token)
     if participation is None:
         return await pages.unknown(db)
+    await activity.report(
+        ctx, participation.appointment.id, participation.participant.id, Activity.LINK_PAGE
+    )
     return pages.state_page(participation)
 
 

@@ -82,6 +82,7 @@ async def _create(view: StaffView, draft: forms.NewAppointment) -> Appointment:
             duration_minutes=draft.duration_minutes,
             subject=draft.subject,
             participants=draft.participants,
+            actor=view.actor,
         )
     view.ctx.outbox_wakeup.set()
     return appointment
@@ -159,6 +160,7 @@ async def reschedule(appointment_id: str, view: View, db: Db, form: CheckedForm)
                     start=change.start,
                     duration_minutes=change.duration_minutes,
                     subject=change.subject,
+                    actor=view.actor,
                 ),
             )
         except RuleViolation as refused:
@@ -184,7 +186,9 @@ async def cancel_confirmation(appointment_id: str, view: View, db: Db) -> Respon
 )
 async def cancel(appointment_id: str, view: View, db: Db) -> Response:
     try:
-        await view.change(appointment_id, lambda s, a: scheduling.cancel(s, view.ctx, a))
+        await view.change(
+            appointment_id, lambda s, a: scheduling.cancel(s, view.ctx, a, view.actor)
+        )
     except RuleViolation as refused:
         return await _appointment_page(view, db, appointment_id, errors=_general_errors(refused))
     await appointment_changed(view.ctx.bus, appointment_id)
@@ -197,7 +201,8 @@ async def add_participant(appointment_id: str, view: View, db: Db, form: Checked
     draft = forms.new_participant_draft(values)
     try:
         await view.change(
-            appointment_id, lambda s, a: scheduling.add_participant(s, view.ctx, a, draft)
+            appointment_id,
+            lambda s, a: scheduling.add_participant(s, view.ctx, a, draft, view.actor),
         )
     except RuleViolation as refused:
         errors = forms.FormErrors(forms.ADD_ORDER)
@@ -227,7 +232,7 @@ async def remove_participant(
         await view.change(
             appointment_id,
             lambda s, a: scheduling.remove_participant(
-                s, view.ctx, a, _participant(view, a, participant_id)
+                s, view.ctx, a, _participant(view, a, participant_id), view.actor
             ),
         )
     except RuleViolation as refused:
@@ -246,7 +251,7 @@ async def resend_invitation(
         await view.change(
             appointment_id,
             lambda s, a: scheduling.resend_invitation(
-                s, view.ctx, a, _participant(view, a, participant_id)
+                s, view.ctx, a, _participant(view, a, participant_id), view.actor
             ),
         )
     except RuleViolation as refused:

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from videotermin.context import AppContext
+from videotermin.domain.staff import StaffRole
 from videotermin.services.staff_auth import (
     authenticate,
     lock_minutes_left,
@@ -82,7 +83,14 @@ def _lock_message(locked_until: datetime, ctx: AppContext, zone: ZoneInfo) -> st
 
 @router.get("/")
 async def home(login: OptionalLogin) -> RedirectResponse:
-    return RedirectResponse("/termine" if login else "/login", status_code=303)
+    if login is None:
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse(start_page(login.user.role), status_code=303)
+
+
+def start_page(role: str) -> str:
+    """Each role's start page: the support desk for support staff, the appointments else."""
+    return "/support" if role == StaffRole.SUPPORT else "/termine"
 
 
 @router.get("/login", response_model=None)
@@ -94,8 +102,9 @@ async def login_form(
     next_path: Annotated[str, Query(alias="next")] = "",
 ) -> Response:
     if login is not None:
-        return RedirectResponse(safe_next(next_path), status_code=303)
-    return await _login_page(request, ctx, db, next_path=safe_next(next_path))
+        return RedirectResponse(safe_next(next_path, start_page(login.user.role)), status_code=303)
+    # No page asked for: after the login each role goes to its own start page.
+    return await _login_page(request, ctx, db, next_path=safe_next(next_path, ""))
 
 
 @router.post("/login", response_model=None)
@@ -122,6 +131,8 @@ async def login_submit(request: Request, ctx: Ctx, db: Db, form: LoginForm) -> R
             )
     if attempt.user is not None:
         await logins_changed(ctx, opened.ended_for)
+        if not values.get("next"):
+            next_path = start_page(attempt.user.role)
         response = RedirectResponse(next_path, status_code=303)
         set_session_cookie(response, ctx.settings, opened.token)
         clear_cookie(response, ctx.settings, LOGIN_CSRF_COOKIE)

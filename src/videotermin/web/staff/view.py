@@ -16,6 +16,7 @@ from videotermin.context import AppContext
 from videotermin.domain.appointments import ROLE_LABELS, Role
 from videotermin.domain.staff import may_see_appointment
 from videotermin.services import appointments as scheduling
+from videotermin.services.audit import Actor, staff_actor
 from videotermin.services.staff_auth import Login
 from videotermin.store.models import Appointment, Participant
 from videotermin.web.cookies import FLASH_COOKIE, clear_cookie, set_flash
@@ -36,6 +37,8 @@ FLASH_TEXTS = {
     "message_sent": "Die Nachricht ist jetzt im Warteraum zu sehen.",
     "message_removed": "Die Nachricht im Warteraum ist entfernt.",
     "logged_out": "Sie sind abgemeldet.",
+    "resend_refused": "Die Einladung kann nicht mehr gesendet werden: Der Termin ist "
+    "abgesagt oder vorbei.",
 }
 ROLES = [(role, ROLE_LABELS[role]) for role in (Role.INTERPRETER, Role.COMPANION, Role.COLLEAGUE)]
 LANGUAGES = [("de", "Deutsch"), ("en", "Englisch")]
@@ -70,6 +73,11 @@ class StaffView:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.login.user.unit.timezone)
+
+    @property
+    def actor(self) -> Actor:
+        """Who the audit log names for this page's changes."""
+        return staff_actor(self.login.user.id)
 
     def page(self, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
         common = {

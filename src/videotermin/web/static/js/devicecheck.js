@@ -20,6 +20,7 @@ import { measureDownload, measureUpload } from './speedtest.js';
  * @property {string} checkUrl
  * @property {string} callUrl
  * @property {string} resultUrl
+ * @property {string} [progressUrl]
  * @property {string} [roomUrl]
  * @property {string} speedDownUrl
  * @property {string} speedUpUrl
@@ -88,8 +89,18 @@ function showAndFocus(section) {
     section.focus();
 }
 
+/**
+ * Tell the server which step the check is at, for the support desk (personal link only).
+ * Best effort: a lost report changes nothing for the citizen.
+ * @param {string} step
+ */
+function report(step) {
+    if (config.progressUrl) postJson(config.progressUrl, { step }, config).catch(() => null);
+}
+
 /** @param {import('./mediaprobe.js').DeviceFailure} failure */
 function fail(failure) {
+    report(failure);
     element('check-ask').hidden = true;
     element('check-status').textContent = '';
     showAndFocus(element('check-failure-' + failure));
@@ -252,6 +263,7 @@ async function main() {
     }
     element('check-ask').hidden = true;
     element('check-steps').hidden = false;
+    report('running');
     say(devices.camera && devices.microphone ? 'running' : devices.camera ? 'video-only' : 'audio-only');
 
     const self = /** @type {HTMLVideoElement} */ (element('check-self'));
@@ -299,6 +311,7 @@ async function main() {
     audio.close();
 
     say('grading');
+    report('grading');
     const response = await postJson(
         config.resultUrl,
         {

@@ -31,7 +31,13 @@
  * @property {number} version
  * @property {'advisor'} [role]
  *
- * @typedef {CitizenHello|StaffHello|CallHello} HelloMessage
+ * @typedef {object} SupportHello a supporter's live view of one participant (/ws/support)
+ * @property {'hello'} type
+ * @property {number} version
+ * @property {'support'} [role]
+ * @property {string} participant the participant the same supporter looked up
+ *
+ * @typedef {CitizenHello|StaffHello|CallHello|SupportHello} HelloMessage
  *
  * @typedef {object} CitizenWelcome
  * @property {'welcome'} type
@@ -159,10 +165,22 @@
  * @property {'waiting'} type
  * @property {WaitingPerson[]} participants
  *
- * @typedef {CitizenWelcome|StaffWelcome|CallWelcome|PongMessage|AdvisorMessage|StateMessage|ReplacedMessage|ErrorMessage|ParticipantMessage|AdmittedMessage|PeerJoinedMessage|PeerUpdatedMessage|PeerLeftMessage|SignalFromMessage|ChatFromMessage|RemovedMessage|WaitingMessage} ServerMessage
+ * @typedef {object} SupportWelcome
+ * @property {'welcome'} type
+ * @property {number} version
+ * @property {'support'} role
+ * @property {number} ping_interval
+ *
+ * @typedef {object} SupportMessage the participant's details, rendered by the server
+ * @property {'support'} type
+ * @property {string} html
+ * @property {boolean} problem stuck at a device failure right now
+ *
+ * @typedef {CitizenWelcome|StaffWelcome|CallWelcome|SupportWelcome|SupportMessage|PongMessage|AdvisorMessage|StateMessage|ReplacedMessage|ErrorMessage|ParticipantMessage|AdmittedMessage|PeerJoinedMessage|PeerUpdatedMessage|PeerLeftMessage|SignalFromMessage|ChatFromMessage|RemovedMessage|WaitingMessage} ServerMessage
  *
  * @typedef {object} ServerMessageMap server messages by type, for `on(type, handler)`
- * @property {CitizenWelcome|StaffWelcome|CallWelcome} welcome
+ * @property {CitizenWelcome|StaffWelcome|CallWelcome|SupportWelcome} welcome
+ * @property {SupportMessage} support
  * @property {PongMessage} pong
  * @property {AdvisorMessage} message
  * @property {StateMessage} state

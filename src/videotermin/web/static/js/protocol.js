@@ -193,7 +193,7 @@ export class ServerConnection {
         this.#pingMs = (message.ping_interval || DEFAULT_PING_SECONDS) * 1000;
         this.#startPings();
         this.#setStatus('open');
-        if (message.role !== 'advisor') this.onwelcome?.(message);
+        if (message.role !== 'advisor' && message.role !== 'support') this.onwelcome?.(message);
         break;
       case 'message':
         this.onadvisormessage?.(message);

@@ -1,0 +1,47 @@
+"""Where a citizen's pages report them to be, for the support desk
+(:mod:`videotermin.domain.activity`).
+
+A report is written only when it says something new — another place or step, or
+the same one after :data:`REFRESH` — so reloading a page costs no write; a written
+report is announced on the appointment's channel, so a supporter's open view
+(on any instance) shows it at once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import or_, update
+
+from videotermin.bus.events import participant_changed
+from videotermin.context import AppContext
+from videotermin.domain.activity import Activity
+from videotermin.store.db import rowcount
+from videotermin.store.models import Participant
+
+REFRESH = timedelta(minutes=1)
+
+
+async def report(
+    ctx: AppContext, appointment_id: str, participant_id: str, activity: Activity
+) -> bool:
+    """Note that the participant is at ``activity`` now; whether that was news."""
+    now = ctx.clock()
+    async with ctx.sessions() as db, db.begin():
+        written = await db.execute(
+            update(Participant)
+            .where(
+                Participant.id == participant_id,
+                Participant.support_code.is_not(None),
+                or_(
+                    Participant.activity.is_(None),
+                    Participant.activity != activity.value,
+                    Participant.activity_at < now - REFRESH,
+                ),
+            )
+            .values(activity=activity.value, activity_at=now)
+        )
+    if not rowcount(written):
+        return False
+    await participant_changed(ctx.bus, appointment_id, participant_id)
+    return True

@@ -1,0 +1,148 @@
+"""The support desk's pages: ``/support`` (type the code a caller reads out) and
+``/support/teilnehmende/<id>`` (that participant, kept up to date by the live feed).
+
+The rules and the audit are :mod:`videotermin.services.support`'s; this module turns
+them into the form, its German messages and the redirect after a look-up, so a
+reload shows the participant again without a second look-up.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from videotermin.domain.appointments import RuleViolation
+from videotermin.services import appointments as scheduling
+from videotermin.services import support
+from videotermin.services.audit import staff_actor
+from videotermin.services.staff_auth import Login
+from videotermin.store.models import Participant
+from videotermin.web.deps import CheckedForm, Ctx, CurrentSupport, Db, realtime_of
+from videotermin.web.staff import forms
+from videotermin.web.staff.view import redirect, with_flash
+from videotermin.web.support.details import details_of, render_details
+from videotermin.web.templating import NO_STORE, PageExit, PageRoute, message_page, render
+
+router = APIRouter(route_class=PageRoute)
+
+_REFUSALS = {
+    support.Outcome.MALFORMED: "Das ist kein Support-Code. Ein Code hat sechs Zeichen, "
+    "zum Beispiel „K7P-3XM“; Groß- und Kleinschreibung, Leerzeichen und Bindestriche "
+    "sind egal.",
+    support.Outcome.UNKNOWN: "Zu diesem Code gibt es keinen aktuellen Termin. Bitte lassen "
+    "Sie sich den Code noch einmal vorlesen. Nach der Löschfrist gilt ein Code nicht mehr.",
+    support.Outcome.OTHER_UNIT: "Dieser Code gehört zu einem Termin einer anderen "
+    "Dienststelle. Bitte verweisen Sie die anrufende Person an deren Hotline.",
+}
+
+
+def _page(
+    request: Request,
+    ctx: Ctx,
+    login: Login,
+    name: str,
+    context: dict[str, object],
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    common = {**login.page_context, "now": ctx.clock(), "zone": ZoneInfo(login.user.unit.timezone)}
+    response = with_flash(
+        request,
+        ctx,
+        lambda flash: render(
+            name, {**common, "flash": flash, **context}, status=status, headers=NO_STORE
+        ),
+    )
+    response.headers.update(headers or {})
+    return response
+
+
+@router.get("/support")
+async def search_form(request: Request, ctx: Ctx, login: CurrentSupport) -> HTMLResponse:
+    return _page(request, ctx, login, "support/lookup.html", {"values": {}, "errors": {}})
+
+
+@router.post("/support", response_model=None)
+async def search(request: Request, ctx: Ctx, login: CurrentSupport, form: CheckedForm) -> Response:
+    values = forms.form_values(form)
+    found = await support.look_up(ctx, login.user, values.get("code", "")[:40])
+    if found.participant_id is not None:
+        return RedirectResponse(f"/support/teilnehmende/{found.participant_id}", status_code=303)
+    if found.outcome is support.Outcome.TOO_MANY:
+        message = (
+            "Sie haben in der letzten Minute sehr viele Codes nachgeschlagen. Bitte warten "
+            f"Sie {found.retry_after} Sekunden und versuchen Sie es dann noch einmal."
+        )
+        return _page(
+            request,
+            ctx,
+            login,
+            "support/lookup.html",
+            {"values": values, "errors": {"code": message}},
+            429,
+            {"Retry-After": str(found.retry_after)},
+        )
+    errors = {"code": _REFUSALS[found.outcome]}
+    return _page(
+        request, ctx, login, "support/lookup.html", {"values": values, "errors": errors}, 422
+    )
+
+
+def _not_found(login: Login) -> PageExit:
+    return PageExit(
+        message_page(
+            404,
+            "Keine Person zum Anzeigen",
+            "Diese Person ist nicht (mehr) zu sehen: Schlagen Sie ihren Support-Code bitte "
+            "neu nach. Nach der Löschfrist oder einem Widerruf gilt ein Code nicht mehr.",
+            login.user.unit.name,
+            next_step=("/support", "Zur Suche"),
+            staff=login.page_context,
+        )
+    )
+
+
+async def _looked_up(ctx: Ctx, db: Db, login: Login, participant_id: str) -> Participant:
+    within = timedelta(hours=ctx.settings.session_hours)
+    found = await support.looked_up(db, login.user, participant_id, ctx.clock(), within)
+    if found is None:
+        raise _not_found(login)
+    return found
+
+
+@router.get("/support/teilnehmende/{participant_id}")
+async def participant_page(
+    participant_id: str, request: Request, ctx: Ctx, db: Db, login: CurrentSupport
+) -> HTMLResponse:
+    participant = await _looked_up(ctx, db, login, participant_id)
+    now, zone = ctx.clock(), ZoneInfo(participant.appointment.unit.timezone)
+    details = details_of(ctx.settings, realtime_of(request).presence, participant, now)
+    html = render_details(details, csrf_token=login.csrf_token, zone=zone, now=now)
+    return _page(
+        request, ctx, login, "support/participant.html", {"p": participant, "details_html": html}
+    )
+
+
+@router.post("/support/teilnehmende/{participant_id}/einladung", response_model=None)
+async def resend(
+    participant_id: str, ctx: Ctx, db: Db, login: CurrentSupport, _: CheckedForm
+) -> Response:
+    """The one thing support may change: send the invitation again (a new link, by mail)."""
+    participant = await _looked_up(ctx, db, login, participant_id)
+    back = f"/support/teilnehmende/{participant_id}"
+    async with ctx.sessions() as session, session.begin():
+        appointment = await scheduling.get_appointment(session, participant.appointment_id)
+        current = scheduling.find_participant(appointment, participant_id) if appointment else None
+        if appointment is None or current is None:
+            raise _not_found(login)
+        try:
+            await scheduling.resend_invitation(
+                session, ctx, appointment, current, staff_actor(login.user.id)
+            )
+        except RuleViolation:
+            return redirect(ctx, back, "resend_refused")
+    ctx.outbox_wakeup.set()
+    return redirect(ctx, back, "resent")

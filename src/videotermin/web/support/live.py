@@ -1,0 +1,161 @@
+"""The supporter's live view of one participant (``/ws/support``).
+
+Authorised like the pages — by the staff session cookie, and only when the
+handshake's ``Origin`` is this site. ``hello`` names the participant; the server
+shows them only to a supporter who looked their code up (the audit entry of that
+look-up is the proof, :func:`videotermin.services.support.looked_up`). The socket
+then hears the appointment's bus channel and this instance's presence board: on
+any change of the participant (a device-check step, a verdict, consent, the
+invitation's delivery, entering the waiting room or the call) it renders the
+details again with the page's own macro and sends them. The login is kept in
+memory and read again on the user's staff channel (logout, deactivation), at its
+expiry and by the slow safety re-read, like the advisor's live list.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from starlette.websockets import WebSocket
+
+from videotermin.bus.events import (
+    ParticipantChanged,
+    Resync,
+    StaffChanged,
+    appointment_channel,
+    staff_channel,
+)
+from videotermin.domain.staff import may_look_up
+from videotermin.realtime.connection import (
+    FromBus,
+    JsonSocket,
+    Notice,
+    PresenceChanged,
+    same_origin,
+)
+from videotermin.realtime.presence import Change
+from videotermin.realtime.protocol import (
+    PROTOCOL_VERSION,
+    SUPPORT_MESSAGES,
+    ClientMessage,
+    CloseCode,
+    SupportHello,
+)
+from videotermin.realtime.server_messages import SupportUpdate, SupportWelcome
+from videotermin.realtime.service import Realtime
+from videotermin.realtime.session import Ending, Session
+from videotermin.services import support
+from videotermin.services.staff_auth import Login, current_login
+from videotermin.web.cookies import SESSION_COOKIE
+from videotermin.web.deps import realtime_of
+from videotermin.web.support.details import details_of, render_details
+
+
+async def support_socket(websocket: WebSocket) -> None:
+    await serve_support(realtime_of(websocket), websocket, websocket.cookies.get(SESSION_COOKIE))
+
+
+async def serve_support(realtime: Realtime, websocket: WebSocket, token: str | None) -> None:
+    """``token`` is the staff session cookie's."""
+    if not same_origin(websocket, realtime.ctx.settings.public_url):
+        await websocket.close(code=CloseCode.FORBIDDEN, reason=CloseCode.FORBIDDEN.reason)
+        return
+    login = await current_login(realtime.ctx, token)
+    await websocket.accept()
+    socket = JsonSocket(websocket, SUPPORT_MESSAGES)
+    if login is None or token is None:
+        await socket.close(CloseCode.LOGIN_REQUIRED)
+        return
+    if not may_look_up(login.user.role):
+        await socket.close(CloseCode.FORBIDDEN)
+        return
+    await SupportSession(realtime, socket, token, login).run()
+
+
+class SupportSession(Session):
+    hello = SupportHello
+    kind = "support"
+    checks_before_hello = True  # the login is known from the handshake's cookie
+
+    def __init__(self, realtime: Realtime, socket: JsonSocket, token: str, login: Login) -> None:
+        super().__init__(realtime, socket)
+        self.token = token
+        self.login = login
+        self.participant_id = ""
+        self.appointment_id = ""
+
+    def channels(self) -> tuple[str, ...]:
+        return (staff_channel(self.login.user.id),)
+
+    async def started(self) -> None:
+        self.stack.callback(self.realtime.presence.listen(self._presence))
+        self.arm(self.login.expires_at)
+
+    def _presence(self, change: Change) -> None:
+        if change.participant_id == self.participant_id and self.inbox is not None:
+            notice = PresenceChanged(change.appointment_id, change.participant_id, change.entered)
+            self.inbox.put(FromBus(notice))
+
+    async def greet(self, hello: ClientMessage) -> Ending | None:
+        assert isinstance(hello, SupportHello)
+        self.participant_id = hello.participant
+        sent = await self._send()
+        if not sent:
+            await self.socket.close(CloseCode.FORBIDDEN)
+            return Ending.CLOSED
+        await self.listen(appointment_channel(self.appointment_id))
+        return None
+
+    async def on_event(self, event: Notice) -> Ending | None:
+        if isinstance(event, StaffChanged | Resync):
+            ending = await self.on_tick()
+            if ending is not None or isinstance(event, StaffChanged):
+                return ending
+        if (
+            isinstance(event, ParticipantChanged | PresenceChanged)
+            and event.participant_id != self.participant_id
+        ):
+            return None
+        if not await self._send():
+            await self.socket.close(CloseCode.FORBIDDEN)
+            return Ending.CLOSED
+        return None
+
+    async def on_tick(self) -> Ending | None:
+        """Close when the login ended (read again: an event, an alarm, the safety re-read)."""
+        login = await current_login(self.realtime.ctx, self.token)
+        if login is None or not may_look_up(login.user.role):
+            await self.socket.close(CloseCode.LOGIN_REQUIRED)
+            return Ending.CLOSED
+        self.login = login
+        return None
+
+    async def _send(self) -> bool:
+        """Render and send the participant; ``False`` when they may no longer be shown."""
+        ctx = self.realtime.ctx
+        now = ctx.clock()
+        within = timedelta(hours=ctx.settings.session_hours)
+        async with ctx.sessions() as db:
+            participant = await support.looked_up(
+                db, self.login.user, self.participant_id, now, within
+            )
+            if participant is None:
+                return False
+            first = not self.appointment_id
+            self.appointment_id = participant.appointment_id
+            details = details_of(ctx.settings, self.realtime.presence, participant, now)
+            html = render_details(
+                details,
+                csrf_token=self.login.csrf_token,
+                zone=ZoneInfo(participant.appointment.unit.timezone),
+                now=now,
+            )
+        if first:
+            await self.socket.send(
+                SupportWelcome(
+                    version=PROTOCOL_VERSION, ping_interval=self.realtime.timing.ping_seconds
+                )
+            )
+        await self.socket.send(SupportUpdate(html=html, problem=details.problem))
+        return True
