@@ -118,7 +118,7 @@ def test_demo_prints_logins_and_a_working_link(
     result = run(env, "demo")
     assert result.returncode == 0, result.stderr
     logins = dict(re.findall(r"^\s+(\w+)\s+password: (\S+)$", result.stdout, re.MULTILINE))
-    assert set(logins) == {"admin", "berater"}
+    assert set(logins) == {"admin", "berater", "support"}
     link = re.search(r"Citizen link: \S+/v/([A-Za-z0-9_-]{32})$", result.stdout, re.MULTILINE)
     assert link is not None
     clock.set(datetime.now(UTC))  # the demo appointment starts ten minutes from real time

@@ -1,7 +1,8 @@
-"""Demo data for ``make run``: a filled-in default unit, an admin, an advisor and one
-appointment that starts in ten minutes, so the whole journey can be tried at once.
+"""Demo data for ``make run``: a filled-in default unit, an admin, an advisor, a
+supporter and one appointment that starts in ten minutes, so the whole journey can be
+tried at once.
 
-Each run sets fresh random passwords for the two demo accounts and creates a new
+Each run sets fresh random passwords for the demo accounts and creates a new
 appointment, because links and passwords are stored only as hashes and cannot
 be printed again.
 """
@@ -31,6 +32,7 @@ DEMO_UNIT = {
 DEMO_STAFF = [
     ("admin", "admin", "Alex Admin"),
     ("berater", "advisor", "Bea Berater"),
+    ("support", "support", "Sam Support"),
 ]
 
 

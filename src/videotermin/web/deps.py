@@ -4,8 +4,9 @@ long and none can forget a check (the style of the FastAPI project template's
 
 - ``Ctx``, ``Db``: the app context and a read session.
 - ``Live``: the instance's real-time parts (presence), for pages that show it.
-- ``OptionalLogin``, ``CurrentLogin``, ``CurrentAdvisor``, ``CurrentSupport``: the staff
-  login of the request's session cookie; the latter three redirect to the login or refuse.
+- ``OptionalLogin``, ``CurrentLogin``, ``CurrentAdvisor``, ``CurrentSupport``,
+  ``CurrentAdmin``: the staff login of the request's session cookie; the latter four
+  redirect to the login or refuse.
 - ``CheckedForm``, ``LoginForm``: the submitted form, after its CSRF token matched.
 """
 
@@ -22,7 +23,7 @@ from starlette.datastructures import FormData
 from starlette.requests import HTTPConnection
 
 from videotermin.context import AppContext
-from videotermin.domain.staff import ADVISOR_ROLES, may_look_up
+from videotermin.domain.staff import ADVISOR_ROLES, may_administer, may_look_up
 from videotermin.domain.tokens import looks_like_token, tokens_equal
 from videotermin.observability import Metrics
 from videotermin.realtime.service import Realtime
@@ -121,6 +122,26 @@ def require_support(login: CurrentLogin) -> Login:
 
 
 CurrentSupport = Annotated[Login, Depends(require_support)]
+
+
+def require_admin(login: CurrentLogin) -> Login:
+    """The administration is for admins; everyone else gets a clear refusal."""
+    if not may_administer(login.user.role):
+        raise PageExit(
+            message_page(
+                403,
+                "Dieser Bereich ist für die Administration",
+                "Mit Ihrem Konto können Sie Dienststellen, Konten, API-Tokens und das "
+                "Protokoll nicht verwalten.",
+                login.user.unit.name,
+                next_step=("/", "Zur Startseite"),
+                staff=login.page_context,
+            )
+        )
+    return login
+
+
+CurrentAdmin = Annotated[Login, Depends(require_admin)]
 
 
 def csrf_refused(login: Login | None = None) -> PageExit:

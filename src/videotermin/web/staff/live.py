@@ -136,9 +136,14 @@ class StaffSession(Session):
         return None
 
     async def on_tick(self) -> Ending | None:
-        """Close when the login ended (read again: an event, an alarm, the safety re-read)."""
-        if await current_login(self.realtime.ctx, self.token) is None:
+        """Close when the login ended, or its role no longer holds appointments (read
+        again: an event, an alarm, the safety re-read)."""
+        login = await current_login(self.realtime.ctx, self.token)
+        if login is None:
             await self.socket.close(CloseCode.LOGIN_REQUIRED)
+            return Ending.CLOSED
+        if login.user.role not in ADVISOR_ROLES:
+            await self.socket.close(CloseCode.FORBIDDEN)
             return Ending.CLOSED
         return None
 

@@ -37,6 +37,10 @@ FLASH_TEXTS = {
     "message_sent": "Die Nachricht ist jetzt im Warteraum zu sehen.",
     "message_removed": "Die Nachricht im Warteraum ist entfernt.",
     "logged_out": "Sie sind abgemeldet.",
+    "staff_saved": "Das Konto ist gespeichert.",
+    "staff_inactive": "Dieses Konto ist deaktiviert und kann nicht mehr geändert werden.",
+    "staff_deactivated": "Das Konto ist deaktiviert. Offene Seiten der Person sind beendet.",
+    "password_set": "Ihr Passwort ist gesetzt. Bitte melden Sie sich jetzt an.",
     "resend_refused": "Die Einladung kann nicht mehr gesendet werden: Der Termin ist "
     "abgesagt oder vorbei.",
 }
@@ -59,6 +63,29 @@ def redirect(ctx: AppContext, url: str, flash: str | None = None) -> RedirectRes
     response = RedirectResponse(url, status_code=303)
     if flash:
         set_flash(response, ctx.settings, flash)
+    return response
+
+
+def staff_page(
+    request: Request,
+    ctx: AppContext,
+    login: Login,
+    name: str,
+    context: dict[str, Any],
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """A staff page (support desk, administration): the layout's navigation, the flash
+    message, no caching."""
+    common = {**login.page_context, "now": ctx.clock(), "zone": ZoneInfo(login.user.unit.timezone)}
+    response = with_flash(
+        request,
+        ctx,
+        lambda flash: render(
+            name, {**common, "flash": flash, **context}, status=status, headers=NO_STORE
+        ),
+    )
+    response.headers.update(headers or {})
     return response
 
 

@@ -22,9 +22,9 @@ from videotermin.services.staff_auth import Login
 from videotermin.store.models import Participant
 from videotermin.web.deps import CheckedForm, Ctx, CurrentSupport, Db, realtime_of
 from videotermin.web.staff import forms
-from videotermin.web.staff.view import redirect, with_flash
+from videotermin.web.staff.view import redirect, staff_page
 from videotermin.web.support.details import details_of, render_details
-from videotermin.web.templating import NO_STORE, PageExit, PageRoute, message_page, render
+from videotermin.web.templating import PageExit, PageRoute, message_page
 
 router = APIRouter(route_class=PageRoute)
 
@@ -39,30 +39,9 @@ _REFUSALS = {
 }
 
 
-def _page(
-    request: Request,
-    ctx: Ctx,
-    login: Login,
-    name: str,
-    context: dict[str, object],
-    status: int = 200,
-    headers: dict[str, str] | None = None,
-) -> HTMLResponse:
-    common = {**login.page_context, "now": ctx.clock(), "zone": ZoneInfo(login.user.unit.timezone)}
-    response = with_flash(
-        request,
-        ctx,
-        lambda flash: render(
-            name, {**common, "flash": flash, **context}, status=status, headers=NO_STORE
-        ),
-    )
-    response.headers.update(headers or {})
-    return response
-
-
 @router.get("/support")
 async def search_form(request: Request, ctx: Ctx, login: CurrentSupport) -> HTMLResponse:
-    return _page(request, ctx, login, "support/lookup.html", {"values": {}, "errors": {}})
+    return staff_page(request, ctx, login, "support/lookup.html", {"values": {}, "errors": {}})
 
 
 @router.post("/support", response_model=None)
@@ -76,7 +55,7 @@ async def search(request: Request, ctx: Ctx, login: CurrentSupport, form: Checke
             "Sie haben in der letzten Minute sehr viele Codes nachgeschlagen. Bitte warten "
             f"Sie {found.retry_after} Sekunden und versuchen Sie es dann noch einmal."
         )
-        return _page(
+        return staff_page(
             request,
             ctx,
             login,
@@ -86,7 +65,7 @@ async def search(request: Request, ctx: Ctx, login: CurrentSupport, form: Checke
             {"Retry-After": str(found.retry_after)},
         )
     errors = {"code": _REFUSALS[found.outcome]}
-    return _page(
+    return staff_page(
         request, ctx, login, "support/lookup.html", {"values": values, "errors": errors}, 422
     )
 
@@ -114,14 +93,14 @@ async def _looked_up(ctx: Ctx, db: Db, login: Login, participant_id: str) -> Par
 
 
 @router.get("/support/teilnehmende/{participant_id}")
-async def participant_page(
+async def participantstaff_page(
     participant_id: str, request: Request, ctx: Ctx, db: Db, login: CurrentSupport
 ) -> HTMLResponse:
     participant = await _looked_up(ctx, db, login, participant_id)
     now, zone = ctx.clock(), ZoneInfo(participant.appointment.unit.timezone)
     details = details_of(ctx.settings, realtime_of(request).presence, participant, now)
     html = render_details(details, csrf_token=login.csrf_token, zone=zone, now=now)
-    return _page(
+    return staff_page(
         request, ctx, login, "support/participant.html", {"p": participant, "details_html": html}
     )
 

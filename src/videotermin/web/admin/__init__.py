@@ -1,0 +1,1 @@
+"""The administration: staff accounts, units, API tokens and the audit log."""
