@@ -24,7 +24,10 @@ from videotermin.realtime.service import Realtime
 from videotermin.settings import Settings
 from videotermin.store.db import create_engine, session_factory
 from videotermin.web import ops
+from videotermin.web.admin import audit as admin_audit
 from videotermin.web.admin import staff as admin_staff
+from videotermin.web.admin import tokens as admin_tokens
+from videotermin.web.admin import units as admin_units
 from videotermin.web.api import v1 as api_v1
 from videotermin.web.citizen import device_check, link, survey, waiting_room
 from videotermin.web.compression import CompressionMiddleware
@@ -121,7 +124,9 @@ def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None 
     app.mount("/api/v1", api_v1.create_api(ctx))
     for router in (link, device_check, waiting_room, survey):  # the citizen's pages
         app.include_router(router.router)
-    for router in (login, password, appointments, call, desk, admin_staff):  # the staff's
+    for router in (login, password, appointments, call, desk):  # the staff's
+        app.include_router(router.router)
+    for router in (admin_staff, admin_units, admin_tokens, admin_audit):  # the admins'
         app.include_router(router.router)
     app.include_router(ops.router)  # the operators' probes and metrics
     app.add_exception_handler(StarletteHTTPException, page_for_http_error)

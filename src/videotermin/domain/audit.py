@@ -30,6 +30,7 @@ class AuditAction(StrEnum):
     REMOVED_FROM_CALL = "removed_from_call"
     CALL_ENDED = "call_ended"
     SUPPORT_LOOKUP = "support_lookup"
+    UNIT_CREATED = "unit_created"
     UNIT_CHANGED = "unit_changed"
     STAFF_CREATED = "staff_created"
     STAFF_CHANGED = "staff_changed"
@@ -58,6 +59,7 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.REMOVED_FROM_CALL: "Aus dem Gespräch entfernt",
     AuditAction.CALL_ENDED: "Gespräch beendet",
     AuditAction.SUPPORT_LOOKUP: "Support-Code nachgeschlagen",
+    AuditAction.UNIT_CREATED: "Dienststelle angelegt",
     AuditAction.UNIT_CHANGED: "Dienststelle geändert",
     AuditAction.STAFF_CREATED: "Konto angelegt",
     AuditAction.STAFF_CHANGED: "Konto geändert",

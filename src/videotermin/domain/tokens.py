@@ -29,3 +29,15 @@ def looks_like_token(candidate: str) -> bool:
 
 def tokens_equal(a: str, b: str) -> bool:
     return secrets.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
+
+
+MAX_TOKEN_NAME = 80
+
+
+def token_name_problem(name: str) -> str | None:
+    """Why an API token's name is refused (it says what the token is for), or ``None``."""
+    if not name:
+        return "required"
+    if len(name) > MAX_TOKEN_NAME or not all(ch.isprintable() for ch in name):
+        return "invalid"
+    return None

@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from videotermin.context import AppContext
 from videotermin.domain.audit import AuditAction, audit_cutoff, clean_detail
 from videotermin.store.db import rowcount
 from videotermin.store.models import ApiToken, AuditEntry, StaffUser
@@ -128,6 +129,12 @@ async def entries(
         query = query.limit(limit)
     staff, tokens = await _names(db)
     return [_line(entry, staff, tokens) for entry in await db.scalars(query)]
+
+
+async def record_export(ctx: AppContext, admin_id: int, what: str) -> None:
+    """An export of the log is itself an entry (``what``: the filter it used)."""
+    async with ctx.sessions() as db, db.begin():
+        record(db, ctx.clock(), Actor(staff_id=admin_id), AuditAction.AUDIT_EXPORTED, detail=what)
 
 
 async def purge_audit(db: AsyncSession, now: datetime, retention_days: int) -> int:

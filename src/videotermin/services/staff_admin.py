@@ -40,10 +40,6 @@ async def staff_member(db: AsyncSession, user_id: int) -> StaffUser | None:
     return await db.get(StaffUser, user_id)
 
 
-async def all_units(db: AsyncSession) -> Sequence[Unit]:
-    return list(await db.scalars(select(Unit).order_by(Unit.name)))
-
-
 async def _checked(db: AsyncSession, draft: StaffDraft, *, new: bool) -> None:
     errors = check_staff(draft, new=new)
     if draft.unit_id is not None and await db.get(Unit, draft.unit_id) is None:

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from videotermin.domain.appointments import FieldError, RuleViolation
 from videotermin.domain.staff import ROLE_LABELS, StaffDraft
-from videotermin.services import staff_admin
+from videotermin.services import staff_admin, units
 from videotermin.services.staff_auth import Login
 from videotermin.store.models import StaffUser
 from videotermin.web.deps import CheckedForm, Ctx, CurrentAdmin, Db
@@ -77,9 +77,9 @@ async def _form_page(
     context: Mapping[str, object],
     status: int = 200,
 ) -> HTMLResponse:
-    units = [(str(u.id), u.name) for u in await staff_admin.all_units(db)]
+    choices = [(str(u.id), u.name) for u in await units.all_units(db)]
     return staff_page(
-        request, ctx, login, name, {"roles": _choices(), "units": units, **context}, status
+        request, ctx, login, name, {"roles": _choices(), "units": choices, **context}, status
     )
 
 

@@ -41,6 +41,9 @@ FLASH_TEXTS = {
     "staff_inactive": "Dieses Konto ist deaktiviert und kann nicht mehr geändert werden.",
     "staff_deactivated": "Das Konto ist deaktiviert. Offene Seiten der Person sind beendet.",
     "password_set": "Ihr Passwort ist gesetzt. Bitte melden Sie sich jetzt an.",
+    "token_revoked": "Der Token ist widerrufen und wird ab sofort abgelehnt.",
+    "token_unknown": "Diesen Token gibt es nicht oder er ist schon widerrufen.",
+    "unit_saved": "Die Dienststelle ist gespeichert.",
     "resend_refused": "Die Einladung kann nicht mehr gesendet werden: Der Termin ist "
     "abgesagt oder vorbei.",
 }

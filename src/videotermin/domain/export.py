@@ -1,0 +1,55 @@
+"""Filters and cells of the staff's reports (audit log, statistics): date ranges as
+typed, in a unit's time zone, and CSV cells a spreadsheet cannot mistake for formulas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A cell a spreadsheet shows as text: a leading ``=``, ``+``, ``-``, ``@``, tab or
+    carriage return would make it a formula (CSV injection), so it gets a ``'``."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+@dataclass(frozen=True)
+class DayRange:
+    since: datetime | None
+    until: datetime | None
+    """Exclusive: the start of the day after the last one."""
+
+
+def _start_of(day: date, zone: ZoneInfo) -> datetime | None:
+    """The UTC instant a day starts in ``zone``; ``None`` beyond what datetime holds
+    (the first and the last day of the calendar), which then means "no bound"."""
+    try:
+        return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+
+
+def day_range(first: date | None, last: date | None, zone: ZoneInfo) -> DayRange:
+    """Whole days from ``first`` to ``last`` (both included) in ``zone``."""
+    since = _start_of(first, zone) if first else None
+    until = None
+    if last is not None and last < date.max:
+        until = _start_of(last + timedelta(days=1), zone)
+    return DayRange(since, until)
+
+
+def parse_day(text: str) -> date | ValueError | None:
+    """A date as an ``<input type=date>`` sends it (``YYYY-MM-DD``); empty is ``None``,
+    anything else a ``ValueError`` to show."""
+    if not text:
+        return None
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError as error:
+        return error

@@ -1,0 +1,56 @@
+"""A unit's details as an admin enters them: what the citizen's pages, mails and the
+support desk show, and the time zone every date of the unit is shown in."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from videotermin.domain.appointments import FieldError, normalise_email
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,59}$")
+LIMITS = {"name": 200, "address": 300, "phone": 60, "hotline": 60, "hotline_hours": 200}
+ZONE_NAME = re.compile(r"^[A-Za-z]+(?:[/_+-][A-Za-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class UnitDraft:
+    slug: str
+    name: str
+    address: str
+    phone: str
+    email: str
+    hotline: str
+    hotline_hours: str
+    timezone: str
+
+
+def known_zone(name: str) -> bool:
+    """An IANA time zone this system knows (``Europe/Berlin``); never a file path."""
+    if len(name) > 64 or not ZONE_NAME.fullmatch(name):
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def check_unit(draft: UnitDraft, *, new: bool) -> list[FieldError]:
+    """Why the form's unit is refused; the slug (in URLs and the command line) is set
+    once, when the unit is created."""
+    errors: list[FieldError] = []
+    if new and not SLUG.fullmatch(draft.slug):
+        errors.append(FieldError("slug", "invalid", "2 to 60 lower-case letters, digits, hyphens"))
+    if not draft.name:
+        errors.append(FieldError("name", "required", "a name is required"))
+    for field, limit in LIMITS.items():
+        value = getattr(draft, field)
+        if len(value) > limit or not all(ch.isprintable() for ch in value):
+            errors.append(FieldError(field, "invalid", f"at most {limit} printable characters"))
+    if draft.email and normalise_email(draft.email) is None:
+        errors.append(FieldError("email", "invalid", "not a valid e-mail address"))
+    if not known_zone(draft.timezone):
+        errors.append(FieldError("timezone", "invalid", "an IANA time zone such as Europe/Berlin"))
+    return errors

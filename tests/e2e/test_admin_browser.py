@@ -1,0 +1,107 @@
+"""The administration in Debian's Chromium: an admin creates an advisor by keyboard;
+the advisor opens the one-time link, sets a password and logs in. axe-core finds no
+violations on any administration page, at 360 px and 1280 px, and none is wider than
+its window."""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from chromium import launch_chromium
+from playwright.async_api import Browser, Page, expect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from test_device_check_browser import ARGS
+
+from conftest import PASSWORD, LiveServer, add_staff
+from videotermin.store.models import StaffUser
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True),
+]
+
+NEW_PASSWORD = "mein eigener langer Satz 42"
+OTHER_PAGES = (
+    "/admin/personal",
+    "/admin/personal/neu",
+    "/admin/protokoll",
+    "/admin/dienststellen",
+    "/admin/dienststellen/neu",
+    "/admin/dienststellen/1",
+    "/admin/api-tokens",
+    "/support",
+)
+
+
+async def problems(page: Page) -> list[str]:
+    found = [v["id"] for v in (await Axe().run(page)).response["violations"]]
+    wide = await page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    return [*found, "wider than the window"] if wide else found
+
+
+async def logged_in(
+    browser: Browser, server: LiveServer, width: int, name: str, password: str
+) -> Page:
+    context = await browser.new_context(viewport={"width": width, "height": 900}, locale="de-DE")
+    page = await context.new_page()
+    await page.goto(f"{server.url}/login")
+    await page.get_by_label("Benutzername").fill(name)
+    await page.get_by_label("Passwort").fill(password)
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(lambda url: "/login" not in url)
+    return page
+
+
+async def test_an_admin_creates_an_advisor_who_sets_a_password_and_logs_in(
+    live_server: LiveServer, advisor: StaffUser, db: async_sessionmaker[AsyncSession]
+) -> None:
+    await add_staff(db, "admin-anna", role="admin", display_name="Anna Admin")
+    found: dict[str, list[str]] = {}
+    async with launch_chromium(ARGS) as browser:
+        admin = await logged_in(browser, live_server, 1280, "admin-anna", PASSWORD)
+        await admin.get_by_role("link", name="Verwaltung").click()
+        await expect(admin.get_by_role("heading", level=1)).to_have_text(
+            "Konten der Mitarbeitenden"
+        )
+        found["list"] = await problems(admin)
+        await admin.get_by_role("link", name="Neues Konto anlegen").click()
+        found["new"] = await problems(admin)
+        await admin.get_by_label("Benutzername").fill("nina.neu")
+        await admin.keyboard.press("Tab")
+        await admin.keyboard.type("Nina Neu")
+        await admin.get_by_label("Rolle").select_option("advisor")
+        await admin.get_by_role("button", name="Konto anlegen").press("Enter")
+        await expect(admin.get_by_role("heading", level=1)).to_have_text("Konto angelegt")
+        found["link shown"] = await problems(admin)
+        link = await admin.get_by_label("Link für Nina Neu").input_value()
+        assert "/passwort/" in link
+
+        context = await browser.new_context(viewport={"width": 360, "height": 740}, locale="de-DE")
+        nina = await context.new_page()
+        await nina.goto(link)
+        await expect(nina.get_by_role("heading", level=1)).to_have_text("Passwort setzen")
+        found["set password"] = await problems(nina)
+        await nina.get_by_label("Neues Passwort", exact=True).fill(NEW_PASSWORD)
+        await nina.get_by_label("Neues Passwort noch einmal").fill(NEW_PASSWORD)
+        await nina.get_by_role("button", name="Passwort setzen").click()
+        await expect(nina.get_by_role("status")).to_contain_text("Ihr Passwort ist gesetzt")
+        await nina.get_by_label("Benutzername").fill("nina.neu")
+        await nina.get_by_label("Passwort").fill(NEW_PASSWORD)
+        await nina.get_by_role("button", name="Anmelden").click()
+        await expect(nina).to_have_url(f"{live_server.url}/termine")
+        await expect(nina.get_by_role("button", name="Abmelden (Nina Neu)")).to_be_visible()
+
+        await admin.goto(f"{live_server.url}/admin/personal")
+        await admin.get_by_role("link", name="Nina Neu").click()
+        found["edit"] = await problems(admin)
+        await admin.goto(f"{live_server.url}/admin/protokoll")
+        await expect(admin.get_by_role("cell", name="Passwort gesetzt")).to_be_visible()
+        found["audit"] = await problems(admin)
+
+        phone = await logged_in(browser, live_server, 360, "admin-anna", PASSWORD)
+        for page, width in ((admin, 1280), (phone, 360)):
+            for path in OTHER_PAGES:
+                await page.goto(f"{live_server.url}{path}")
+                found[f"{path} at {width}"] = await problems(page)
+
+    assert found == {key: [] for key in found}
