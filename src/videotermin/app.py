@@ -26,10 +26,11 @@ from videotermin.store.db import create_engine, session_factory
 from videotermin.web import ops
 from videotermin.web.admin import audit as admin_audit
 from videotermin.web.admin import staff as admin_staff
+from videotermin.web.admin import texts as admin_texts
 from videotermin.web.admin import tokens as admin_tokens
 from videotermin.web.admin import units as admin_units
 from videotermin.web.api import v1 as api_v1
-from videotermin.web.citizen import device_check, link, survey, waiting_room
+from videotermin.web.citizen import device_check, link, privacy, survey, waiting_room
 from videotermin.web.compression import CompressionMiddleware
 from videotermin.web.middleware import (
     AccessLogMiddleware,
@@ -122,11 +123,11 @@ def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None 
     app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)
     app.mount("/static", VersionedStaticFiles(), name="static")
     app.mount("/api/v1", api_v1.create_api(ctx))
-    for router in (link, device_check, waiting_room, survey):  # the citizen's pages
+    for router in (link, device_check, waiting_room, survey, privacy):  # the citizen's pages
         app.include_router(router.router)
     for router in (login, password, appointments, call, desk):  # the staff's
         app.include_router(router.router)
-    for router in (admin_staff, admin_units, admin_tokens, admin_audit):  # the admins'
+    for router in (admin_staff, admin_units, admin_tokens, admin_texts, admin_audit):  # admins
         app.include_router(router.router)
     app.include_router(ops.router)  # the operators' probes and metrics
     app.add_exception_handler(StarletteHTTPException, page_for_http_error)

@@ -17,6 +17,16 @@ from videotermin.settings import Settings
 
 
 @dataclass
+class TextCache:
+    """Texts admins keep in the database (the active consent version), as last read;
+    refreshed when older than a few seconds (:mod:`videotermin.services.consent_texts`)."""
+
+    version: str | None = None
+    texts: dict[str, str] = field(default_factory=dict)
+    read_at: float = float("-inf")
+
+
+@dataclass
 class AppContext:
     settings: Settings
     clock: Clock
@@ -27,6 +37,7 @@ class AppContext:
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     metrics: Metrics = field(default_factory=Metrics)
     """This app's Prometheus metrics (its own registry), served at ``/metrics``."""
+    consent: TextCache = field(default_factory=TextCache)
 
     @cached_property
     def reads(self) -> AsyncEngine:

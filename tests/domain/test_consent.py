@@ -6,12 +6,11 @@ from videotermin.domain.consent import Decision, effective_consent, may_decide, 
 from videotermin.domain.journey import Consent
 
 
-def test_agreement_counts_only_for_the_current_version() -> None:
-    assert effective_consent(None, None, "2") == Consent.NONE
-    assert effective_consent(Decision.AGREED, "2", "2") == Consent.AGREED
-    assert effective_consent(Decision.AGREED, "1", "2") == Consent.NONE
-    assert effective_consent(Decision.DECLINED, "1", "2") == Consent.DECLINED
-    assert effective_consent(Decision.WITHDRAWN, "2", "2") == Consent.WITHDRAWN
+def test_the_latest_decision_counts_whichever_version_it_was_on() -> None:
+    assert effective_consent(None) == Consent.NONE
+    assert effective_consent(Decision.AGREED) == Consent.AGREED
+    assert effective_consent(Decision.DECLINED) == Consent.DECLINED
+    assert effective_consent(Decision.WITHDRAWN) == Consent.WITHDRAWN
 
 
 def test_who_may_decide_what() -> None:

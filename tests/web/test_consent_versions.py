@@ -1,5 +1,6 @@
-"""Consent text versions: a newer text asks again; a text that changed while the page was
-open is shown again instead of being agreed to unseen."""
+"""Consent text versions: a newer text is what the undecided see, while an agreement keeps
+the version it was given to; a text that changed while the page was open is shown again
+instead of being agreed to unseen."""
 
 from __future__ import annotations
 
@@ -35,28 +36,30 @@ def publish(settings: Settings, version: str, text: str, language: str = "de") -
     (folder / f"{version}.md").write_text(text, "utf-8")
 
 
-async def test_a_newer_version_asks_again_and_says_why(
+async def test_a_newer_version_is_shown_to_the_undecided_and_agreements_keep_theirs(
     client: httpx.AsyncClient,
     advisor: StaffUser,
     db: async_sessionmaker[AsyncSession],
     settings: Settings,
     clock: FakeClock,
 ) -> None:
-    booking = await book(db, settings, clock)
-    token = booking.tokens[0]
-    await decide(client, token, "agree")
-    assert CHANGED_NOTE not in (await client.get(f"/v/{token}")).text
+    earlier, later = (await book(db, settings, clock)), (await book(db, settings, clock))
+    await decide(client, earlier.tokens[0], "agree")
 
     publish(settings, "2027-01-01", NEWER)
-    page = await client.get(f"/v/{token}")
-    answer = await decide(client, token, "agree")
+    kept = await client.get(f"/v/{earlier.tokens[0]}")
+    page = await client.get(f"/v/{later.tokens[0]}")
+    answer = await decide(client, later.tokens[0], "agree")
 
+    assert "<h3>Neue Fassung</h3>" not in kept.text and "consent-title" not in kept.text
     assert '<h2 id="consent-title">Einwilligungserklärung</h2>' in page.text
-    assert CHANGED_NOTE in page.text and "<h3>Neue Fassung</h3>" in page.text
-    assert answer.headers["location"] == f"/v/{token}/geraete"
-    records = await consent_records(db, booking.participant_ids[0])
-    assert [r.version for r in records] == ["2026-12-01", "2027-01-01"]
-    assert records[1].text_hash == consent_text(settings, "de").hash
+    assert "<h3>Neue Fassung</h3>" in page.text and CHANGED_NOTE not in page.text
+    assert answer.headers["location"] == f"/v/{later.tokens[0]}/geraete"
+    assert [r.version for r in await consent_records(db, earlier.participant_ids[0])] == [
+        "2026-12-01"
+    ]
+    [record] = await consent_records(db, later.participant_ids[0])
+    assert (record.version, record.text_hash) == ("2027-01-01", consent_text(settings, "de").hash)
 
 
 async def test_a_version_without_a_translation_is_shown_and_recorded_in_german(

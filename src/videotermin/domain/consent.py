@@ -24,16 +24,18 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def effective_consent(
-    latest: Decision | None, latest_version: str | None, current_version: str
-) -> Consent:
+def effective_consent(latest: Decision | None) -> Consent:
+    """What the latest decision means now. An agreement stays an agreement to the text
+    that was shown when a newer text is activated later: the participant keeps the
+    version they agreed to (the record names it), and is not thrown out of a waiting
+    room or a call because the agency published a new text."""
     if latest is None:
         return Consent.NONE
     if latest == Decision.WITHDRAWN:
         return Consent.WITHDRAWN
     if latest == Decision.DECLINED:
         return Consent.DECLINED
-    return Consent.AGREED if latest_version == current_version else Consent.NONE
+    return Consent.AGREED
 
 
 def may_decide(current: Consent, decision: Decision) -> bool:

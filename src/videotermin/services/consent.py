@@ -19,7 +19,8 @@ from videotermin.context import AppContext
 from videotermin.domain.consent import Decision, may_decide
 from videotermin.domain.journey import Consent, Journey
 from videotermin.domain.tokens import hash_token, looks_like_token
-from videotermin.services.consent_texts import ConsentText, consent_text, current_version
+from videotermin.services import consent_texts
+from videotermin.services.consent_texts import ConsentText
 from videotermin.services.participation import Participation, participation_for_token
 from videotermin.store.models import ConsentRecord, Participant, ParticipantLink
 from videotermin.store.personal_data import erase_participant
@@ -71,18 +72,18 @@ async def lock_participation(
     return await participation_for_token(session, ctx, token)
 
 
-def _current_text(ctx: AppContext, shown: ShownText) -> ConsentText | None:
+async def _current_text(ctx: AppContext, shown: ShownText) -> ConsentText | None:
     """The current text in the language shown, if it is exactly the one on the page
     (a language without a text of its own falls back to German: not what was shown)."""
-    if shown.version != current_version(ctx.settings):
+    text = await consent_texts.current_text(ctx, shown.language)
+    if shown.version != text.version:
         return None
-    text = consent_text(ctx.settings, shown.language)
     if text.language != shown.language or text.hash != shown.hash:
         return None
     return text
 
 
-def decide(
+async def decide(
     session: AsyncSession,
     ctx: AppContext,
     participation: Participation,
@@ -101,7 +102,7 @@ def decide(
         return Outcome.UNCHANGED
     if current == Consent.AGREED:
         return Outcome.REFUSED
-    text = _current_text(ctx, shown)
+    text = await _current_text(ctx, shown)
     if text is None:
         return Outcome.TEXT_CHANGED
     session.add(

@@ -29,7 +29,6 @@ from videotermin.domain.journey import (
 )
 from videotermin.domain.survey import may_take_survey
 from videotermin.domain.tokens import hash_token, looks_like_token
-from videotermin.services.consent_texts import current_version
 from videotermin.store.latest import latest
 from videotermin.store.models import Appointment, ConsentRecord, Participant, ParticipantLink
 
@@ -76,25 +75,21 @@ def slot_of(appointment: Appointment) -> Slot:
     return Slot(appointment.start_at, appointment.duration_minutes, appointment.status)
 
 
-def consent_of(participant: Participant, version: str) -> Consent:
+def consent_of(participant: Participant) -> Consent:
     latest = participant.latest_consent
-    if latest is None:
-        return Consent.NONE
-    return _consent(latest.decision, latest.version, version)
+    return _consent(latest.decision if latest is not None else None)
 
 
-def _consent(decision: str | None, agreed_on: str | None, version: str) -> Consent:
-    """The latest decision (on the text ``agreed_on``) as it counts under ``version``."""
-    if decision is None or agreed_on is None:
-        return Consent.NONE
-    return effective_consent(Decision(decision), agreed_on, version)
+def _consent(decision: str | None) -> Consent:
+    """The latest decision, whichever text version it was made on."""
+    return effective_consent(Decision(decision) if decision is not None else None)
 
 
 def participation_of(
     ctx: AppContext, participant: Participant, appointment: Appointment
 ) -> Participation:
     slot = slot_of(appointment)
-    consent = consent_of(participant, current_version(ctx.settings))
+    consent = consent_of(participant)
     early = ctx.settings.join_early_minutes
     return Participation(
         participant=participant,
@@ -168,7 +163,6 @@ def _authority_statement() -> Select[*tuple[Any, ...]]:
             Appointment.waiting_message,
             Appointment.waiting_message_at,
             ConsentRecord.decision,
-            ConsentRecord.version,
             Appointment.call_key,
         )
         .select_from(ParticipantLink)
@@ -187,9 +181,9 @@ _BY_PARTICIPANTS = _authority_statement().where(
 )
 
 
-def _authority_of(ctx: AppContext, row: Row[Any], version: str) -> LinkAuthority:
+def _authority_of(ctx: AppContext, row: Row[Any]) -> LinkAuthority:
     slot = Slot(row.start_at, row.duration_minutes, row.status)
-    consent = _consent(row.decision, row.version, version)
+    consent = _consent(row.decision)
     return LinkAuthority(
         participant_id=row.id,
         appointment_id=row.appointment_id,
@@ -212,7 +206,7 @@ async def link_authority(ctx: AppContext, token: str) -> LinkAuthority | None:
     async with ctx.reads.connect() as connection:
         result = await connection.execute(_BY_TOKEN, {"token_hash": hash_token(token)})
         row = result.one_or_none()
-    return None if row is None else _authority_of(ctx, row, current_version(ctx.settings))
+    return None if row is None else _authority_of(ctx, row)
 
 
 async def links_authority(
@@ -224,5 +218,4 @@ async def links_authority(
     async with ctx.reads.connect() as connection:
         result = await connection.execute(_BY_PARTICIPANTS, {"ids": list(participant_ids)})
         rows = result.all()
-    version = current_version(ctx.settings)
-    return {row.id: _authority_of(ctx, row, version) for row in rows}
+    return {row.id: _authority_of(ctx, row) for row in rows}

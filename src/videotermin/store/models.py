@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -169,6 +170,36 @@ class AuditEntry(Base):
     subject_staff_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     """The staff account an admin action concerned."""
     detail: Mapped[str] = mapped_column(String(200), default="", server_default="")
+
+
+class ConsentVersion(Base):
+    """A consent text an admin wrote, per version and language. A draft until its
+    version is activated; once active, its text is never changed (records hash it)."""
+
+    __tablename__ = "consent_versions"
+    __table_args__ = (
+        UniqueConstraint("version", "language", name="uq_consent_versions_version_language"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(5))
+    markdown: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SiteText(Base):
+    """A page text an admin wrote (the privacy notice), per language."""
+
+    __tablename__ = "site_texts"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    language: Mapped[str] = mapped_column(String(5), primary_key=True)
+    markdown: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class ApiToken(Base):

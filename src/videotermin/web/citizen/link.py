@@ -30,11 +30,12 @@ from videotermin.domain.activity import Activity
 from videotermin.domain.consent import Decision
 from videotermin.domain.journey import Journey
 from videotermin.domain.support_code import format_support_code
-from videotermin.services import activity, consent
+from videotermin.services import activity, consent, consent_texts
 from videotermin.services.consent import Outcome, ShownText
-from videotermin.services.consent_texts import consent_text
+from videotermin.services.consent_texts import ConsentText
 from videotermin.services.participation import Participation, participation_for_token
 from videotermin.services.units import default_unit
+from videotermin.settings import Settings
 from videotermin.web.citizen.device_memory import passed_check_on_this_device
 from videotermin.web.citizen.forms import (
     checked_link_form,
@@ -76,6 +77,19 @@ def page_language(request: Request, preferred: str) -> tuple[str, bool]:
     return (preferred if preferred in LANGUAGES else "de"), False
 
 
+def remember_language(response: Response, settings: Settings, language: str) -> None:
+    """Keep a visitor's explicit language choice for every later page."""
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        language,
+        max_age=365 * 24 * 3600,
+        path="/",
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
+
+
 def _epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -90,15 +104,7 @@ class LinkPages:
 
     def _remember_language(self, response: Response, language: str, remember: bool) -> None:
         if remember:
-            response.set_cookie(
-                LANGUAGE_COOKIE,
-                language,
-                max_age=365 * 24 * 3600,
-                path="/",
-                secure=self.ctx.settings.secure_cookies,
-                httponly=True,
-                samesite="lax",
-            )
+            remember_language(response, self.ctx.settings, language)
 
     def page(
         self,
@@ -107,6 +113,7 @@ class LinkPages:
         *,
         status: int = 200,
         text_changed: bool = False,
+        text: ConsentText | None = None,
         **extra: Any,
     ) -> HTMLResponse:
         """Render one page of the link. Every page carries the support code and renews the
@@ -133,27 +140,29 @@ class LinkPages:
             "survey_open": participation.survey_open,
             **extra,
         }
-        if participation.state in SHOWS_CONSENT_TEXT:
-            # Asked although a decision exists: it was an agreement to an older version.
-            asked_again = (
-                participation.state == Journey.CONSENT_NEEDED
-                and participant.latest_consent is not None
-            )
-            context["text"] = consent_text(self.ctx.settings, language)
-            context["text_changed"] = text_changed or asked_again
+        if text is not None:
+            context["text"] = text
+            context["text_changed"] = text_changed
         response = render(template, context, status=status, language=language, headers=PRIVATE)
         self._remember_language(response, language, remember)
         remember_form_key(response, self.ctx.settings, key)
         return response
 
-    def state_page(
+    async def state_page(
         self, participation: Participation, *, status: int = 200, text_changed: bool = False
     ) -> HTMLResponse:
+        """The page of the journey's state; asking for consent, with the current text in
+        the page's language."""
+        text = None
+        if participation.state in SHOWS_CONSENT_TEXT:
+            language = page_language(self.request, participation.participant.language)[0]
+            text = await consent_texts.current_text(self.ctx, language)
         return self.page(
             STATE_PAGES[participation.state],
             participation,
             status=status,
             text_changed=text_changed,
+            text=text,
         )
 
     def refused(self, participation: Participation) -> HTMLResponse:
@@ -199,7 +208,7 @@ async def personal_link(token: str, request: Request, ctx: Ctx, db: Db) -> HTMLR
     await activity.report(
         ctx, participation.appointment.id, participation.participant.id, Activity.LINK_PAGE
     )
-    return pages.state_page(participation)
+    return await pages.state_page(participation)
 
 
 @router.post("/v/{token}/einwilligung", response_model=None)
@@ -215,13 +224,14 @@ async def decide(token: str, request: Request, ctx: Ctx) -> Response:
             return pages.refused(participation)
         decision = DECISIONS.get(str(form.get("decision")))
         if decision is None:
-            return pages.state_page(participation, status=400)
-        outcome = consent.decide(session, ctx, participation, decision, _shown_text(form))
+            return await pages.state_page(participation, status=400)
+        outcome = await consent.decide(session, ctx, participation, decision, _shown_text(form))
     if outcome == Outcome.RECORDED:
         await _announce(ctx, participation)
     if outcome in (Outcome.RECORDED, Outcome.UNCHANGED):
         return pages.redirect("/geraete" if decision == Decision.AGREED else "")
-    return pages.state_page(participation, status=409, text_changed=outcome == Outcome.TEXT_CHANGED)
+    changed = outcome == Outcome.TEXT_CHANGED
+    return await pages.state_page(participation, status=409, text_changed=changed)
 
 
 @router.get("/v/{token}/widerruf", response_model=None)
@@ -247,6 +257,6 @@ async def withdraw(token: str, request: Request, ctx: Ctx) -> Response:
             return pages.refused(participation)
         withdrawn = await consent.withdraw(session, ctx, participation)
     if not withdrawn:
-        return pages.state_page(participation, status=409)
+        return await pages.state_page(participation, status=409)
     await _announce(ctx, participation)
     return pages.redirect()

@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 from videotermin.domain.journey import Consent
 from videotermin.realtime.presence import PresenceService
-from videotermin.services.consent_texts import current_version
 from videotermin.services.participation import consent_of
 from videotermin.settings import Settings
 from videotermin.store.models import Appointment, DeviceCheck, Participant
@@ -42,13 +41,12 @@ class ParticipantLive:
 def live_states(
     settings: Settings, presence: PresenceService, participants: Iterable[Participant]
 ) -> dict[str, ParticipantLive]:
-    version = current_version(settings)
     live = {}
     for p in participants:
         entry = presence.board.get(p.id)
         seated = entry is not None and entry.call is not None and p.admitted_at is not None
         live[p.id] = ParticipantLive(
-            consent=consent_of(p, version),
+            consent=consent_of(p),
             check=p.latest_check,
             waiting_since=None if seated else presence.waiting_since(p.id),
             in_call=seated and entry is not None and entry.connected,

@@ -44,6 +44,10 @@ FLASH_TEXTS = {
     "token_revoked": "Der Token ist widerrufen und wird ab sofort abgelehnt.",
     "token_unknown": "Diesen Token gibt es nicht oder er ist schon widerrufen.",
     "unit_saved": "Die Dienststelle ist gespeichert.",
+    "consent_saved": "Der Text ist als Entwurf gespeichert. Aktivieren Sie die Fassung, "
+    "wenn alle Sprachen fertig sind.",
+    "consent_activated": "Die Fassung ist aktiviert: Wer ab jetzt entscheidet, sieht sie.",
+    "privacy_saved": "Die Datenschutzhinweise sind gespeichert und ab sofort zu sehen.",
     "resend_refused": "Die Einladung kann nicht mehr gesendet werden: Der Termin ist "
     "abgesagt oder vorbei.",
 }

@@ -18,7 +18,6 @@ from videotermin.domain.activity import PROBLEMS, Whereabouts, whereabouts
 from videotermin.domain.journey import Consent
 from videotermin.domain.support_code import format_support_code
 from videotermin.realtime.presence import PresenceService
-from videotermin.services.consent_texts import current_version
 from videotermin.services.participation import consent_of
 from videotermin.settings import Settings
 from videotermin.store.models import DeviceCheck, Participant
@@ -60,7 +59,7 @@ def details_of(
     return Details(
         participant=participant,
         code=format_support_code(participant.support_code),
-        consent=consent_of(participant, current_version(settings)),
+        consent=consent_of(participant),
         where=where,
         problem=where.activity in PROBLEMS,
         checks=[(check, _findings(check)) for check in reversed(participant.device_checks)],
