@@ -16,7 +16,8 @@ from videotermin.bus.factory import bus_for
 from videotermin.context import AppContext
 from videotermin.domain.clock import Clock, system_clock
 from videotermin.jobs.outbox import OutboxWorker
-from videotermin.jobs.retention import RetentionJob
+from videotermin.jobs.retention import retention_job
+from videotermin.jobs.statistics import statistics_job
 from videotermin.mail.transport import transport_for
 from videotermin.media.echo import EchoService
 from videotermin.realtime import timing
@@ -26,6 +27,7 @@ from videotermin.store.db import create_engine, session_factory
 from videotermin.web import ops
 from videotermin.web.admin import audit as admin_audit
 from videotermin.web.admin import staff as admin_staff
+from videotermin.web.admin import statistics as admin_statistics
 from videotermin.web.admin import texts as admin_texts
 from videotermin.web.admin import tokens as admin_tokens
 from videotermin.web.admin import units as admin_units
@@ -88,11 +90,12 @@ def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None 
         parts (presence across instances) before the bus they speak over closes."""
         realtime = Realtime.create(ctx, timing.current())
         worker = OutboxWorker(ctx, transport_for(settings))
-        retention = RetentionJob(ctx)
+        jobs = [retention_job(ctx), statistics_job(ctx)]
         await realtime.start()
         app.state.realtime = realtime
         worker.start()
-        retention.start()
+        for job in jobs:
+            job.start()
         lag = asyncio.create_task(ctx.metrics.watch_event_loop_lag(), name="event-loop-lag")
         try:
             with ctx.metrics.watching_gc():
@@ -101,7 +104,8 @@ def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None 
             lag.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await lag
-            await retention.stop()
+            for job in jobs:
+                await job.stop()
             await worker.stop()
             await realtime.close()
             if ctx.echo is not None:
@@ -127,7 +131,8 @@ def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None 
         app.include_router(router.router)
     for router in (login, password, appointments, call, desk):  # the staff's
         app.include_router(router.router)
-    for router in (admin_staff, admin_units, admin_tokens, admin_texts, admin_audit):  # admins
+    admins = (admin_staff, admin_units, admin_tokens, admin_texts, admin_statistics, admin_audit)
+    for router in admins:
         app.include_router(router.router)
     app.include_router(ops.router)  # the operators' probes and metrics
     app.add_exception_handler(StarletteHTTPException, page_for_http_error)

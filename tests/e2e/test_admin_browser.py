@@ -29,6 +29,9 @@ OTHER_PAGES = (
     "/admin/dienststellen/neu",
     "/admin/dienststellen/1",
     "/admin/api-tokens",
+    "/admin/einwilligung",
+    "/admin/datenschutz",
+    "/admin/statistik",
     "/support",
 )
 

@@ -10,12 +10,12 @@ logs and metrics are each row once.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
 from videotermin.context import AppContext
+from videotermin.jobs.periodic import PeriodicJob
+from videotermin.jobs.statistics import count_finished
 from videotermin.services.retention import PurgeReport, claim_the_purge, erase_expired
 
 log = logging.getLogger("videotermin.retention")
@@ -24,6 +24,7 @@ PURGE_INTERVAL = timedelta(hours=1)
 
 async def purge(ctx: AppContext) -> PurgeReport | None:
     """Erase what has expired; ``None`` when another instance is purging right now."""
+    await count_finished(ctx)  # what is about to be erased is counted first
     async with ctx.sessions() as session, session.begin():
         if not await claim_the_purge(session):
             log.info("purge skipped: another instance is purging")
@@ -49,28 +50,6 @@ async def purge(ctx: AppContext) -> PurgeReport | None:
     return report
 
 
-class RetentionJob:
-    """Runs :func:`purge` at start and then every hour, surviving errors."""
-
-    def __init__(self, ctx: AppContext) -> None:
-        self.ctx = ctx
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="retention-purge")
-
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await purge(self.ctx)
-            except Exception as exc:
-                log.error("purge_failed error=%s", type(exc).__name__)
-            await asyncio.sleep(PURGE_INTERVAL.total_seconds())
+def retention_job(ctx: AppContext) -> PeriodicJob:
+    """:func:`purge` at start and then every hour."""
+    return PeriodicJob(ctx, "purge", PURGE_INTERVAL, purge)

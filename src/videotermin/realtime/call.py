@@ -141,9 +141,10 @@ def waiting_on_board(realtime: Realtime, appointment_id: str) -> WaitingBoard:
     )
 
 
-def connected_waiting(realtime: Realtime, appointment_id: str) -> set[str]:
-    """Participants connected to the appointment without a call seat."""
-    return {entry[0] for entry in waiting_on_board(realtime, appointment_id)}
+def connected_waiting(realtime: Realtime, appointment_id: str) -> dict[str, datetime]:
+    """Participants connected to the appointment without a call seat, and since when they
+    wait."""
+    return {entry[0]: entry[2] for entry in waiting_on_board(realtime, appointment_id)}
 
 
 async def waiting_list(realtime: Realtime, appointment_id: str) -> list[WaitingPerson]:

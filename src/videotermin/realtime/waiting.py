@@ -70,7 +70,7 @@ from videotermin.realtime.server_messages import (
 )
 from videotermin.realtime.service import Realtime
 from videotermin.realtime.session import Ending, Session
-from videotermin.services import admission
+from videotermin.services import activity, admission
 from videotermin.services.participation import LinkAuthority, link_authority
 
 RECHECKING = (
@@ -175,6 +175,7 @@ class CitizenSession(Session):
         since = await self.realtime.presence.enter(
             self.appointment_id, self.participant_id, self.connection_id
         )
+        await activity.entered_waiting_room(self.realtime.ctx, self.participant_id, since)
         self.shown = _message_of(participation)
         await self.socket.send(
             CitizenWelcome(

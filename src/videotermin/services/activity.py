@@ -9,7 +9,7 @@ report is announced on the appointment's channel, so a supporter's open view
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
 
@@ -20,6 +20,7 @@ from videotermin.store.db import rowcount
 from videotermin.store.models import Participant
 
 REFRESH = timedelta(minutes=1)
+NEW_SPELL = timedelta(seconds=1)
 
 
 async def report(
@@ -45,3 +46,17 @@ async def report(
         return False
     await participant_changed(ctx.bus, appointment_id, participant_id)
     return True
+
+
+async def entered_waiting_room(ctx: AppContext, participant_id: str, since: datetime) -> None:
+    """Note the first time the participant entered the waiting room (the statistics tell
+    a no-show by its absence). Written only when a waiting spell has just begun, and only
+    once per participant."""
+    if ctx.clock() - since > NEW_SPELL:
+        return
+    async with ctx.sessions() as db, db.begin():
+        await db.execute(
+            update(Participant)
+            .where(Participant.id == participant_id, Participant.entered_waiting_at.is_(None))
+            .values(entered_waiting_at=since)
+        )

@@ -43,6 +43,7 @@ from videotermin.domain.call import (
     peer_id,
 )
 from videotermin.domain.staff import ADVISOR_ROLES
+from videotermin.services import statistics
 from videotermin.services.audit import Actor, record
 from videotermin.services.staff_auth import Login, find_login
 from videotermin.store.db import rowcount
@@ -244,9 +245,15 @@ async def _admitted_count(ctx: AppContext, appointment_id: str) -> int:
 
 
 async def admit(
-    ctx: AppContext, appointment_id: str, who: str, connected: Iterable[str], actor: Actor
+    ctx: AppContext,
+    appointment_id: str,
+    who: str,
+    waiting_since: Mapping[str, datetime],
+    actor: Actor,
 ) -> Refusal | None:
-    """Admit one waiting participant, or everyone waiting (all or none: the mesh limit)."""
+    """Admit one waiting participant, or everyone waiting (all or none: the mesh limit).
+    ``waiting_since``: who is connected and waiting, since when (presence)."""
+    connected = waiting_since.keys()
     waiting = await waiting_ids(ctx, appointment_id, connected)
     chosen = sorted(waiting) if who == ADMIT_ALL else [who] if who in waiting else []
     if not chosen:
@@ -260,6 +267,8 @@ async def admit(
             .where(*_still_waiting(appointment_id, chosen))
             .values(admitted_at=ctx.clock())
         )
+        waits = {p: waiting_since[p] for p in chosen if p in waiting_since}
+        await statistics.admitted(db, appointment_id, ctx.clock(), waits)
         detail = f"{len(chosen)} Person(en)"
         record(
             db,
@@ -319,5 +328,6 @@ async def end(ctx: AppContext, appointment_id: str, actor: Actor) -> None:
         )
         if rowcount(ended):
             record(db, ctx.clock(), actor, AuditAction.CALL_ENDED, appointment_id=appointment_id)
+            await statistics.call_ended(db, appointment_id, ctx.clock())
         await db.commit()
     await appointment_changed(ctx.bus, appointment_id)

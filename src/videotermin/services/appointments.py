@@ -24,6 +24,7 @@ from videotermin.domain.outbox import MailKind
 from videotermin.domain.staff import ADVISOR_ROLES
 from videotermin.domain.support_code import new_support_code
 from videotermin.domain.tokens import hash_token, new_token
+from videotermin.services import statistics
 from videotermin.services.audit import SYSTEM, Actor, record
 from videotermin.services.outbox import enqueue_mail
 from videotermin.store.models import (
@@ -172,6 +173,7 @@ async def create_appointment(
     await session.flush()
     await session.refresh(appointment, ["unit", "advisor"])
     record(session, now, actor, AuditAction.APPOINTMENT_CREATED, appointment_id=appointment.id)
+    await statistics.scheduled(session, appointment)
     links = [
         await _issue_link(session, ctx, MailKind.INVITATION, appointment, p)
         for p in appointment.participants
@@ -199,6 +201,7 @@ async def reschedule(
     errors += rules.check_subject(subject)
     _raise_if(errors)
     changed: list[str] = []
+    old_start = appointment.start_at
     if start is not None and start != appointment.start_at:
         appointment.start_at = start
         changed.append("start")
@@ -222,6 +225,7 @@ async def reschedule(
         appointment_id=appointment.id,
         detail=detail,
     )
+    await statistics.moved(session, appointment, old_start)
     await session.flush()
     return [
         await _issue_link(session, ctx, MailKind.UPDATE, appointment, p)
@@ -243,6 +247,7 @@ async def cancel(
         appointment_id=appointment.id,
     )
     appointment.status = Status.CANCELLED
+    await statistics.cancelled(session, appointment)
     appointment.ics_sequence += 1
     appointment.updated_at = ctx.clock()
     await session.flush()

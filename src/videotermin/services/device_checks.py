@@ -13,12 +13,13 @@ from videotermin.context import AppContext
 from videotermin.domain.device import DeviceParameters
 from videotermin.domain.quality import Measurements, Verdict
 from videotermin.domain.tokens import hash_token
+from videotermin.services import statistics
 from videotermin.store.models import DeviceCheck
 
 IP_ADDRESS_CHARS = 45
 
 
-def record_device_check(
+async def record_device_check(
     session: AsyncSession,
     ctx: AppContext,
     participant_id: str,
@@ -30,11 +31,20 @@ def record_device_check(
     device_key: str,
     ip_address: str,
 ) -> None:
-    """Add the check to the caller's transaction; ``findings`` is the stored JSON."""
+    """Add the check, and its anonymous counts, to the caller's transaction; ``findings``
+    is the stored JSON."""
+    now = ctx.clock()
+    facts = statistics.CheckFacts(
+        verdict=verdict.grade.label,
+        reasons=[f.item.value for f in verdict.problems],
+        browser=device.browser_family,
+        system=device.os_family,
+    )
+    await statistics.device_checked(session, participant_id, now, facts)
     session.add(
         DeviceCheck(
             participant_id=participant_id,
-            checked_at=ctx.clock(),
+            checked_at=now,
             verdict=verdict.grade.label,
             device_key_hash=hash_token(device_key),
             findings=findings,

@@ -9,14 +9,16 @@ Times are stored as UTC and always come back timezone-aware.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -24,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -202,6 +205,20 @@ class SiteText(Base):
     updated_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
+class StatCount(Base):
+    """One anonymous figure: how many times ``metric``/``key`` happened in a unit on a
+    day. Nothing else: no appointment, no participant, no time of day (domain.statistics)."""
+
+    __tablename__ = "stat_counts"
+    __table_args__ = (Index("ix_stat_counts_day", "day"),)
+
+    unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    metric: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
 class ApiToken(Base):
     __tablename__ = "api_tokens"
 
@@ -216,6 +233,7 @@ class ApiToken(Base):
 
 class Appointment(Base):
     __tablename__ = "appointments"
+    __table_args__ = (Index("ix_appointments_stats_due", "stats_recorded", "start_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
@@ -232,6 +250,11 @@ class Appointment(Base):
     """Made when the call starts; peer ids are derived from it (domain/call.py)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    call_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """The first admission; with the end, the call's length for the statistics."""
+    call_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    stats_recorded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Whether the statistics job has counted this appointment's outcome (once)."""
 
     unit: Mapped[Unit] = relationship(lazy="joined")
     advisor: Mapped[StaffUser] = relationship(lazy="joined")
@@ -270,6 +293,8 @@ class Participant(Base):
     # a step of the device check), for the support desk; written only when it changes.
     activity: Mapped[str | None] = personal(type_=String(20), nullable=True)
     activity_at: Mapped[datetime | None] = personal(type_=UTCDateTime, nullable=True)
+    entered_waiting_at: Mapped[datetime | None] = personal(type_=UTCDateTime, nullable=True)
+    """The first time they entered the waiting room (a no-show never did)."""
 
     appointment: Mapped[Appointment] = relationship(back_populates="participants")
     consents: Mapped[list[ConsentRecord]] = relationship(

@@ -84,6 +84,7 @@ def environment(language: str) -> Environment:
         clock_time=partial(clock_time, language=language),
         input_date=_input_date,
         input_time=_input_time,
+        zip=zip,
     )
     env.globals["is_over"] = is_over
     env.globals["ROLE_LABELS"] = ROLE_LABELS

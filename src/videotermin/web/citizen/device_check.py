@@ -184,7 +184,7 @@ async def personal_result(token: str, request: Request, ctx: Ctx, _: FromPage) -
         result = validated(CheckResult, await bounded_body(request, MAX_RESULT_BYTES))
         measurements = result.measurements()
         verdict = judge(measurements)
-        record_device_check(
+        await record_device_check(
             db,
             ctx,
             participation.participant.id,

@@ -1,0 +1,327 @@
+"""The statistics dashboard's tables, from the anonymous counters and the survey answers,
+published with small counts suppressed (:func:`videotermin.domain.statistics.suppress`).
+
+A table is what the page shows, what its chart draws and what its CSV holds — one
+object, so the three can never disagree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from videotermin.domain.statistics import (
+    CALL_BUCKETS,
+    THRESHOLD,
+    WAIT_BUCKETS,
+    Cell,
+    Grain,
+    Metric,
+    Outcome,
+    Published,
+    bucket_label,
+    grain_for,
+    period_of,
+    quantile,
+    suppress,
+)
+from videotermin.domain.survey import SCALE, Again
+from videotermin.services.statistics import counts
+from videotermin.store.models import SurveyResponse
+
+OUTCOME_LABELS = {
+    Outcome.SCHEDULED: "Geplant",
+    Outcome.HELD: "Stattgefunden",
+    Outcome.CANCELLED: "Abgesagt",
+    Outcome.NO_SHOW: "Nicht erschienen",
+}
+GRADE_LABELS = {"green": "grün", "yellow": "gelb", "red": "rot"}
+QUALITY_LABELS = {"good": "gut", "fair": "eingeschränkt", "poor": "schlecht"}
+ADVISOR_LABELS = {"on_time": "pünktlich (bis 5 Minuten)", "late": "später als 5 Minuten"}
+REASON_LABELS = {
+    "camera": "Kamera",
+    "microphone": "Mikrofon",
+    "speaker": "Lautsprecher",
+    "connection": "Testanruf",
+    "round_trip": "Laufzeit",
+    "packet_loss": "Paketverlust",
+    "jitter": "Schwankung",
+    "bitrate": "Bild im Testanruf",
+    "upload": "Senden",
+    "download": "Empfangen",
+}
+SURVEY_QUESTIONS = (
+    ("satisfaction", "Zufriedenheit (1 = sehr zufrieden … 5 = unzufrieden)"),
+    ("av_quality", "Bild und Ton (1 = sehr gut … 5 = schlecht)"),
+    ("use_again", "Wieder per Video?"),
+)
+USE_AGAIN_LABELS: dict[str, str] = {
+    Again.YES: "ja",
+    Again.NO: "nein",
+    Again.DONT_KNOW: "weiß nicht",
+}
+MONTHS = (
+    "Jan.",
+    "Feb.",
+    "März",
+    "Apr.",
+    "Mai",
+    "Juni",
+    "Juli",
+    "Aug.",
+    "Sep.",
+    "Okt.",
+    "Nov.",
+    "Dez.",
+)
+
+
+@dataclass(frozen=True)
+class Table:
+    slug: str
+    title: str
+    description: str
+    row_header: str
+    columns: list[str]
+    rows: list[str]
+    published: Published
+    notes: list[str]
+    """Lines under the table (median, 90th percentile), already suppressed."""
+
+    @property
+    def chart(self) -> list[tuple[str, Cell]]:
+        """What the chart draws: each row's first column, or for a table of several
+        columns, each column's total."""
+        if len(self.columns) == 1:
+            return [
+                (row, cells[0]) for row, cells in zip(self.rows, self.published.cells, strict=True)
+            ]
+        return list(zip(self.columns, self.published.column_totals, strict=True))
+
+    def csv_rows(self) -> list[list[str]]:
+        """The table exactly as shown: header, rows, the total line."""
+        header = [self.row_header, *self.columns]
+        body = [
+            [row, *(cell.shown() for cell in cells)]
+            for row, cells in zip(self.rows, self.published.cells, strict=True)
+        ]
+        total = ["Summe", *(cell.shown() for cell in self.published.column_totals)]
+        return [header, *body, total, *([note] for note in self.notes)]
+
+
+def _period_label(start: date, grain: Grain) -> str:
+    if grain is Grain.DAY:
+        return start.strftime("%d.%m.%Y")
+    if grain is Grain.WEEK:
+        return f"Woche ab {start.strftime('%d.%m.%Y')}"
+    return f"{MONTHS[start.month - 1]} {start.year}"
+
+
+def _periods(first: date, last: date, grain: Grain) -> list[date]:
+    found: list[date] = []
+    day = first
+    while day <= last:
+        start = period_of(day, grain)
+        if not found or found[-1] != start:
+            found.append(start)
+        day = date.fromordinal(day.toordinal() + 1)
+    return found
+
+
+def _list_table(
+    slug: str,
+    title: str,
+    description: str,
+    row_header: str,
+    values: dict[str, int],
+    order: Sequence[str] | None = None,
+    label: Callable[[str], str] = str,
+) -> Table:
+    keys = list(order) if order is not None else sorted(values, key=lambda k: (-values[k], k))
+    published = suppress([[values.get(k, 0)] for k in keys], row_totals=False)
+    return Table(
+        slug, title, description, row_header, ["Anzahl"], [label(k) for k in keys], published, []
+    )
+
+
+def _quantile_notes(histogram: dict[str, int], bounds: Sequence[int]) -> list[str]:
+    if sum(histogram.values()) < THRESHOLD:
+        return [f"Median und 90. Perzentil: weniger als {THRESHOLD} Werte, daher nicht gezeigt."]
+    median = quantile(histogram, 0.5, bounds)
+    p90 = quantile(histogram, 0.9, bounds)
+    assert median is not None and p90 is not None
+    return [
+        f"Median: {bucket_label(str(median), bounds)}",
+        f"90. Perzentil: {bucket_label(str(p90), bounds)}",
+    ]
+
+
+def _answer_label(key: str) -> str:
+    return USE_AGAIN_LABELS.get(key, key)
+
+
+async def _survey_counts(
+    db: AsyncSession, units: Iterable[int] | None, first: date, last: date
+) -> dict[str, dict[str, int]]:
+    """Answers per question, for the months the days touch (answers keep only a month)."""
+    months = (f"{first.year:04d}-{first.month:02d}", f"{last.year:04d}-{last.month:02d}")
+    found: dict[str, dict[str, int]] = {}
+    for column, _title in SURVEY_QUESTIONS:
+        answer = getattr(SurveyResponse, column)
+        query = (
+            select(answer, func.count())
+            .where(
+                SurveyResponse.month >= months[0],
+                SurveyResponse.month <= months[1],
+                answer.is_not(None),
+            )
+            .group_by(answer)
+        )
+        if units is not None:
+            query = query.where(SurveyResponse.unit_id.in_(list(units)))
+        found[column] = {str(value): int(n) for value, n in await db.execute(query)}
+    return found
+
+
+def _survey_tables(answers: dict[str, dict[str, int]]) -> list[Table]:
+    return [
+        _list_table(
+            f"umfrage-{column.replace('_', '-')}",
+            f"Umfrage: {title}",
+            "Antworten der Bürgerinnen und Bürger nach dem Gespräch, nach Monaten "
+            "zusammengefasst (die Umfrage speichert keinen Tag).",
+            "Antwort",
+            answers[column],
+            list(USE_AGAIN_LABELS) if column == "use_again" else [str(v) for v in SCALE],
+            _answer_label,
+        )
+        for column, title in SURVEY_QUESTIONS
+    ]
+
+
+async def report(
+    db: AsyncSession, units: Iterable[int] | None, first: date, last: date
+) -> list[Table]:
+    """Every table for the days ``first`` to ``last`` (in each unit's own time zone). The
+    database sums; the tables are built in a worker thread, off the event loop."""
+    rows = await counts(db, units, first, last)
+    answers = await _survey_counts(db, units, first, last)
+    return await asyncio.to_thread(_build, rows, answers, first, last)
+
+
+def _build(
+    rows: list[tuple[date, str, str, int]],
+    answers: dict[str, dict[str, int]],
+    first: date,
+    last: date,
+) -> list[Table]:
+    grain = grain_for(first, last)
+    periods = _periods(first, last, grain)
+    outcomes: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    by_metric: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for day, metric, key, n in rows:
+        if metric == Metric.APPOINTMENTS:
+            outcomes[period_of(day, grain)][key] += n
+        else:
+            by_metric[metric][key] += n
+    columns = list(OUTCOME_LABELS)
+    appointments = Table(
+        "termine",
+        "Termine",
+        "Geplante, stattgefundene und abgesagte Termine, und Termine, zu denen die Kundin "
+        "oder der Kunde nicht in den Warteraum kam, je Zeitraum.",
+        {Grain.DAY: "Tag", Grain.WEEK: "Woche", Grain.MONTH: "Monat"}[grain],
+        [OUTCOME_LABELS[c] for c in columns],
+        [_period_label(p, grain) for p in periods],
+        suppress([[outcomes[p].get(c, 0) for c in columns] for p in periods], row_totals=False),
+        [],
+    )
+    waiting = by_metric[Metric.WAITING]
+    wait_table = _list_table(
+        "wartezeit",
+        "Wartezeit bis zum Gespräch",
+        "Wie lange Kundinnen und Kunden im Warteraum warteten, bis sie ins Gespräch geholt wurden.",
+        "Wartezeit",
+        dict(waiting),
+        [str(b) for b in WAIT_BUCKETS],
+        lambda key: bucket_label(key, WAIT_BUCKETS),
+    )
+    wait_table = Table(
+        **{**wait_table.__dict__, "notes": _quantile_notes(dict(waiting), WAIT_BUCKETS)}
+    )
+    calls = by_metric[Metric.CALL_LENGTH]
+    call_table = _list_table(
+        "gespraechsdauer",
+        "Gesprächsdauer",
+        "Wie lange die Gespräche dauerten, von der ersten Aufnahme bis zum Ende.",
+        "Dauer",
+        dict(calls),
+        [str(b) for b in CALL_BUCKETS],
+        lambda key: bucket_label(key, CALL_BUCKETS),
+    )
+    call_table = Table(
+        **{**call_table.__dict__, "notes": _quantile_notes(dict(calls), CALL_BUCKETS)}
+    )
+    return [
+        appointments,
+        wait_table,
+        _list_table(
+            "puenktlichkeit",
+            "Pünktlichkeit der Beratung",
+            "Ob die Beratung die Kundin oder den Kunden spätestens fünf Minuten nach "
+            "Terminbeginn ins Gespräch holte.",
+            "Beratung",
+            dict(by_metric[Metric.ADVISOR]),
+            list(ADVISOR_LABELS),
+            lambda key: ADVISOR_LABELS.get(key, key),
+        ),
+        call_table,
+        _list_table(
+            "geraetetest",
+            "Gerätetest: Ergebnis",
+            "Ergebnisse der Gerätetests.",
+            "Ergebnis",
+            dict(by_metric[Metric.VERDICT]),
+            list(GRADE_LABELS),
+            lambda key: GRADE_LABELS.get(key, key),
+        ),
+        _list_table(
+            "geraetetest-gruende",
+            "Gerätetest: Gründe",
+            "Was bei Gerätetests nicht grün war (ein Test kann mehrere Gründe haben).",
+            "Grund",
+            dict(by_metric[Metric.REASON]),
+            label=lambda key: REASON_LABELS.get(key, key),
+        ),
+        _list_table(
+            "browser",
+            "Browser",
+            "Mit welchen Browsern der Gerätetest gemacht wurde.",
+            "Browser",
+            dict(by_metric[Metric.BROWSER]),
+        ),
+        _list_table(
+            "betriebssysteme",
+            "Betriebssysteme",
+            "Auf welchen Betriebssystemen der Gerätetest gemacht wurde.",
+            "Betriebssystem",
+            dict(by_metric[Metric.SYSTEM]),
+        ),
+        _list_table(
+            "gespraechsqualitaet",
+            "Gesprächsqualität",
+            "Wie die Gesprächsseiten die Verbindung während der Gespräche maßen "
+            "(Messungen alle paar Sekunden).",
+            "Verbindung",
+            dict(by_metric[Metric.QUALITY]),
+            list(QUALITY_LABELS),
+            lambda key: QUALITY_LABELS.get(key, key),
+        ),
+        *_survey_tables(answers),
+    ]
