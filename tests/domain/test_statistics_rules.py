@@ -73,7 +73,7 @@ def shown(values: list[list[int]]) -> list[list[str]]:
         [c.shown() for c in row] + [t.shown()]
         for row, t in zip(table.cells, table.row_totals, strict=True)
     ]
-    return rows + [[c.shown() for c in table.column_totals] + [table.total.shown()]]
+    return [*rows, [*(c.shown() for c in table.column_totals), table.total.shown()]]
 
 
 def test_small_cells_are_hidden_and_so_is_a_partner_in_each_line() -> None:
