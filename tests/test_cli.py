@@ -128,6 +128,23 @@ def test_demo_prints_logins_and_a_working_link(
 
 
 @pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
+def test_purge_dry_run_lists_what_it_would_erase_by_kind(env: dict[str, str]) -> None:
+    result = run(env, "purge", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "would erase (nothing changed):"
+    kinds = dict(line.split() for line in lines[1:])
+    assert kinds == {
+        "appointments": "0",
+        "participants": "0",
+        "device_checks": "0",
+        "sessions": "0",
+        "audit_entries": "0",
+        "mail_files": "0",
+    }
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
 def test_purge_reports_what_it_erased(env: dict[str, str]) -> None:
     result = run(env, "purge")
     assert result.returncode == 0, result.stderr

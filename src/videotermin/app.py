@@ -89,7 +89,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None 
         """Everything the app runs starts here and stops in reverse order: the real-time
         parts (presence across instances) before the bus they speak over closes."""
         realtime = Realtime.create(ctx, timing.current())
-        worker = OutboxWorker(ctx, transport_for(settings))
+        worker = OutboxWorker(ctx, transport_for(settings, ctx.clock))
         jobs = [retention_job(ctx), statistics_job(ctx)]
         await realtime.start()
         app.state.realtime = realtime

@@ -212,19 +212,30 @@ def token_create(name: Annotated[str, typer.Argument(help="What the token is for
 
 
 @cli.command()
-def purge() -> None:
+def purge(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be erased, by kind; change nothing.")
+    ] = False,
+) -> None:
     """Erase personal data whose retention period is over (the app also does this hourly)."""
     from videotermin.jobs.retention import purge as run_purge
+    from videotermin.jobs.retention import would_purge
 
     settings = settings_or_exit()
-    report = with_context(settings, run_purge)
+    report = with_context(settings, would_purge if dry_run else run_purge)
     if report is None:
         typer.echo("another instance is purging right now; nothing done")
+        return
+    if dry_run:
+        typer.echo("would erase (nothing changed):")
+        for kind, rows in report.by_kind().items():
+            typer.echo(f"  {kind:<14} {rows}")
         return
     typer.echo(
         f"erased: {report.participants} participants, personal data of "
         f"{report.appointments} appointments and {report.device_checks} device checks; "
-        f"{report.sessions} expired staff sessions; {report.audit_entries} audit entries"
+        f"{report.sessions} expired staff sessions; {report.audit_entries} audit entries; "
+        f"{report.mail_files} mail files"
     )
 
 

@@ -28,9 +28,16 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 LAG_INTERVAL_SECONDS = 0.5
-SOCKET_KINDS = ("citizen", "advisor_call", "staff_list")
+SOCKET_KINDS = ("citizen", "advisor_call", "staff_list", "support")
 MAIL_OUTCOMES = ("sent", "failed", "retried")
-PURGED_TABLES = ("appointments", "participants", "device_checks", "sessions")
+PURGED_TABLES = (
+    "appointments",
+    "participants",
+    "device_checks",
+    "sessions",
+    "audit_entries",
+    "mail_files",
+)
 GC_PAUSE_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 
 

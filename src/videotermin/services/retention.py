@@ -47,6 +47,17 @@ class PurgeReport:
     device_checks: int
     sessions: int
     audit_entries: int = 0
+    mail_files: int = 0
+
+    def by_kind(self) -> dict[str, int]:
+        return {
+            "appointments": self.appointments,
+            "participants": self.participants,
+            "device_checks": self.device_checks,
+            "sessions": self.sessions,
+            "audit_entries": self.audit_entries,
+            "mail_files": self.mail_files,
+        }
 
 
 def _personal_of(model: type[Base]) -> dict[str, None]:

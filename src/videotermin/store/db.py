@@ -33,9 +33,11 @@ def create_engine(url: str) -> AsyncEngine:
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-    """Foreign keys on (SQLite ignores them otherwise); WAL so readers never block the writer."""
+    """Foreign keys on (SQLite ignores them otherwise); WAL so readers never block the writer;
+    secure_delete so erased personal data is overwritten in the file, not just unlinked."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
@@ -52,3 +54,12 @@ def rowcount(result: Result[Any]) -> int:
     its overloads only promise a ``Result``, which has no ``rowcount``.
     """
     return cast(CursorResult[Any], result).rowcount
+
+
+async def flush_erased(engine: AsyncEngine) -> None:
+    """After the purge on SQLite: copy the write-ahead log into the database and empty it,
+    so erased data lives on in no older page of the log (PostgreSQL needs nothing here)."""
+    if engine.dialect.name != "sqlite":
+        return
+    async with engine.connect() as connection:
+        await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
