@@ -79,7 +79,8 @@ async def table_dump(db: async_sessionmaker[AsyncSession]) -> dict[str, str]:
         if dialect == "sqlite":
             names = await session.scalars(
                 text(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+                    "SELECT name FROM sqlite_master"
+                    " WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
                 )
             )
         else:
