@@ -23,6 +23,7 @@ from waiting_helpers import (
     IN_WINDOW,
     START,
     citizen,
+    eventually,
     fast_timing,
     greet,
     receive_until,
@@ -309,3 +310,50 @@ async def test_two_instances_count_each_appointment_once(
     async with db() as session:
         assert all(await session.scalars(select(Appointment.stats_recorded)))
     assert NOW < START
+
+
+async def test_call_pages_report_quality_counted_when_their_connection_ends(
+    fast_timing: object,
+    live_server: LiveServer,
+    client: httpx.AsyncClient,
+    advisor: StaffUser,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+) -> None:
+    booking = await book(db, settings, clock)
+    clara = booking.participant_ids[0]
+    await record_consent(db, settings, clara)
+    clock.set(IN_WINDOW)
+    await login(client)
+    async with citizen(live_server, booking.tokens[0]) as ws:
+        await greet(ws)
+        await send(ws, {"type": "quality", "good": 50, "fair": 0, "poor": 0})  # not in the call
+        async with advisor_call(
+            live_server, session_cookie(client), booking.appointment_id
+        ) as call:
+            await open_call(call)
+            await send(call, {"type": "admit", "participant": clara})
+            await receive_until(ws, {"type": "admitted"})
+            for _ in range(2):
+                await send(ws, {"type": "quality", "good": 10, "fair": 2, "poor": 1})
+            await send(call, {"type": "quality", "good": 5, "fair": 0, "poor": 0})
+            for bad in (
+                {"good": -1, "fair": 0, "poor": 0},
+                {"good": 5000, "fair": 0, "poor": 0},
+                {"good": "7", "fair": 0, "poor": 0},
+                {"good": 1},
+            ):
+                await send(ws, {"type": "quality", **bad})
+                refused = await receive_until(ws, {"type": "error"})
+                assert refused["code"] == "invalid_message"
+            await send(ws, {"type": "ping", "id": 1})
+            assert (await receive_until(ws, {"type": "pong"}))["id"] == 1
+            assert ("call_quality", "good") not in await counters(db), "counted when it ends"
+
+    async def counted() -> bool:
+        return (await counters(db)).get(("call_quality", "good")) == 25
+
+    assert await eventually(counted)
+    found = await counters(db)
+    assert (found[("call_quality", "fair")], found[("call_quality", "poor")]) == (4, 2)

@@ -50,6 +50,7 @@ from videotermin.realtime.protocol import (
     ErrorCode,
     IceCandidate,
     Media,
+    Quality,
     SessionDescription,
     Signal,
 )
@@ -67,7 +68,7 @@ from videotermin.realtime.server_messages import (
     WaitingPerson,
 )
 from videotermin.realtime.service import Realtime
-from videotermin.services import admission
+from videotermin.services import admission, statistics
 
 
 def follow_presence(realtime: Realtime, inbox: Inbox, appointment_id: str) -> Callable[[], None]:
@@ -372,3 +373,23 @@ class InCall:
                 candidate=IceCandidate.model_validate(candidate) if candidate else None,
             )
         )
+
+
+class QualityTally:
+    """The ``quality`` reports of one call connection, added up in memory and written to
+    the anonymous statistics once, when the connection ends (no write per report)."""
+
+    LIMIT = 100_000
+    """Measurements one connection may count: ten hours of a full call, and no more."""
+
+    def __init__(self) -> None:
+        self.grades: dict[str, int] = {"good": 0, "fair": 0, "poor": 0}
+
+    def add(self, report: Quality) -> None:
+        for grade in self.grades:
+            room = self.LIMIT - sum(self.grades.values())
+            self.grades[grade] += min(max(0, room), getattr(report, grade))
+
+    async def flush(self, realtime: Realtime, appointment_id: str) -> None:
+        grades, self.grades = self.grades, {grade: 0 for grade in self.grades}
+        await statistics.call_quality(realtime.ctx, appointment_id, grades)

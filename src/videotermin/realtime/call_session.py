@@ -52,6 +52,7 @@ from videotermin.realtime.protocol import (
     ErrorCode,
     Leave,
     Media,
+    Quality,
     Remove,
     Signal,
 )
@@ -112,6 +113,7 @@ class AdvisorCall(Session):
         self.key = ""
         self.shown: list[WaitingPerson] | None = None
         self.shown_from: call.WaitingBoard = frozenset()
+        self.quality = call.QualityTally()
         """The board the shown list was read for (:func:`call.waiting_on_board`)."""
 
     @property
@@ -142,6 +144,7 @@ class AdvisorCall(Session):
         self.arm(min(self.direction.call_ends, self.login.expires_at))
 
     async def finished(self, ending: Ending) -> None:
+        await self.quality.flush(self.realtime, self.appointment_id)
         if self.call is not None and ending != Ending.REPLACED:
             await self.realtime.presence.leave(
                 advisor_key(self.appointment_id), self.connection_id, grace=ending == Ending.GONE
@@ -220,6 +223,8 @@ class AdvisorCall(Session):
             await self.call.media(message)
         elif isinstance(message, Chat):
             await self.call.chat(message)
+        elif isinstance(message, Quality):
+            self.quality.add(message)
         return None
 
     # --- events and time ---------------------------------------------------------------

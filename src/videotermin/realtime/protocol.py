@@ -41,6 +41,8 @@ MAX_MESSAGE_BYTES = 4096
 MAX_SIGNAL_BYTES = 65536
 """A `signal` frame carries an SDP, which can be tens of kilobytes."""
 MAX_WATCHED = 200
+MAX_MEASUREMENTS = 1000
+"""Measurements one ``quality`` report may count (a minute of a full call is 120)."""
 MAX_CHAT = 1000
 _SIGNAL_PREFIX = re.compile(r'\s*\{\s*"type"\s*:\s*"signal"\s*[,}]')
 
@@ -246,6 +248,20 @@ class Media(ClientMessage):
     screen: bool
 
 
+MeasurementCount = Annotated[int, Field(ge=0, le=MAX_MEASUREMENTS)]
+
+
+class Quality(ClientMessage):
+    """How the call page's connections measured since its last report (each connection is
+    graded every 2 s, like its tile shows): counted for the anonymous statistics when the
+    connection ends, never relayed."""
+
+    type: Literal["quality"]
+    good: MeasurementCount
+    fair: MeasurementCount
+    poor: MeasurementCount
+
+
 class Chat(ClientMessage):
     """A chat line to everyone in the call; relayed, never stored."""
 
@@ -259,6 +275,7 @@ _CALL_MESSAGES: Mapping[str, type[ClientMessage]] = {
     "signal": Signal,
     "media": Media,
     "chat": Chat,
+    "quality": Quality,
     "leave": Leave,
     "admit": Admit,
     "remove": Remove,

@@ -21,6 +21,7 @@ from videotermin.realtime.protocol import (
     Leave,
     Media,
     Ping,
+    Quality,
     Remove,
     Signal,
     StaffHello,
@@ -61,6 +62,7 @@ CLIENT_SCHEMAS: Mapping[str, type[BaseModel]] = {
     "signal (to the server)": Signal,
     "media": Media,
     "chat (to the server)": Chat,
+    "quality": Quality,
 }
 SERVER_SCHEMAS: Mapping[str, type[BaseModel]] = {
     "welcome (citizen)": CitizenWelcome,

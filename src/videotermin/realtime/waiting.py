@@ -43,7 +43,7 @@ from videotermin.bus.events import (
 from videotermin.domain.appointments import shown_name
 from videotermin.domain.call import peer_id, rejoins
 from videotermin.domain.journey import Journey
-from videotermin.realtime.call import InCall, Member, follow_presence
+from videotermin.realtime.call import InCall, Member, QualityTally, follow_presence
 from videotermin.realtime.connection import FromBus, JsonSocket, LinkRead, Notice
 from videotermin.realtime.protocol import (
     CITIZEN_MESSAGES,
@@ -58,6 +58,7 @@ from videotermin.realtime.protocol import (
     ErrorCode,
     Leave,
     Media,
+    Quality,
     Remove,
     Signal,
 )
@@ -122,6 +123,7 @@ class CitizenSession(Session):
         self.call: InCall | None = None
         self._participation = participation
         """The last participation read that let the connection go on."""
+        self.quality = QualityTally()
 
     @property
     def seat(self) -> str:
@@ -131,6 +133,7 @@ class CitizenSession(Session):
         return (appointment_channel(self.appointment_id),)
 
     async def finished(self, ending: Ending) -> None:
+        await self.quality.flush(self.realtime, self.appointment_id)
         if self.greeted and ending != Ending.REPLACED:
             await self.realtime.presence.leave(
                 self.participant_id, self.connection_id, grace=ending == Ending.GONE
@@ -190,6 +193,10 @@ class CitizenSession(Session):
     async def on_message(self, message: ClientMessage) -> Ending | None:
         """Only a seated connection of an admitted participant takes part, as the last read
         of the participation says (events keep it current)."""
+        if isinstance(message, Quality):
+            if self.call is not None:
+                self.quality.add(message)
+            return None
         if not isinstance(message, Signal | Media | Chat | Leave):
             return None
         if self.call is not None and self._participation.admitted_at is None:

@@ -38,6 +38,7 @@ from videotermin.store.personal_data import personal_columns
 LONGEST = timedelta(hours=8)
 # The key of the PostgreSQL advisory lock that makes one instance purge at a time.
 PURGE_LOCK = 0x76745F7075726765  # "vt_purge"
+BATCH = 5_000
 
 
 @dataclass(frozen=True)
@@ -76,10 +77,20 @@ def _has_personal(model: type[Base]) -> ColumnElement[bool]:
     return or_(*(c.isnot(None) for c in personal_columns() if c.table is table))
 
 
-async def _expired_appointments(session: AsyncSession, cutoff: datetime) -> list[str]:
+def _still_personal() -> ColumnElement[bool]:
+    """Appointments the purge has not finished with: personal columns or participants left."""
+    left = select(Participant.id).where(Participant.appointment_id == Appointment.id).exists()
+    return or_(_has_personal(Appointment), left)
+
+
+async def _ended_in_window(session: AsyncSession, cutoff: datetime) -> list[str]:
+    """Appointments that started in the last ``LONGEST`` before ``cutoff`` and also ended
+    before it (their length decides; a small set, checked one by one)."""
     candidates = await session.execute(
         select(Appointment.id, Appointment.start_at, Appointment.duration_minutes).where(
-            Appointment.start_at < cutoff + LONGEST
+            Appointment.start_at >= cutoff - LONGEST,
+            Appointment.start_at < cutoff,
+            _still_personal(),
         )
     )
     return [
@@ -103,6 +114,27 @@ async def _erase_appointments(session: AsyncSession, expired: list[str]) -> tupl
         .values(_personal_of(Appointment))
     )
     return _count(erased), _count(participants)
+
+
+async def _erase_ended(session: AsyncSession, cutoff: datetime) -> tuple[int, int]:
+    """Erase every appointment that ended before ``cutoff``, in batches of :data:`BATCH`
+    (a statement's parameters are limited, and each batch finds only what is left, so
+    the work grows with what expired, not with every appointment ever held)."""
+    appointments, participants = await _erase_appointments(
+        session, await _ended_in_window(session, cutoff)
+    )
+    while True:
+        batch = list(
+            await session.scalars(
+                select(Appointment.id)
+                .where(Appointment.start_at < cutoff - LONGEST, _still_personal())
+                .limit(BATCH)
+            )
+        )
+        if not batch:
+            return appointments, participants
+        done = await _erase_appointments(session, batch)
+        appointments, participants = appointments + done[0], participants + done[1]
 
 
 async def _erase_device_checks(session: AsyncSession, before: datetime) -> int:
@@ -145,8 +177,7 @@ async def erase_expired(
     """Erase, in the caller's transaction, what has outlived ``retention_days`` (and audit
     entries older than ``audit_retention_days``)."""
     cutoff = appointments_ended_before(now, retention_days)
-    expired = await _expired_appointments(session, cutoff)
-    appointments, participants = await _erase_appointments(session, expired)
+    appointments, participants = await _erase_ended(session, cutoff)
     checks = await _erase_device_checks(session, checks_made_before(now, retention_days))
     sessions = await _forget_logins(session, now)
     audit = await purge_audit(session, now, audit_retention_days)

@@ -51,6 +51,8 @@ import { SpareConnection } from './spare.js';
  */
 
 const STATS_INTERVAL_MS = 2000;
+/** Measurement rounds between two `quality` reports: one a minute. */
+const QUALITY_REPORT_EVERY = 30;
 /** How long an early pair (see `RemotePeer.early`) waits for its `peer_joined`. */
 const EARLY_PAIR_MS = 10000;
 /** Signals kept for a peer not announced yet (their offer can overtake `peer_joined`). */
@@ -80,6 +82,9 @@ export class Call {
   #queue;
   /** @type {ReturnType<typeof setInterval> | undefined} */
   #statsTimer;
+  /** Measurements per grade since the last `quality` report. */
+  #grades = { good: 0, fair: 0, poor: 0 };
+  #measurements = 0;
   /** @type {Map<string, SignalFromMessage[]>} signals from peers not announced yet */
   #early = new Map();
   /** @type {RTCCertificate[]} the page's DTLS certificate, once made */
@@ -145,6 +150,7 @@ export class Call {
 
   /** Hang up: leave the call (coming back needs a new admission). */
   hangUp() {
+    this.#reportQuality();
     if (this.active) this.connection.send('leave', {});
     this.#end('left');
   }
@@ -299,5 +305,20 @@ export class Call {
 
   async #measureAll() {
     await Promise.all([...this.peers.values()].map((peer) => peer.measure()));
+    for (const peer of this.peers.values()) {
+      if (peer.quality) this.#grades[peer.quality] += 1;
+    }
+    this.#measurements += 1;
+    if (this.#measurements >= QUALITY_REPORT_EVERY) this.#reportQuality();
+  }
+
+  /** Tell the server how the measurements went since the last report (statistics only). */
+  #reportQuality() {
+    const grades = this.#grades;
+    this.#grades = { good: 0, fair: 0, poor: 0 };
+    this.#measurements = 0;
+    if (this.active && grades.good + grades.fair + grades.poor > 0) {
+      this.connection.send('quality', grades);
+    }
   }
 }

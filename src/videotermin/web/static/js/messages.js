@@ -204,6 +204,7 @@
  * @property {{to: string, description: SessionDescriptionInit} | {to: string, candidate: IceCandidateInit|null}} signal
  * @property {{audio: boolean, video: boolean, screen: boolean}} media
  * @property {{text: string}} chat 1 to MAX_CHAT characters (constants.js)
+ * @property {{good: number, fair: number, poor: number}} quality measurements since the last report
  */
 
 export {};
