@@ -5,15 +5,24 @@ its window."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
 from axe_playwright_python.async_playwright import Axe
 from chromium import launch_chromium
 from playwright.async_api import Browser, Page, expect
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from test_device_check_browser import ARGS
 
 from conftest import PASSWORD, LiveServer, add_staff
-from videotermin.store.models import StaffUser
+from videotermin.context import AppContext
+from videotermin.domain.appointments import ParticipantDraft
+from videotermin.domain.clock import FakeClock
+from videotermin.services import appointments as scheduling
+from videotermin.settings import Settings
+from videotermin.store.models import ConsentRecord, StaffUser
 
 pytestmark = [
     pytest.mark.browser,
@@ -108,3 +117,65 @@ async def test_an_admin_creates_an_advisor_who_sets_a_password_and_logs_in(
                 found[f"{path} at {width}"] = await problems(page)
 
     assert found == {key: [] for key in found}
+
+
+async def test_an_admin_activates_a_new_consent_version_and_a_new_citizen_sees_it(
+    live_server: LiveServer,
+    advisor: StaffUser,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+) -> None:
+    await add_staff(db, "admin-anna", role="admin", display_name="Anna Admin")
+    async with launch_chromium(ARGS) as browser:
+        admin = await logged_in(browser, live_server, 1280, "admin-anna", PASSWORD)
+        await admin.goto(f"{live_server.url}/admin/einwilligung")
+        await admin.get_by_role("textbox", name="Fassung").fill("2027-01-01")
+        await admin.get_by_label("Text (Markdown)").fill(
+            "# Unsere neue Erklärung\n\nWir löschen alles nach {retention_days} Tagen."
+        )
+        await admin.get_by_role("button", name="Vorschau").click()
+        preview = admin.get_by_role("region", name="Vorschau")
+        await expect(preview.get_by_role("heading", level=3)).to_have_text("Unsere neue Erklärung")
+        await expect(preview).to_contain_text("nach 14 Tagen")
+        await admin.get_by_role("button", name="Als Entwurf speichern").click()
+        await expect(admin.get_by_role("status")).to_contain_text("als Entwurf gespeichert")
+        activate = re.compile(r"^Aktivieren\W+Fassung 2027-01-01$")
+        await admin.get_by_role("button", name=activate).click()
+        await expect(admin.get_by_role("status")).to_contain_text("Die Fassung ist aktiviert")
+        await expect(admin.get_by_role("row", name="2027-01-01")).to_contain_text("aktuell")
+
+        token, participant_id = await invited(db, settings, clock)
+        context = await browser.new_context(viewport={"width": 360, "height": 740}, locale="de-DE")
+        citizen = await context.new_page()
+        await citizen.goto(f"{live_server.url}/v/{token}")
+        await expect(citizen.get_by_role("heading", name="Unsere neue Erklärung")).to_be_visible()
+        await citizen.get_by_role("button", name="Ich stimme zu").click()
+        await expect(citizen).to_have_url(re.compile(r"/geraete$"))
+    async with db() as session:
+        versions = list(
+            await session.scalars(
+                select(ConsentRecord.version).where(ConsentRecord.participant_id == participant_id)
+            )
+        )
+    assert versions == ["2027-01-01"]
+
+
+async def invited(
+    db: async_sessionmaker[AsyncSession], settings: Settings, clock: FakeClock
+) -> tuple[str, str]:
+    """A citizen invited to an appointment tomorrow: her link token and participant id."""
+    ctx = AppContext(settings=settings, clock=clock, engine=db.kw["bind"], sessions=db)
+    async with db() as session, session.begin():
+        found = await scheduling.find_advisor(session, "berater")
+        assert found is not None
+        _appointment, links = await scheduling.create_appointment(
+            session,
+            ctx,
+            advisor=found,
+            start=clock() + timedelta(days=1),
+            duration_minutes=30,
+            subject=None,
+            participants=[ParticipantDraft(name="Nora Neu", email="nora@example.org")],
+        )
+    return links[0].link.rsplit("/", 1)[1], links[0].participant.id
