@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import func, select
@@ -222,7 +222,6 @@ def _build(
     last: date,
 ) -> list[Table]:
     grain = grain_for(first, last)
-    periods = _periods(first, last, grain)
     outcomes: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     by_metric: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for day, metric, key, n in rows:
@@ -230,8 +229,19 @@ def _build(
             outcomes[period_of(day, grain)][key] += n
         else:
             by_metric[metric][key] += n
+    return [
+        _appointments_table(outcomes, _periods(first, last, grain), grain),
+        *_duration_tables(by_metric),
+        *_count_tables(by_metric),
+        *_survey_tables(answers),
+    ]
+
+
+def _appointments_table(
+    outcomes: dict[date, dict[str, int]], periods: list[date], grain: Grain
+) -> Table:
     columns = list(OUTCOME_LABELS)
-    appointments = Table(
+    return Table(
         "termine",
         "Termine",
         "Geplante, stattgefundene und abgesagte Termine, und Termine, zu denen die Kundin "
@@ -242,35 +252,52 @@ def _build(
         suppress([[outcomes[p].get(c, 0) for c in columns] for p in periods], row_totals=False),
         [],
     )
-    waiting = by_metric[Metric.WAITING]
-    wait_table = _list_table(
-        "wartezeit",
-        "Wartezeit bis zum Gespräch",
-        "Wie lange Kundinnen und Kunden im Warteraum warteten, bis sie ins Gespräch geholt wurden.",
-        "Wartezeit",
-        dict(waiting),
-        [str(b) for b in WAIT_BUCKETS],
-        lambda key: bucket_label(key, WAIT_BUCKETS),
+
+
+def _histogram_table(
+    slug: str,
+    title: str,
+    description: str,
+    row_header: str,
+    values: dict[str, int],
+    bounds: Sequence[int],
+) -> Table:
+    table = _list_table(
+        slug,
+        title,
+        description,
+        row_header,
+        values,
+        [str(b) for b in bounds],
+        lambda key: bucket_label(key, bounds),
     )
-    wait_table = Table(
-        **{**wait_table.__dict__, "notes": _quantile_notes(dict(waiting), WAIT_BUCKETS)}
-    )
-    calls = by_metric[Metric.CALL_LENGTH]
-    call_table = _list_table(
-        "gespraechsdauer",
-        "Gesprächsdauer",
-        "Wie lange die Gespräche dauerten, von der ersten Aufnahme bis zum Ende.",
-        "Dauer",
-        dict(calls),
-        [str(b) for b in CALL_BUCKETS],
-        lambda key: bucket_label(key, CALL_BUCKETS),
-    )
-    call_table = Table(
-        **{**call_table.__dict__, "notes": _quantile_notes(dict(calls), CALL_BUCKETS)}
-    )
+    return replace(table, notes=_quantile_notes(values, bounds))
+
+
+def _duration_tables(by_metric: dict[str, dict[str, int]]) -> list[Table]:
     return [
-        appointments,
-        wait_table,
+        _histogram_table(
+            "wartezeit",
+            "Wartezeit bis zum Gespräch",
+            "Wie lange Kundinnen und Kunden im Warteraum warteten, bis sie ins Gespräch "
+            "geholt wurden.",
+            "Wartezeit",
+            dict(by_metric[Metric.WAITING]),
+            WAIT_BUCKETS,
+        ),
+        _histogram_table(
+            "gespraechsdauer",
+            "Gesprächsdauer",
+            "Wie lange die Gespräche dauerten, von der ersten Aufnahme bis zum Ende.",
+            "Dauer",
+            dict(by_metric[Metric.CALL_LENGTH]),
+            CALL_BUCKETS,
+        ),
+    ]
+
+
+def _count_tables(by_metric: dict[str, dict[str, int]]) -> list[Table]:
+    return [
         _list_table(
             "puenktlichkeit",
             "Pünktlichkeit der Beratung",
@@ -281,7 +308,6 @@ def _build(
             list(ADVISOR_LABELS),
             lambda key: ADVISOR_LABELS.get(key, key),
         ),
-        call_table,
         _list_table(
             "geraetetest",
             "Gerätetest: Ergebnis",
@@ -323,5 +349,4 @@ def _build(
             list(QUALITY_LABELS),
             lambda key: QUALITY_LABELS.get(key, key),
         ),
-        *_survey_tables(answers),
     ]
