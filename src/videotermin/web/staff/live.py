@@ -35,7 +35,6 @@ from videotermin.realtime.connection import (
     JsonSocket,
     Notice,
     PresenceChanged,
-    same_origin,
 )
 from videotermin.realtime.presence import Change
 from videotermin.realtime.protocol import (
@@ -55,6 +54,7 @@ from videotermin.services import staff_list
 from videotermin.services.staff_auth import Login, current_login
 from videotermin.web.cookies import SESSION_COOKIE
 from videotermin.web.deps import realtime_of
+from videotermin.web.staff.handshake import staff_handshake
 from videotermin.web.staff.rows import View, entered_notice, live_states, render_row
 
 
@@ -64,19 +64,11 @@ async def staff_socket(websocket: WebSocket) -> None:
 
 async def serve_staff(realtime: Realtime, websocket: WebSocket, token: str | None) -> None:
     """``token`` is the staff session cookie's."""
-    if not same_origin(websocket, realtime.ctx.settings.public_url):
-        await websocket.close(code=CloseCode.FORBIDDEN, reason=CloseCode.FORBIDDEN.reason)
-        return
-    login = await current_login(realtime.ctx, token)
-    await websocket.accept()
-    socket = JsonSocket(websocket, STAFF_MESSAGES)
-    if login is None or token is None:
-        await socket.close(CloseCode.LOGIN_REQUIRED)
-        return
-    if login.user.role not in ADVISOR_ROLES:
-        await socket.close(CloseCode.FORBIDDEN)
-        return
-    await StaffSession(realtime, socket, token, login).run()
+    opened = await staff_handshake(
+        realtime, websocket, token, STAFF_MESSAGES, lambda role: role in ADVISOR_ROLES
+    )
+    if opened is not None:
+        await StaffSession(realtime, *opened).run()
 
 
 class StaffSession(Session):

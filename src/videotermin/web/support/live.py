@@ -32,7 +32,6 @@ from videotermin.realtime.connection import (
     JsonSocket,
     Notice,
     PresenceChanged,
-    same_origin,
 )
 from videotermin.realtime.presence import Change
 from videotermin.realtime.protocol import (
@@ -49,6 +48,7 @@ from videotermin.services import support
 from videotermin.services.staff_auth import Login, current_login
 from videotermin.web.cookies import SESSION_COOKIE
 from videotermin.web.deps import realtime_of
+from videotermin.web.staff.handshake import staff_handshake
 from videotermin.web.support.details import details_of, render_details
 
 
@@ -58,19 +58,9 @@ async def support_socket(websocket: WebSocket) -> None:
 
 async def serve_support(realtime: Realtime, websocket: WebSocket, token: str | None) -> None:
     """``token`` is the staff session cookie's."""
-    if not same_origin(websocket, realtime.ctx.settings.public_url):
-        await websocket.close(code=CloseCode.FORBIDDEN, reason=CloseCode.FORBIDDEN.reason)
-        return
-    login = await current_login(realtime.ctx, token)
-    await websocket.accept()
-    socket = JsonSocket(websocket, SUPPORT_MESSAGES)
-    if login is None or token is None:
-        await socket.close(CloseCode.LOGIN_REQUIRED)
-        return
-    if not may_look_up(login.user.role):
-        await socket.close(CloseCode.FORBIDDEN)
-        return
-    await SupportSession(realtime, socket, token, login).run()
+    opened = await staff_handshake(realtime, websocket, token, SUPPORT_MESSAGES, may_look_up)
+    if opened is not None:
+        await SupportSession(realtime, *opened).run()
 
 
 class SupportSession(Session):
