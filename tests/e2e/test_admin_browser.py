@@ -1,7 +1,8 @@
-"""The administration in Debian's Chromium: an admin creates an advisor by keyboard;
-the advisor opens the one-time link, sets a password and logs in. axe-core finds no
-violations on any administration page, at 360 px and 1280 px, and none is wider than
-its window."""
+"""The agency's pages in Debian's Chromium: an admin creates an advisor by keyboard; the
+advisor opens the one-time link, sets a password and logs in. An admin drafts, previews
+and activates a consent version, and a new citizen sees and agrees to it. axe-core finds
+no violations on any administration page, the support desk, the advisor's pages, the
+login and the privacy notice, at 360 px and 1280 px, and none is wider than its window."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
 from videotermin.services import appointments as scheduling
 from videotermin.settings import Settings
-from videotermin.store.models import ConsentRecord, StaffUser
+from videotermin.store.models import ConsentRecord, Participant, StaffUser
 
 pytestmark = [
     pytest.mark.browser,
@@ -179,3 +180,37 @@ async def invited(
             participants=[ParticipantDraft(name="Nora Neu", email="nora@example.org")],
         )
     return links[0].link.rsplit("/", 1)[1], links[0].participant.id
+
+
+async def test_every_advisor_page_and_the_privacy_notice_are_clean_at_both_widths(
+    live_server: LiveServer,
+    advisor: StaffUser,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+) -> None:
+    token, participant_id = await invited(db, settings, clock)
+    async with db() as session:
+        appointment = (await session.get_one(Participant, participant_id)).appointment_id
+    pages = (
+        "/termine",
+        "/termine/neu",
+        f"/termine/{appointment}",
+        f"/termine/{appointment}/absagen",
+        "/datenschutz",
+        f"/v/{token}",
+    )
+    found: dict[str, list[str]] = {}
+    async with launch_chromium(ARGS) as browser:
+        for width in (1280, 360):
+            context = await browser.new_context(
+                viewport={"width": width, "height": 900}, locale="de-DE"
+            )
+            anonymous = await context.new_page()
+            await anonymous.goto(f"{live_server.url}/login")
+            found[f"/login at {width}"] = await problems(anonymous)
+            page = await logged_in(browser, live_server, width, "berater", PASSWORD)
+            for path in pages:
+                await page.goto(f"{live_server.url}{path}")
+                found[f"{path} at {width}"] = await problems(page)
+    assert found == {key: [] for key in found}
