@@ -34,6 +34,7 @@ from waiting_helpers import (
 
 from conftest import NOW, LiveServer, add_staff
 from videotermin.context import AppContext
+from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
 from videotermin.jobs.statistics import count_finished
 from videotermin.settings import Settings
@@ -357,3 +358,51 @@ async def test_call_pages_report_quality_counted_when_their_connection_ends(
     assert await eventually(counted)
     found = await counters(db)
     assert (found[("call_quality", "fair")], found[("call_quality", "poor")]) == (4, 2)
+
+
+async def test_the_citizens_first_admission_counts_even_when_an_interpreter_came_first(
+    fast_timing: object,
+    live_server: LiveServer,
+    client: httpx.AsyncClient,
+    advisor: StaffUser,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+) -> None:
+    booking = await book(
+        db,
+        settings,
+        clock,
+        participants=[
+            ParticipantDraft(name="Clara Kundin", email="clara@example.org"),
+            ParticipantDraft(name="Ina Dolmetscherin", email="ina@example.org", role="interpreter"),
+        ],
+    )
+    clara, ina = booking.participant_ids
+    for participant in (clara, ina):
+        await record_consent(db, settings, participant)
+    clock.set(IN_WINDOW)
+    await login(client)
+    async with (
+        citizen(live_server, booking.tokens[1]) as interpreter,
+        citizen(live_server, booking.tokens[0]) as ws,
+    ):
+        await greet(interpreter)
+        await greet(ws)
+        async with advisor_call(
+            live_server, session_cookie(client), booking.appointment_id
+        ) as call:
+            await open_call(call)
+            clock.set(START + timedelta(minutes=1))
+            await send(call, {"type": "admit", "participant": ina})
+            await receive_until(interpreter, {"type": "admitted"})
+            clock.set(START + timedelta(minutes=8))
+            await send(call, {"type": "admit", "participant": clara})
+            await receive_until(ws, {"type": "admitted"})
+            await send(call, {"type": "remove", "participant": clara})
+            await receive_until(ws, {"type": "removed"})
+    found = await counters(db)
+    assert {k: v for k, v in found.items() if k[0] in ("advisor", "waiting_minutes")} == {
+        ("advisor", "late"): 1,  # the citizen came in 8 minutes after the start
+        ("waiting_minutes", "10"): 1,  # from 2 minutes before until 8 after
+    }

@@ -122,31 +122,37 @@ async def device_checked(
 async def admitted(
     db: AsyncSession, appointment_id: str, now: datetime, waits: Mapping[str, datetime]
 ) -> None:
-    """At an admission: the first one starts the call, and counts whether the advisor was
-    on time and how long the citizen (``waits``: participant → waiting since) waited."""
-    started = await db.execute(
+    """At an admission (``waits``: who is admitted → waiting since): the first admission
+    starts the call; the citizen's first admission — whoever came in before — counts
+    whether the advisor was on time and how long the citizen waited. Readmissions after
+    a drop or a removal count nothing again."""
+    await db.execute(
         update(Appointment)
         .where(Appointment.id == appointment_id, Appointment.call_started_at.is_(None))
         .values(call_started_at=now)
-        .returning(Appointment.unit_id, Appointment.start_at)
     )
-    first = started.one_or_none()
+    citizen = await db.execute(
+        update(Participant)
+        .where(
+            Participant.id.in_(list(waits)),
+            Participant.role == Role.CITIZEN,
+            Participant.first_admitted_at.is_(None),
+        )
+        .values(first_admitted_at=now)
+        .returning(Participant.id)
+        .execution_options(synchronize_session=False)
+    )
+    first = citizen.scalar()
     if first is None:
         return
-    day = local_day(first.start_at, await _unit_zone(db, first.unit_id))
-    late = "late" if is_late(first.start_at, now) else "on_time"
-    await count(db, first.unit_id, day, Metric.ADVISOR, late)
-    citizens = set(
-        await db.scalars(
-            select(Participant.id).where(
-                Participant.id.in_(list(waits)), Participant.role == Role.CITIZEN
-            )
-        )
+    found = await db.execute(
+        select(Appointment.unit_id, Appointment.start_at).where(Appointment.id == appointment_id)
     )
-    for participant_id, since in waits.items():
-        if participant_id in citizens:
-            minutes = max(0.0, (now - since).total_seconds() / 60)
-            await count(db, first.unit_id, day, Metric.WAITING, bucket(minutes, WAIT_BUCKETS))
+    unit_id, start = found.one()
+    day = local_day(start, await _unit_zone(db, unit_id))
+    await count(db, unit_id, day, Metric.ADVISOR, "late" if is_late(start, now) else "on_time")
+    minutes = max(0.0, (now - waits[first]).total_seconds() / 60)
+    await count(db, unit_id, day, Metric.WAITING, bucket(minutes, WAIT_BUCKETS))
 
 
 async def call_ended(db: AsyncSession, appointment_id: str, now: datetime) -> None:

@@ -295,6 +295,8 @@ class Participant(Base):
     activity_at: Mapped[datetime | None] = personal(type_=UTCDateTime, nullable=True)
     entered_waiting_at: Mapped[datetime | None] = personal(type_=UTCDateTime, nullable=True)
     """The first time they entered the waiting room (a no-show never did)."""
+    first_admitted_at: Mapped[datetime | None] = personal(type_=UTCDateTime, nullable=True)
+    """Their first admission: the statistics count a citizen's wait once."""
 
     appointment: Mapped[Appointment] = relationship(back_populates="participants")
     consents: Mapped[list[ConsentRecord]] = relationship(

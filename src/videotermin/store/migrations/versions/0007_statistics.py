@@ -39,6 +39,9 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("entered_waiting_at", sa.DateTime(timezone=True), nullable=True)
         )
+        batch_op.add_column(
+            sa.Column("first_admitted_at", sa.DateTime(timezone=True), nullable=True)
+        )
     # The statistics start with this upgrade: appointments from before were never
     # counted as scheduled, and whether their citizen came was not recorded.
     op.execute("UPDATE appointments SET stats_recorded = true")
@@ -46,6 +49,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("participants", schema=None) as batch_op:
+        batch_op.drop_column("first_admitted_at")
         batch_op.drop_column("entered_waiting_at")
     with op.batch_alter_table("appointments", schema=None) as batch_op:
         batch_op.drop_index("ix_appointments_stats_due")
