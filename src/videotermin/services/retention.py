@@ -77,12 +77,6 @@ def _has_personal(model: type[Base]) -> ColumnElement[bool]:
     return or_(*(c.isnot(None) for c in personal_columns() if c.table is table))
 
 
-def _still_personal() -> ColumnElement[bool]:
-    """Appointments the purge has not finished with: personal columns or participants left."""
-    left = select(Participant.id).where(Participant.appointment_id == Appointment.id).exists()
-    return or_(_has_personal(Appointment), left)
-
-
 async def _ended_in_window(session: AsyncSession, cutoff: datetime) -> list[str]:
     """Appointments that started in the last ``LONGEST`` before ``cutoff`` and also ended
     before it (their length decides; a small set, checked one by one)."""
@@ -90,7 +84,7 @@ async def _ended_in_window(session: AsyncSession, cutoff: datetime) -> list[str]
         select(Appointment.id, Appointment.start_at, Appointment.duration_minutes).where(
             Appointment.start_at >= cutoff - LONGEST,
             Appointment.start_at < cutoff,
-            _still_personal(),
+            Appointment.erased_at.is_(None),
         )
     )
     return [
@@ -100,9 +94,12 @@ async def _ended_in_window(session: AsyncSession, cutoff: datetime) -> list[str]
     ]
 
 
-async def _erase_appointments(session: AsyncSession, expired: list[str]) -> tuple[int, int]:
-    """Delete the participants of ``expired`` and blank the appointments' personal columns;
-    returns (appointments, participants)."""
+async def _erase_appointments(
+    session: AsyncSession, expired: list[str], now: datetime
+) -> tuple[int, int]:
+    """Delete the participants of ``expired``, blank the appointments' personal columns and
+    mark them erased (``erased_at``: no later purge looks at them again); returns
+    (appointments, participants)."""
     if not expired:
         return 0, 0
     participants = await session.execute(
@@ -110,30 +107,31 @@ async def _erase_appointments(session: AsyncSession, expired: list[str]) -> tupl
     )
     erased = await session.execute(
         update(Appointment)
-        .where(Appointment.id.in_(expired), _has_personal(Appointment))
-        .values(_personal_of(Appointment))
+        .where(Appointment.id.in_(expired))
+        .values({**_personal_of(Appointment), "erased_at": now})
     )
     return _count(erased), _count(participants)
 
 
-async def _erase_ended(session: AsyncSession, cutoff: datetime) -> tuple[int, int]:
+async def _erase_ended(session: AsyncSession, cutoff: datetime, now: datetime) -> tuple[int, int]:
     """Erase every appointment that ended before ``cutoff``, in batches of :data:`BATCH`
-    (a statement's parameters are limited, and each batch finds only what is left, so
-    the work grows with what expired, not with every appointment ever held)."""
+    (a statement's parameters are limited, and each batch finds only appointments not yet
+    erased — an index on ``erased_at`` — so the work grows with what expired, not with
+    every appointment ever held)."""
     appointments, participants = await _erase_appointments(
-        session, await _ended_in_window(session, cutoff)
+        session, await _ended_in_window(session, cutoff), now
     )
     while True:
         batch = list(
             await session.scalars(
                 select(Appointment.id)
-                .where(Appointment.start_at < cutoff - LONGEST, _still_personal())
+                .where(Appointment.start_at < cutoff - LONGEST, Appointment.erased_at.is_(None))
                 .limit(BATCH)
             )
         )
         if not batch:
             return appointments, participants
-        done = await _erase_appointments(session, batch)
+        done = await _erase_appointments(session, batch, now)
         appointments, participants = appointments + done[0], participants + done[1]
 
 
@@ -177,7 +175,7 @@ async def erase_expired(
     """Erase, in the caller's transaction, what has outlived ``retention_days`` (and audit
     entries older than ``audit_retention_days``)."""
     cutoff = appointments_ended_before(now, retention_days)
-    appointments, participants = await _erase_ended(session, cutoff)
+    appointments, participants = await _erase_ended(session, cutoff, now)
     checks = await _erase_device_checks(session, checks_made_before(now, retention_days))
     sessions = await _forget_logins(session, now)
     audit = await purge_audit(session, now, audit_retention_days)

@@ -233,7 +233,10 @@ class ApiToken(Base):
 
 class Appointment(Base):
     __tablename__ = "appointments"
-    __table_args__ = (Index("ix_appointments_stats_due", "stats_recorded", "start_at"),)
+    __table_args__ = (
+        Index("ix_appointments_stats_due", "stats_recorded", "start_at"),
+        Index("ix_appointments_erased", "erased_at", "start_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
@@ -253,6 +256,8 @@ class Appointment(Base):
     call_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     """The first admission; with the end, the call's length for the statistics."""
     call_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """When the purge erased the appointment's personal data; later purges skip it."""
     stats_recorded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Whether the statistics job has counted this appointment's outcome (once)."""
 

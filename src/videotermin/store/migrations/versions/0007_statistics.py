@@ -1,4 +1,4 @@
-"""anonymous statistics, and the facts about a call that feed them
+"""anonymous statistics, the facts about a call that feed them, and erased_at
 
 Revision ID: 0007
 Revises: 0006
@@ -35,6 +35,8 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_appointments_stats_due", ["stats_recorded", "start_at"], unique=False
         )
+        batch_op.add_column(sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index("ix_appointments_erased", ["erased_at", "start_at"], unique=False)
     with op.batch_alter_table("participants", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("entered_waiting_at", sa.DateTime(timezone=True), nullable=True)
@@ -52,6 +54,8 @@ def downgrade() -> None:
         batch_op.drop_column("first_admitted_at")
         batch_op.drop_column("entered_waiting_at")
     with op.batch_alter_table("appointments", schema=None) as batch_op:
+        batch_op.drop_index("ix_appointments_erased")
+        batch_op.drop_column("erased_at")
         batch_op.drop_index("ix_appointments_stats_due")
         batch_op.drop_column("stats_recorded")
         batch_op.drop_column("call_ended_at")
