@@ -59,9 +59,12 @@ def chromium() -> Launcher:
 
 
 async def agreed_participant(
-    db: async_sessionmaker[AsyncSession], settings: Settings, clock: FakeClock
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+    starts_in: timedelta = timedelta(minutes=3),
 ) -> str:
-    """A participant of an appointment starting in three minutes who has agreed."""
+    """A participant of an appointment starting in ``starts_in`` who has agreed."""
     ctx = AppContext(settings=settings, clock=clock, engine=db.kw["bind"], sessions=db)
     async with db() as session, session.begin():
         advisor = await scheduling.find_advisor(session, "berater")
@@ -70,7 +73,7 @@ async def agreed_participant(
             session,
             ctx,
             advisor=advisor,
-            start=NOW + timedelta(minutes=3),
+            start=NOW + starts_in,
             duration_minutes=30,
             subject=None,
             participants=[ParticipantDraft(name="Clara Kundin", email="clara@example.org")],

@@ -16,16 +16,12 @@ from axe_playwright_python.async_playwright import Axe
 from chromium import launch_chromium
 from playwright.async_api import Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_device_check_browser import ARGS, FAKE_MEDIA
+from test_device_check_browser import ARGS, FAKE_MEDIA, agreed_participant
 
-from conftest import NOW, PASSWORD, LiveServer, add_staff
-from videotermin.context import AppContext
-from videotermin.domain.appointments import ParticipantDraft
+from conftest import PASSWORD, LiveServer, add_staff
 from videotermin.domain.clock import FakeClock
-from videotermin.services import appointments as scheduling
-from videotermin.services.consent_texts import current_version
 from videotermin.settings import Settings
-from videotermin.store.models import ConsentRecord, StaffUser
+from videotermin.store.models import StaffUser
 
 pytestmark = [
     pytest.mark.browser,
@@ -37,35 +33,6 @@ SLOW_BLOCK = """
 navigator.mediaDevices.getUserMedia = () => new Promise((_, reject) =>
     setTimeout(() => reject(new DOMException('denied', 'NotAllowedError')), 1500));
 """
-
-
-async def agreed_citizen(
-    db: async_sessionmaker[AsyncSession], settings: Settings, clock: FakeClock
-) -> str:
-    ctx = AppContext(settings=settings, clock=clock, engine=db.kw["bind"], sessions=db)
-    async with db() as session, session.begin():
-        advisor = await scheduling.find_advisor(session, "berater")
-        assert advisor is not None
-        _appointment, links = await scheduling.create_appointment(
-            session,
-            ctx,
-            advisor=advisor,
-            start=NOW + timedelta(minutes=20),
-            duration_minutes=30,
-            subject=None,
-            participants=[ParticipantDraft(name="Clara Kundin", email="clara@example.org")],
-        )
-        session.add(
-            ConsentRecord(
-                participant_id=links[0].participant.id,
-                version=current_version(settings),
-                language="de",
-                text_hash="0" * 64,
-                decision="agreed",
-                decided_at=NOW,
-            )
-        )
-    return links[0].link.rsplit("/", 1)[1]
 
 
 async def problems(page: Page) -> list[str]:
@@ -81,7 +48,7 @@ async def test_a_supporter_watches_the_citizens_camera_get_blocked_live(
     settings: Settings,
     clock: FakeClock,
 ) -> None:
-    token = await agreed_citizen(db, settings, clock)
+    token = await agreed_participant(db, settings, clock, timedelta(minutes=20))
     await add_staff(db, "support-sven", role="support", display_name="Sven Support")
     async with launch_chromium([*ARGS, *FAKE_MEDIA]) as browser:
         citizen_context = await browser.new_context(

@@ -38,3 +38,19 @@ async def staff_handshake(
         await socket.close(CloseCode.FORBIDDEN)
         return None
     return socket, token, login
+
+
+async def still_allowed(
+    realtime: Realtime, socket: JsonSocket, token: str, may: Callable[[str], bool]
+) -> Login | None:
+    """The login read again (an event, an alarm, the safety re-read): the socket is
+    closed, as at the handshake, when it ended (4401) or its role may no longer use
+    this socket (4403)."""
+    login = await current_login(realtime.ctx, token)
+    if login is None:
+        await socket.close(CloseCode.LOGIN_REQUIRED)
+        return None
+    if not may(login.user.role):
+        await socket.close(CloseCode.FORBIDDEN)
+        return None
+    return login

@@ -41,7 +41,6 @@ from videotermin.realtime.protocol import (
     PROTOCOL_VERSION,
     STAFF_MESSAGES,
     ClientMessage,
-    CloseCode,
     StaffHello,
 )
 from videotermin.realtime.server_messages import (
@@ -51,11 +50,15 @@ from videotermin.realtime.server_messages import (
 from videotermin.realtime.service import Realtime
 from videotermin.realtime.session import Ending, Session
 from videotermin.services import staff_list
-from videotermin.services.staff_auth import Login, current_login
+from videotermin.services.staff_auth import Login
 from videotermin.web.cookies import SESSION_COOKIE
 from videotermin.web.deps import realtime_of
-from videotermin.web.staff.handshake import staff_handshake
+from videotermin.web.staff.handshake import staff_handshake, still_allowed
 from videotermin.web.staff.rows import View, entered_notice, live_states, render_row
+
+
+def _holds_appointments(role: str) -> bool:
+    return role in ADVISOR_ROLES
 
 
 async def staff_socket(websocket: WebSocket) -> None:
@@ -64,9 +67,7 @@ async def staff_socket(websocket: WebSocket) -> None:
 
 async def serve_staff(realtime: Realtime, websocket: WebSocket, token: str | None) -> None:
     """``token`` is the staff session cookie's."""
-    opened = await staff_handshake(
-        realtime, websocket, token, STAFF_MESSAGES, lambda role: role in ADVISOR_ROLES
-    )
+    opened = await staff_handshake(realtime, websocket, token, STAFF_MESSAGES, _holds_appointments)
     if opened is not None:
         await StaffSession(realtime, *opened).run()
 
@@ -130,14 +131,8 @@ class StaffSession(Session):
     async def on_tick(self) -> Ending | None:
         """Close when the login ended, or its role no longer holds appointments (read
         again: an event, an alarm, the safety re-read)."""
-        login = await current_login(self.realtime.ctx, self.token)
-        if login is None:
-            await self.socket.close(CloseCode.LOGIN_REQUIRED)
-            return Ending.CLOSED
-        if login.user.role not in ADVISOR_ROLES:
-            await self.socket.close(CloseCode.FORBIDDEN)
-            return Ending.CLOSED
-        return None
+        login = await still_allowed(self.realtime, self.socket, self.token, _holds_appointments)
+        return Ending.CLOSED if login is None else None
 
     async def _send_all(self) -> None:
         pairs = await staff_list.participants_of(self.realtime.ctx, self.watching)

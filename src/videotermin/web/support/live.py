@@ -45,10 +45,10 @@ from videotermin.realtime.server_messages import SupportUpdate, SupportWelcome
 from videotermin.realtime.service import Realtime
 from videotermin.realtime.session import Ending, Session
 from videotermin.services import support
-from videotermin.services.staff_auth import Login, current_login
+from videotermin.services.staff_auth import Login
 from videotermin.web.cookies import SESSION_COOKIE
 from videotermin.web.deps import realtime_of
-from videotermin.web.staff.handshake import staff_handshake
+from videotermin.web.staff.handshake import staff_handshake, still_allowed
 from videotermin.web.support.details import details_of, render_details
 
 
@@ -113,10 +113,10 @@ class SupportSession(Session):
         return None
 
     async def on_tick(self) -> Ending | None:
-        """Close when the login ended (read again: an event, an alarm, the safety re-read)."""
-        login = await current_login(self.realtime.ctx, self.token)
-        if login is None or not may_look_up(login.user.role):
-            await self.socket.close(CloseCode.LOGIN_REQUIRED)
+        """Close when the login ended or its role no longer looks people up (read again:
+        an event, an alarm, the safety re-read)."""
+        login = await still_allowed(self.realtime, self.socket, self.token, may_look_up)
+        if login is None:
             return Ending.CLOSED
         self.login = login
         return None
