@@ -29,6 +29,7 @@ from videotermin.observability import Metrics
 from videotermin.realtime.service import Realtime
 from videotermin.services.staff_auth import Login, current_login
 from videotermin.web.cookies import CSRF_FIELD, LOGIN_CSRF_COOKIE, SESSION_COOKIE
+from videotermin.web.language import chosen_language
 from videotermin.web.templating import PageExit, message_page
 
 
@@ -84,7 +85,7 @@ def require_login(request: Request, login: OptionalLogin) -> Login:
 CurrentLogin = Annotated[Login, Depends(require_login)]
 
 
-def require_advisor(login: CurrentLogin) -> Login:
+def require_advisor(request: Request, login: CurrentLogin) -> Login:
     """Appointments are the advisors' (and admins') area; support staff get a clear refusal."""
     if login.user.role not in ADVISOR_ROLES:
         raise PageExit(
@@ -96,6 +97,7 @@ def require_advisor(login: CurrentLogin) -> Login:
                 "Ihrem Konto die Rolle „Beratung“ zu geben.",
                 login.user.unit.name,
                 staff=login.page_context,
+                language=chosen_language(request),
             )
         )
     return login
@@ -104,7 +106,7 @@ def require_advisor(login: CurrentLogin) -> Login:
 CurrentAdvisor = Annotated[Login, Depends(require_advisor)]
 
 
-def require_support(login: CurrentLogin) -> Login:
+def require_support(request: Request, login: CurrentLogin) -> Login:
     """The support desk is for support staff and admins; advisors get a clear refusal."""
     if not may_look_up(login.user.role):
         raise PageExit(
@@ -116,6 +118,7 @@ def require_support(login: CurrentLogin) -> Login:
                 login.user.unit.name,
                 next_step=("/termine", "Zu „Meine Termine“"),
                 staff=login.page_context,
+                language=chosen_language(request),
             )
         )
     return login
@@ -124,7 +127,7 @@ def require_support(login: CurrentLogin) -> Login:
 CurrentSupport = Annotated[Login, Depends(require_support)]
 
 
-def require_admin(login: CurrentLogin) -> Login:
+def require_admin(request: Request, login: CurrentLogin) -> Login:
     """The administration is for admins; everyone else gets a clear refusal."""
     if not may_administer(login.user.role):
         raise PageExit(
@@ -136,6 +139,7 @@ def require_admin(login: CurrentLogin) -> Login:
                 login.user.unit.name,
                 next_step=("/", "Zur Startseite"),
                 staff=login.page_context,
+                language=chosen_language(request),
             )
         )
     return login
@@ -144,7 +148,7 @@ def require_admin(login: CurrentLogin) -> Login:
 CurrentAdmin = Annotated[Login, Depends(require_admin)]
 
 
-def csrf_refused(login: Login | None = None) -> PageExit:
+def csrf_refused(language: str, login: Login | None = None) -> PageExit:
     return PageExit(
         message_page(
             403,
@@ -155,6 +159,7 @@ def csrf_refused(login: Login | None = None) -> PageExit:
             login.user.unit.name if login else "Videotermin",
             next_step=("/termine", "Zu „Meine Termine“") if login else ("/login", "Zur Anmeldung"),
             staff=login.page_context if login else None,
+            language=language,
         )
     )
 
@@ -164,7 +169,7 @@ async def checked_form(request: Request, login: CurrentLogin) -> FormData:
     form = await request.form()
     given = form.get(CSRF_FIELD)
     if not isinstance(given, str) or not tokens_equal(given, login.csrf_token):
-        raise csrf_refused(login)
+        raise csrf_refused(chosen_language(request), login)
     return form
 
 
@@ -181,7 +186,7 @@ async def checked_login_form(request: Request) -> FormData:
         or not looks_like_token(cookie)
         or not tokens_equal(given, cookie)
     ):
-        raise csrf_refused()
+        raise csrf_refused(chosen_language(request))
     return form
 
 

@@ -28,6 +28,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from videotermin.domain.appointments import ROLE_LABELS, is_over
 from videotermin.domain.dates import clock_time, long_date, long_datetime
+from videotermin.domain.text import Text
 from videotermin.web.static_files import static_url
 
 WEB = Path(__file__).parent
@@ -58,6 +59,22 @@ def load_translations(language: str) -> Translations:
     return Translations(fp=compiled)
 
 
+@cache
+def translations(language: str) -> Translations:
+    """The language's catalog, read once per process."""
+    return load_translations(language)
+
+
+def translate(language: str, message: str) -> str:
+    """A message from the code (an error, a notice, a label) in ``language``: a msgid
+    the catalogs know is translated, any other text (a name, a number) stays as it is.
+    The result is plain text, escaped like any value, never markup."""
+    catalog = translations(language)
+    if isinstance(message, Text):
+        return catalog.gettext(message.msgid) % message.params
+    return catalog.gettext(message)
+
+
 def _input_date(moment: Any, zone: Any) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d")
 
@@ -77,7 +94,7 @@ def environment(language: str) -> Environment:
         lstrip_blocks=True,
     )
     # The i18n extension adds this method at run time; Environment does not declare it.
-    env.install_gettext_translations(load_translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
         long_date=partial(long_date, language=language),
         long_datetime=partial(long_datetime, language=language),
@@ -85,6 +102,7 @@ def environment(language: str) -> Environment:
         input_date=_input_date,
         input_time=_input_time,
         zip=zip,
+        t=partial(translate, language),
     )
     env.globals["is_over"] = is_over
     env.globals["ROLE_LABELS"] = ROLE_LABELS
@@ -113,11 +131,13 @@ def message_page(
     *,
     next_step: tuple[str, str] | None = None,
     staff: Mapping[str, Any] | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> HTMLResponse:
-    """A plain German page for refusals (403, 404 …): what happened and where to go on.
+    """A plain page for refusals (403, 404 …): what happened and where to go on.
 
     ``staff`` (user and CSRF token) keeps the navigation and the logout button
-    on the page, so a refused staff member is never left without a way out.
+    on the page, so a refused staff member is never left without a way out. The title,
+    message and link text are German msgids, shown in ``language``.
     """
     context = {
         "title": title,
@@ -126,7 +146,7 @@ def message_page(
         "next_step": next_step,
         **(staff or {}),
     }
-    return render("message.html", context, status=status)
+    return render("message.html", context, status=status, language=language)
 
 
 class PageExit(Exception):

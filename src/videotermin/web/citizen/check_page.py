@@ -24,9 +24,10 @@ from videotermin.media.ice import browser_rtc_configuration
 from videotermin.services.participation import Participation
 from videotermin.store.models import Unit
 from videotermin.web.citizen.check_requests import CSRF_COOKIE, CSRF_HEADER
-from videotermin.web.citizen.link import LANGUAGE_COOKIE, PRIVATE, page_language
+from videotermin.web.citizen.link import PRIVATE
 from videotermin.web.citizen.speed_test import DOWN_URL, MAX_SPEED_BYTES, UP_URL
-from videotermin.web.templating import LANGUAGES, render
+from videotermin.web.language import accepted_language, page_language, remember_language
+from videotermin.web.templating import render
 
 # A User-Agent is parsed only this far; real ones are shorter.
 USER_AGENT_CHARS = 512
@@ -54,23 +55,6 @@ class CheckUrls:
         if self.progress:
             urls["progressUrl"] = self.progress
         return {**urls, "roomUrl": self.room} if self.room else urls
-
-
-def accepted_language(header: str) -> str:
-    """The best of our languages by an ``Accept-Language`` header; German if none fits."""
-    best, best_q = LANGUAGES[0], 0.0
-    for part in header.split(",")[:20]:
-        tag, _, params = part.strip().partition(";")
-        language = tag.strip().lower().split("-")[0]
-        q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                continue
-        if language in LANGUAGES and q > best_q:
-            best, best_q = language, q
-    return best
 
 
 def check_page(
@@ -128,13 +112,5 @@ def check_page(
         CSRF_COOKIE, csrf, path="/", samesite="strict", secure=secure, httponly=True
     )
     if remember:
-        response.set_cookie(
-            LANGUAGE_COOKIE,
-            language,
-            max_age=365 * 24 * 3600,
-            path="/",
-            samesite="lax",
-            secure=secure,
-            httponly=True,
-        )
+        remember_language(response, ctx.settings, language)
     return response

@@ -35,7 +35,6 @@ from videotermin.services.consent import Outcome, ShownText
 from videotermin.services.consent_texts import ConsentText
 from videotermin.services.participation import Participation, participation_for_token
 from videotermin.services.units import default_unit
-from videotermin.settings import Settings
 from videotermin.web.citizen.device_memory import passed_check_on_this_device
 from videotermin.web.citizen.forms import (
     checked_link_form,
@@ -44,11 +43,11 @@ from videotermin.web.citizen.forms import (
     remember_form_key,
 )
 from videotermin.web.deps import Ctx, Db
-from videotermin.web.templating import LANGUAGES, NO_STORE, PageRoute, render
+from videotermin.web.language import page_language, remember_language
+from videotermin.web.templating import NO_STORE, PageRoute, render
 
 router = APIRouter(route_class=PageRoute)
 
-LANGUAGE_COOKIE = "vt_lang"
 PRIVATE = {**NO_STORE, "X-Robots-Tag": "noindex, nofollow"}
 STATE_PAGES = {
     Journey.CANCELLED: "citizen/link_cancelled.html",
@@ -62,32 +61,6 @@ STATE_PAGES = {
 # The states whose page carries the consent text (to decide, or to change one's mind).
 SHOWS_CONSENT_TEXT = (Journey.CONSENT_NEEDED, Journey.CONSENT_DECLINED)
 DECISIONS = {"agree": Decision.AGREED, "decline": Decision.DECLINED}
-
-
-def page_language(request: Request, preferred: str) -> tuple[str, bool]:
-    """The page language: an explicit ``?lang=`` choice, then the remembered one, then
-    ``preferred`` (the participant's own); the second value says whether the choice is
-    new, so the page remembers it. Every page of a personal link chooses this way."""
-    asked = request.query_params.get("lang")
-    if asked in LANGUAGES:
-        return asked, True
-    remembered = request.cookies.get(LANGUAGE_COOKIE)
-    if remembered in LANGUAGES:
-        return remembered, False
-    return (preferred if preferred in LANGUAGES else "de"), False
-
-
-def remember_language(response: Response, settings: Settings, language: str) -> None:
-    """Keep a visitor's explicit language choice for every later page."""
-    response.set_cookie(
-        LANGUAGE_COOKIE,
-        language,
-        max_age=365 * 24 * 3600,
-        path="/",
-        secure=settings.secure_cookies,
-        httponly=True,
-        samesite="lax",
-    )
 
 
 def _epoch_ms(moment: datetime) -> int:

@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse
 
 from videotermin.services import site_texts
 from videotermin.services.units import default_unit
-from videotermin.web.citizen.link import page_language, remember_language
 from videotermin.web.deps import Ctx, Db
+from videotermin.web.language import page_language, remember_language
 from videotermin.web.templating import PageRoute, render
 
 router = APIRouter(route_class=PageRoute)

@@ -18,8 +18,9 @@ from fastapi.responses import RedirectResponse, Response
 from videotermin.domain.support_code import format_support_code
 from videotermin.realtime.waiting import serve_citizen
 from videotermin.services.participation import participation_for_token
-from videotermin.web.citizen.link import PRIVATE, page_language
+from videotermin.web.citizen.link import PRIVATE
 from videotermin.web.deps import Ctx, Db, realtime_of
+from videotermin.web.language import page_language
 from videotermin.web.templating import PageRoute, render
 
 router = APIRouter(route_class=PageRoute)

@@ -53,6 +53,7 @@ from videotermin.services import staff_list
 from videotermin.services.staff_auth import Login
 from videotermin.web.cookies import SESSION_COOKIE
 from videotermin.web.deps import realtime_of
+from videotermin.web.language import remembered_language
 from videotermin.web.staff.handshake import staff_handshake, still_allowed
 from videotermin.web.staff.rows import View, entered_notice, live_states, render_row
 
@@ -69,7 +70,7 @@ async def serve_staff(realtime: Realtime, websocket: WebSocket, token: str | Non
     """``token`` is the staff session cookie's."""
     opened = await staff_handshake(realtime, websocket, token, STAFF_MESSAGES, _holds_appointments)
     if opened is not None:
-        await StaffSession(realtime, *opened).run()
+        await StaffSession(realtime, *opened, remembered_language(websocket)).run()
 
 
 class StaffSession(Session):
@@ -77,10 +78,13 @@ class StaffSession(Session):
     kind = "staff_list"
     checks_before_hello = True  # the login is known from the handshake's cookie
 
-    def __init__(self, realtime: Realtime, socket: JsonSocket, token: str, login: Login) -> None:
+    def __init__(
+        self, realtime: Realtime, socket: JsonSocket, token: str, login: Login, language: str
+    ) -> None:
         super().__init__(realtime, socket)
         self.token = token
         self.login = login
+        self.language = language  # the pages' choice: rows come in the page's language
         self.zone = ZoneInfo(login.user.unit.timezone)
         self.watching: frozenset[str] = frozenset()
         self.view: View = "agenda"
@@ -165,9 +169,10 @@ class StaffSession(Session):
                     csrf_token=self.login.csrf_token,
                     zone=self.zone,
                     now=ctx.clock(),
+                    language=self.language,
                 )
                 if entered and since is not None:
-                    notice = entered_notice(appointment, participant, self.zone)
+                    notice = entered_notice(appointment, participant, self.zone, self.language)
         await self.socket.send(
             ParticipantUpdate(
                 appointment_id=appointment_id,

@@ -35,8 +35,8 @@ from videotermin.web.cookies import (
 )
 from videotermin.web.deps import Ctx, CurrentLogin, Db, LoginForm, OptionalLogin, checked_form
 from videotermin.web.staff import forms
-from videotermin.web.staff.view import redirect, with_flash
-from videotermin.web.templating import PageRoute, render
+from videotermin.web.staff.view import redirect, staff_render
+from videotermin.web.templating import PageRoute
 
 router = APIRouter(route_class=PageRoute)
 
@@ -61,12 +61,9 @@ async def _login_page(
         "values": values or {},
         "errors": errors or {},
     }
-    response = with_flash(
-        request,
-        ctx,
-        lambda flash: render("staff/login.html", {**context, "flash": flash}, status=status),
+    response = staff_render(
+        request, ctx, "staff/login.html", context, status=status, headers=headers
     )
-    response.headers.update(headers or {})
     remember_login_csrf(response, ctx.settings, token)
     return response
 

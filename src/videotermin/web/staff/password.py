@@ -16,15 +16,16 @@ from videotermin.services.password_links import PasswordSet, link_owner, set_pas
 from videotermin.services.units import default_unit_name
 from videotermin.web.cookies import login_csrf_token, remember_login_csrf
 from videotermin.web.deps import Ctx, Db, LoginForm
-from videotermin.web.staff.view import redirect
-from videotermin.web.templating import NO_STORE, PageRoute, message_page, render
+from videotermin.web.language import chosen_language
+from videotermin.web.staff.view import redirect, staff_render
+from videotermin.web.templating import NO_STORE, PageRoute, message_page
 
 router = APIRouter(route_class=PageRoute)
 MAX_PASSWORD = 1024
 """Longer input is refused before hashing: argon2 time grows with it."""
 
 
-def _invalid_link(unit_name: str) -> HTMLResponse:
+def _invalid_link(request: Request, unit_name: str) -> HTMLResponse:
     return message_page(
         404,
         "Dieser Link gilt nicht (mehr)",
@@ -32,6 +33,7 @@ def _invalid_link(unit_name: str) -> HTMLResponse:
         "unvollständig. Bitte bitten Sie Ihre Administration um einen neuen Link.",
         unit_name,
         next_step=("/login", "Zur Anmeldung"),
+        language=chosen_language(request),
     )
 
 
@@ -48,7 +50,9 @@ async def _form(
         "values": {},
         "min_length": MIN_LENGTH,
     }
-    response = render("staff/password_set.html", context, status=status, headers=NO_STORE)
+    response = staff_render(
+        request, ctx, "staff/password_set.html", context, status=status, headers=NO_STORE
+    )
     remember_login_csrf(response, ctx.settings, csrf)
     return response
 
@@ -57,7 +61,7 @@ async def _form(
 async def password_form(token: str, request: Request, ctx: Ctx, db: Db) -> HTMLResponse:
     owner = await link_owner(db, ctx, token)
     if owner is None:
-        return _invalid_link(await default_unit_name(db))
+        return _invalid_link(request, await default_unit_name(db))
     return await _form(request, ctx, db, token, owner.display_name, {}, 200)
 
 
@@ -67,7 +71,7 @@ async def password_submit(
 ) -> Response:
     owner = await link_owner(db, ctx, token)
     if owner is None:
-        return _invalid_link(await default_unit_name(db))
+        return _invalid_link(request, await default_unit_name(db))
     password = form.get("password")
     repeated = form.get("password_repeated")
     password = password if isinstance(password, str) else ""
@@ -82,5 +86,5 @@ async def password_submit(
     if errors:
         return await _form(request, ctx, db, token, owner.display_name, errors, 422)
     if await set_password(ctx, token, password) is PasswordSet.LINK_INVALID:
-        return _invalid_link(await default_unit_name(db))
+        return _invalid_link(request, await default_unit_name(db))
     return redirect(ctx, "/login", "password_set")

@@ -54,9 +54,9 @@ def live_states(
     return live
 
 
-def _macros() -> Any:
+def _macros(language: str) -> Any:
     """The template's module, whose macros are attributes made at run time: hence ``Any``."""
-    return environment("de").get_template("staff/_appointment.html").module
+    return environment(language).get_template("staff/_appointment.html").module
 
 
 def render_row(
@@ -68,12 +68,15 @@ def render_row(
     csrf_token: str,
     zone: ZoneInfo,
     now: datetime,
+    language: str,
 ) -> str:
-    row = _macros().participant_row
+    row = _macros(language).participant_row
     return str(row(appointment, participant, live, view, csrf_token, zone, now)).strip()
 
 
-def entered_notice(appointment: Appointment, participant: Participant, zone: ZoneInfo) -> str:
+def entered_notice(
+    appointment: Appointment, participant: Participant, zone: ZoneInfo, language: str
+) -> str:
     """The alert's words when someone enters the waiting room."""
-    notice = _macros().entered_notice
+    notice = _macros(language).entered_notice
     return str(notice(appointment, participant, zone).striptags())

@@ -15,14 +15,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from videotermin.context import AppContext
 from videotermin.domain.appointments import ROLE_LABELS, Role
 from videotermin.domain.staff import may_see_appointment
+from videotermin.domain.text import N_
 from videotermin.services import appointments as scheduling
 from videotermin.services.audit import Actor, staff_actor
 from videotermin.services.staff_auth import Login
 from videotermin.store.models import Appointment, Participant
 from videotermin.web.cookies import FLASH_COOKIE, clear_cookie, set_flash
 from videotermin.web.deps import Ctx, CurrentAdvisor, realtime_of
+from videotermin.web.language import (
+    chosen_language,
+    language_links,
+    page_language,
+    remember_language,
+)
 from videotermin.web.staff.rows import ParticipantLive, live_states
-from videotermin.web.templating import NO_STORE, PageExit, message_page, render
+from videotermin.web.templating import (
+    DEFAULT_LANGUAGE,
+    NO_STORE,
+    PageExit,
+    message_page,
+    render,
+)
 
 T = TypeVar("T")
 
@@ -73,6 +86,35 @@ def redirect(ctx: AppContext, url: str, flash: str | None = None) -> RedirectRes
     return response
 
 
+def staff_render(
+    request: Request,
+    ctx: AppContext,
+    name: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """A staff page in its reader's language (a new choice is remembered), with the
+    layout's language links and the notice a redirect left behind."""
+    language, remember = page_language(request, DEFAULT_LANGUAGE)
+    common = {"language_links": language_links(request)}
+    response = with_flash(
+        request,
+        ctx,
+        lambda flash: render(
+            name,
+            {**common, **context, "flash": flash},
+            status=status,
+            language=language,
+            headers=headers,
+        ),
+    )
+    if remember:
+        remember_language(response, ctx.settings, language)
+    return response
+
+
 def staff_page(
     request: Request,
     ctx: AppContext,
@@ -85,15 +127,14 @@ def staff_page(
     """A staff page (support desk, administration): the layout's navigation, the flash
     message, no caching."""
     common = {**login.page_context, "now": ctx.clock(), "zone": ZoneInfo(login.user.unit.timezone)}
-    response = with_flash(
+    return staff_render(
         request,
         ctx,
-        lambda flash: render(
-            name, {**common, "flash": flash, **context}, status=status, headers=NO_STORE
-        ),
+        name,
+        {**common, **context},
+        status=status,
+        headers={**NO_STORE, **(headers or {})},
     )
-    response.headers.update(headers or {})
-    return response
 
 
 @dataclass(frozen=True)
@@ -121,12 +162,8 @@ class StaffView:
             "roles": ROLES,
             "languages": LANGUAGES,
         }
-        return with_flash(
-            self.request,
-            self.ctx,
-            lambda flash: render(
-                name, {**common, "flash": flash, **context}, status=status, headers=NO_STORE
-            ),
+        return staff_render(
+            self.request, self.ctx, name, {**common, **context}, status=status, headers=NO_STORE
         )
 
     def live(self, participants: list[Participant]) -> dict[str, ParticipantLive]:
@@ -137,11 +174,12 @@ class StaffView:
         return PageExit(
             message_page(
                 404,
-                "Termin nicht gefunden",
-                "Diesen Termin gibt es nicht, oder er gehört nicht zu Ihren Terminen.",
+                N_("Termin nicht gefunden"),
+                N_("Diesen Termin gibt es nicht, oder er gehört nicht zu Ihren Terminen."),
                 self.login.user.unit.name,
-                next_step=("/termine", "Zu „Meine Termine“"),
+                next_step=("/termine", N_("Zu „Meine Termine“")),
                 staff=self.login.page_context,
+                language=chosen_language(self.request),
             )
         )
 

@@ -21,6 +21,7 @@ from videotermin.services.audit import staff_actor
 from videotermin.services.staff_auth import Login
 from videotermin.store.models import Participant
 from videotermin.web.deps import CheckedForm, Ctx, CurrentSupport, Db, realtime_of
+from videotermin.web.language import chosen_language
 from videotermin.web.staff import forms
 from videotermin.web.staff.view import redirect, staff_page
 from videotermin.web.support.details import details_of, render_details
@@ -93,13 +94,19 @@ async def _looked_up(ctx: Ctx, db: Db, login: Login, participant_id: str) -> Par
 
 
 @router.get("/support/teilnehmende/{participant_id}")
-async def participantstaff_page(
+async def participant_page(
     participant_id: str, request: Request, ctx: Ctx, db: Db, login: CurrentSupport
 ) -> HTMLResponse:
     participant = await _looked_up(ctx, db, login, participant_id)
     now, zone = ctx.clock(), ZoneInfo(participant.appointment.unit.timezone)
     details = details_of(ctx.settings, realtime_of(request).presence, participant, now)
-    html = render_details(details, csrf_token=login.csrf_token, zone=zone, now=now)
+    html = render_details(
+        details,
+        csrf_token=login.csrf_token,
+        zone=zone,
+        now=now,
+        language=chosen_language(request),
+    )
     return staff_page(
         request, ctx, login, "support/participant.html", {"p": participant, "details_html": html}
     )

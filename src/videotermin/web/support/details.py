@@ -66,6 +66,8 @@ def details_of(
     )
 
 
-def render_details(details: Details, *, csrf_token: str, zone: ZoneInfo, now: datetime) -> str:
-    module: Any = environment("de").get_template("support/_details.html").module
+def render_details(
+    details: Details, *, csrf_token: str, zone: ZoneInfo, now: datetime, language: str
+) -> str:
+    module: Any = environment(language).get_template("support/_details.html").module
     return str(module.details(details, csrf_token, zone, now)).strip()

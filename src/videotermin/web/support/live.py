@@ -48,6 +48,7 @@ from videotermin.services import support
 from videotermin.services.staff_auth import Login
 from videotermin.web.cookies import SESSION_COOKIE
 from videotermin.web.deps import realtime_of
+from videotermin.web.language import remembered_language
 from videotermin.web.staff.handshake import staff_handshake, still_allowed
 from videotermin.web.support.details import details_of, render_details
 
@@ -60,7 +61,7 @@ async def serve_support(realtime: Realtime, websocket: WebSocket, token: str | N
     """``token`` is the staff session cookie's."""
     opened = await staff_handshake(realtime, websocket, token, SUPPORT_MESSAGES, may_look_up)
     if opened is not None:
-        await SupportSession(realtime, *opened).run()
+        await SupportSession(realtime, *opened, remembered_language(websocket)).run()
 
 
 class SupportSession(Session):
@@ -68,10 +69,13 @@ class SupportSession(Session):
     kind = "support"
     checks_before_hello = True  # the login is known from the handshake's cookie
 
-    def __init__(self, realtime: Realtime, socket: JsonSocket, token: str, login: Login) -> None:
+    def __init__(
+        self, realtime: Realtime, socket: JsonSocket, token: str, login: Login, language: str
+    ) -> None:
         super().__init__(realtime, socket)
         self.token = token
         self.login = login
+        self.language = language  # the page's choice: the view comes in the page's language
         self.participant_id = ""
         self.appointment_id = ""
 
@@ -140,6 +144,7 @@ class SupportSession(Session):
                 csrf_token=self.login.csrf_token,
                 zone=ZoneInfo(participant.appointment.unit.timezone),
                 now=now,
+                language=self.language,
             )
         if first:
             await self.socket.send(
