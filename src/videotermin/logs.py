@@ -7,13 +7,32 @@ tokens — and the access log redacts link paths (see ``web.middleware``).
 from __future__ import annotations
 
 import logging
+import re
 import sys
+
+# Control characters, and the Unicode line and paragraph separators some log viewers break on.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with every control character written as an escape (``\\n``, ``\\x1b``): a
+    value in a log line can never start a line of its own or steer a terminal."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+class OneLineFormatter(logging.Formatter):
+    """Every record is one line, whatever its values hold: a request path with an encoded
+    line break cannot forge a second entry. A traceback keeps its own lines after it."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = one_line(record.message)
+        return super().formatMessage(record)
 
 
 def setup_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        logging.Formatter("ts=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
+        OneLineFormatter("ts=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from urllib.parse import quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -18,6 +19,8 @@ from videotermin.observability import Metrics, status_class
 
 access_log = logging.getLogger("videotermin.access")
 
+# What a path may hold unencoded (RFC 3986 pchar and "/"), and the redaction's brackets.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~<>"
 _TOKEN_PATH = re.compile(r"^/(v|ws/v)/[^/]+")
 
 CONTENT_SECURITY_POLICY = (
@@ -28,7 +31,9 @@ CONTENT_SECURITY_POLICY = (
 
 
 def redact_path(path: str) -> str:
-    return _TOKEN_PATH.sub(lambda m: f"/{m.group(1)}/<token>", path)
+    """The path as a log value: a link's token replaced, and encoded again as it came on
+    the wire, so a decoded space or line break cannot add a field or a line."""
+    return quote(_TOKEN_PATH.sub(lambda m: f"/{m.group(1)}/<token>", path), safe=_PATH_SAFE)
 
 
 class AccessLogMiddleware:
