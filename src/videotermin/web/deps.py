@@ -24,6 +24,7 @@ from starlette.requests import HTTPConnection
 
 from videotermin.context import AppContext
 from videotermin.domain.staff import ADVISOR_ROLES, may_administer, may_look_up
+from videotermin.domain.text import N_
 from videotermin.domain.tokens import looks_like_token, tokens_equal
 from videotermin.observability import Metrics
 from videotermin.realtime.service import Realtime
@@ -91,10 +92,12 @@ def require_advisor(request: Request, login: CurrentLogin) -> Login:
         raise PageExit(
             message_page(
                 403,
-                "Dieser Bereich ist für Beraterinnen und Berater",
-                "Mit Ihrem Konto (Rolle: Support) können Sie keine Termine ansehen oder "
-                "anlegen. Wenn Sie Termine betreuen, bitten Sie Ihre Administration, "
-                "Ihrem Konto die Rolle „Beratung“ zu geben.",
+                N_("Dieser Bereich ist für Beraterinnen und Berater"),
+                N_(
+                    "Mit Ihrem Konto (Rolle: Support) können Sie keine Termine ansehen oder "
+                    "anlegen. Wenn Sie Termine betreuen, bitten Sie Ihre Administration, "
+                    "Ihrem Konto die Rolle „Beratung“ zu geben."
+                ),
                 login.user.unit.name,
                 staff=login.page_context,
                 language=chosen_language(request),
@@ -112,11 +115,13 @@ def require_support(request: Request, login: CurrentLogin) -> Login:
         raise PageExit(
             message_page(
                 403,
-                "Dieser Bereich ist für den Support",
-                "Mit Ihrem Konto können Sie keine Support-Codes nachschlagen. Wenn Sie "
-                "Anrufende unterstützen, bitten Sie Ihre Administration um die Rolle „Support“.",
+                N_("Dieser Bereich ist für den Support"),
+                N_(
+                    "Mit Ihrem Konto können Sie keine Support-Codes nachschlagen. Wenn Sie "
+                    "Anrufende unterstützen, bitten Sie Ihre Administration um die Rolle „Support“."
+                ),
                 login.user.unit.name,
-                next_step=("/termine", "Zu „Meine Termine“"),
+                next_step=("/termine", N_("Zu „Meine Termine“")),
                 staff=login.page_context,
                 language=chosen_language(request),
             )
@@ -133,11 +138,13 @@ def require_admin(request: Request, login: CurrentLogin) -> Login:
         raise PageExit(
             message_page(
                 403,
-                "Dieser Bereich ist für die Administration",
-                "Mit Ihrem Konto können Sie Dienststellen, Konten, API-Tokens und das "
-                "Protokoll nicht verwalten.",
+                N_("Dieser Bereich ist für die Administration"),
+                N_(
+                    "Mit Ihrem Konto können Sie Dienststellen, Konten, API-Tokens und das "
+                    "Protokoll nicht verwalten."
+                ),
                 login.user.unit.name,
-                next_step=("/", "Zur Startseite"),
+                next_step=("/", N_("Zur Startseite")),
                 staff=login.page_context,
                 language=chosen_language(request),
             )
@@ -152,12 +159,16 @@ def csrf_refused(language: str, login: Login | None = None) -> PageExit:
     return PageExit(
         message_page(
             403,
-            "Das Formular konnte nicht angenommen werden",
-            "Das Formular war abgelaufen oder unvollständig. Aus Sicherheitsgründen wurde "
-            "nichts gespeichert und nichts geändert. Bitte laden Sie die Seite neu und "
-            "versuchen Sie es noch einmal.",
+            N_("Das Formular konnte nicht angenommen werden"),
+            N_(
+                "Das Formular war abgelaufen oder unvollständig. Aus Sicherheitsgründen wurde "
+                "nichts gespeichert und nichts geändert. Bitte laden Sie die Seite neu und "
+                "versuchen Sie es noch einmal."
+            ),
             login.user.unit.name if login else "Videotermin",
-            next_step=("/termine", "Zu „Meine Termine“") if login else ("/login", "Zur Anmeldung"),
+            next_step=(
+                ("/termine", N_("Zu „Meine Termine“")) if login else ("/login", N_("Zur Anmeldung"))
+            ),
             staff=login.page_context if login else None,
             language=language,
         )

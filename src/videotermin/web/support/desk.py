@@ -2,8 +2,9 @@
 ``/support/teilnehmende/<id>`` (that participant, kept up to date by the live feed).
 
 The rules and the audit are :mod:`videotermin.services.support`'s; this module turns
-them into the form, its German messages and the redirect after a look-up, so a
-reload shows the participant again without a second look-up.
+them into the form, its messages (German msgids, shown in the page's language) and the
+redirect after a look-up, so a reload shows the participant again without a second
+look-up.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from videotermin.domain.appointments import RuleViolation
+from videotermin.domain.text import N_, Text
 from videotermin.services import appointments as scheduling
 from videotermin.services import support
 from videotermin.services.audit import staff_actor
@@ -30,13 +32,19 @@ from videotermin.web.templating import PageExit, PageRoute, message_page
 router = APIRouter(route_class=PageRoute)
 
 _REFUSALS = {
-    support.Outcome.MALFORMED: "Das ist kein Support-Code. Ein Code hat sechs Zeichen, "
-    "zum Beispiel „K7P-3XM“; Groß- und Kleinschreibung, Leerzeichen und Bindestriche "
-    "sind egal.",
-    support.Outcome.UNKNOWN: "Zu diesem Code gibt es keinen aktuellen Termin. Bitte lassen "
-    "Sie sich den Code noch einmal vorlesen. Nach der Löschfrist gilt ein Code nicht mehr.",
-    support.Outcome.OTHER_UNIT: "Dieser Code gehört zu einem Termin einer anderen "
-    "Dienststelle. Bitte verweisen Sie die anrufende Person an deren Hotline.",
+    support.Outcome.MALFORMED: N_(
+        "Das ist kein Support-Code. Ein Code hat sechs Zeichen, "
+        "zum Beispiel „K7P-3XM“; Groß- und Kleinschreibung, Leerzeichen und Bindestriche "
+        "sind egal."
+    ),
+    support.Outcome.UNKNOWN: N_(
+        "Zu diesem Code gibt es keinen aktuellen Termin. Bitte lassen "
+        "Sie sich den Code noch einmal vorlesen. Nach der Löschfrist gilt ein Code nicht mehr."
+    ),
+    support.Outcome.OTHER_UNIT: N_(
+        "Dieser Code gehört zu einem Termin einer anderen "
+        "Dienststelle. Bitte verweisen Sie die anrufende Person an deren Hotline."
+    ),
 }
 
 
@@ -52,9 +60,10 @@ async def search(request: Request, ctx: Ctx, login: CurrentSupport, form: Checke
     if found.participant_id is not None:
         return RedirectResponse(f"/support/teilnehmende/{found.participant_id}", status_code=303)
     if found.outcome is support.Outcome.TOO_MANY:
-        message = (
+        message = Text(
             "Sie haben in der letzten Minute sehr viele Codes nachgeschlagen. Bitte warten "
-            f"Sie {found.retry_after} Sekunden und versuchen Sie es dann noch einmal."
+            "Sie %(seconds)s Sekunden und versuchen Sie es dann noch einmal.",
+            seconds=found.retry_after,
         )
         return staff_page(
             request,
@@ -71,25 +80,30 @@ async def search(request: Request, ctx: Ctx, login: CurrentSupport, form: Checke
     )
 
 
-def _not_found(login: Login) -> PageExit:
+def _not_found(request: Request, login: Login) -> PageExit:
     return PageExit(
         message_page(
             404,
-            "Keine Person zum Anzeigen",
-            "Diese Person ist nicht (mehr) zu sehen: Schlagen Sie ihren Support-Code bitte "
-            "neu nach. Nach der Löschfrist oder einem Widerruf gilt ein Code nicht mehr.",
+            N_("Keine Person zum Anzeigen"),
+            N_(
+                "Diese Person ist nicht (mehr) zu sehen: Schlagen Sie ihren Support-Code bitte "
+                "neu nach. Nach der Löschfrist oder einem Widerruf gilt ein Code nicht mehr."
+            ),
             login.user.unit.name,
-            next_step=("/support", "Zur Suche"),
+            next_step=("/support", N_("Zur Suche")),
             staff=login.page_context,
+            language=chosen_language(request),
         )
     )
 
 
-async def _looked_up(ctx: Ctx, db: Db, login: Login, participant_id: str) -> Participant:
+async def _looked_up(
+    request: Request, ctx: Ctx, db: Db, login: Login, participant_id: str
+) -> Participant:
     within = timedelta(hours=ctx.settings.session_hours)
     found = await support.looked_up(db, login.user, participant_id, ctx.clock(), within)
     if found is None:
-        raise _not_found(login)
+        raise _not_found(request, login)
     return found
 
 
@@ -97,7 +111,7 @@ async def _looked_up(ctx: Ctx, db: Db, login: Login, participant_id: str) -> Par
 async def participant_page(
     participant_id: str, request: Request, ctx: Ctx, db: Db, login: CurrentSupport
 ) -> HTMLResponse:
-    participant = await _looked_up(ctx, db, login, participant_id)
+    participant = await _looked_up(request, ctx, db, login, participant_id)
     now, zone = ctx.clock(), ZoneInfo(participant.appointment.unit.timezone)
     details = details_of(ctx.settings, realtime_of(request).presence, participant, now)
     html = render_details(
@@ -114,16 +128,16 @@ async def participant_page(
 
 @router.post("/support/teilnehmende/{participant_id}/einladung", response_model=None)
 async def resend(
-    participant_id: str, ctx: Ctx, db: Db, login: CurrentSupport, _: CheckedForm
+    participant_id: str, request: Request, ctx: Ctx, db: Db, login: CurrentSupport, _: CheckedForm
 ) -> Response:
     """The one thing support may change: send the invitation again (a new link, by mail)."""
-    participant = await _looked_up(ctx, db, login, participant_id)
+    participant = await _looked_up(request, ctx, db, login, participant_id)
     back = f"/support/teilnehmende/{participant_id}"
     async with ctx.sessions() as session, session.begin():
         appointment = await scheduling.get_appointment(session, participant.appointment_id)
         current = scheduling.find_participant(appointment, participant_id) if appointment else None
         if appointment is None or current is None:
-            raise _not_found(login)
+            raise _not_found(request, login)
         try:
             await scheduling.resend_invitation(
                 session, ctx, appointment, current, staff_actor(login.user.id)

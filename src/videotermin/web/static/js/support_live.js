@@ -4,7 +4,8 @@
  *
  * The details are rendered by the server (the page's own template macro) and
  * swapped in whole whenever the participant changes, so what the supporter sees
- * is what a reload would show. The status line says whether the view is live.
+ * is what a reload would show. The status line says whether the view is live, in the
+ * words the page put in its data-text-* attributes.
  */
 import { PROTOCOL_VERSION } from './constants.js';
 import { ServerConnection, socketUrl } from './protocol.js';
@@ -19,18 +20,22 @@ function element(id) {
 const details = element('support-details');
 const state = element('support-live-state');
 
-/** @type {Record<import('./protocol.js').ConnectionStatus, string>} */
+/**
+ * The status line's data attribute holding the words for each connection status
+ * (rendered by the server in the page's language).
+ * @type {Record<import('./protocol.js').ConnectionStatus, string>}
+ */
 const STATUS_TEXTS = {
-  connecting: 'Verbindung wird aufgebaut …',
-  open: 'Diese Ansicht aktualisiert sich selbst, solange sie offen ist.',
-  reconnecting: 'Verbindung unterbrochen, wird wiederhergestellt … Die Angaben können veraltet sein.',
-  closed: 'Diese Ansicht aktualisiert sich nicht mehr. Bitte laden Sie die Seite neu.',
+  connecting: 'textConnecting',
+  open: 'textOpen',
+  reconnecting: 'textReconnecting',
+  closed: 'textClosed',
 };
 
 /** @param {import('./protocol.js').ConnectionStatus} status */
 function showStatus(status) {
   state.dataset.state = status;
-  state.textContent = STATUS_TEXTS[status];
+  state.textContent = state.dataset[STATUS_TEXTS[status]] || status;
 }
 
 const connection = new ServerConnection(socketUrl('/ws/support'), {
