@@ -9,7 +9,6 @@ Until then the account's hash is :data:`NO_PASSWORD`, which no password matches.
 
 from __future__ import annotations
 
-import asyncio
 from enum import StrEnum
 
 from sqlalchemy import delete
@@ -17,11 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from videotermin.context import AppContext
 from videotermin.domain.audit import AuditAction
-from videotermin.domain.passwords import hash_password
 from videotermin.domain.staff import password_link_expiry
 from videotermin.domain.tokens import hash_token, looks_like_token, new_token
 from videotermin.services.audit import Actor, record
-from videotermin.services.staff_auth import logins_changed
+from videotermin.services.staff_auth import logins_changed, password_hashed
 from videotermin.store.models import StaffPasswordLink, StaffSession, StaffUser
 
 NO_PASSWORD = "!no-password-set"
@@ -61,7 +59,7 @@ class PasswordSet(StrEnum):
 
 async def set_password(ctx: AppContext, token: str, password: str) -> PasswordSet:
     """Set the password of the link's owner; the caller has checked its strength."""
-    password_hash = await asyncio.to_thread(hash_password, password)
+    password_hash = await password_hashed(password)
     async with ctx.sessions() as db, db.begin():
         user = await link_owner(db, ctx, token)
         if user is None:

@@ -8,11 +8,15 @@ cookie and checks CSRF; the real-time layer finds the same login for a socket.
 
 from __future__ import annotations
 
+import asyncio
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, case, delete, literal, null, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from videotermin.bus.events import staff_changed
@@ -22,10 +26,13 @@ from videotermin.domain.audit import AuditAction
 from videotermin.domain.passwords import hash_password, needs_rehash, verify_password
 from videotermin.domain.tokens import hash_token, looks_like_token, new_token
 from videotermin.services.audit import Actor, record
-from videotermin.store.models import LoginThrottle, StaffSession, StaffUser
+from videotermin.store.models import LoginThrottle, StaffSession, StaffUser, UTCDateTime
 
 # Verified when the username is unknown, so that case costs the same argon2 time.
 _DUMMY_HASH = hash_password("no such user, no such password")
+# argon2 takes ~50 ms of one core per check: two threads keep a burst of logins from
+# taking every core (and the default executor's threads) from pages and sockets.
+_HASHING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="argon2")
 
 
 @dataclass(frozen=True)
@@ -61,52 +68,87 @@ async def authenticate(
 ) -> LoginAttempt:
     """Check a password against the failed-login limit (:mod:`domain.login_throttle`).
 
-    The limit is kept per attempted username, whether or not such an account
-    exists, and every path runs one argon2 verification: neither the lock nor
-    the answer time tells whether a username is real. A correct password on a
-    locked name is refused too, so the lock cannot be guessed around.
+    The attempt first takes its number in a transaction of its own (committed before
+    the slow hash, so parallel attempts see each other), then the password is checked
+    off the event loop, then the outcome is written in the caller's transaction. The
+    limit is kept per attempted username, whether or not such an account exists, and
+    every path runs one argon2 verification: neither the lock nor the answer time tells
+    whether a username is real. A correct password on a locked name is refused too.
     """
-    now = ctx.clock()
+    now, settings = ctx.clock(), ctx.settings
     key = hash_token("login:" + username.casefold())
-    throttle = await db.get(LoginThrottle, key)
-    state = (
-        login_throttle.LoginFailures(
-            throttle.failures, throttle.first_failed_at, throttle.locked_until
-        )
-        if throttle
-        else login_throttle.LoginFailures()
-    )
+    turn = await _take_turn(ctx, key, now)
     user = await db.scalar(
         select(StaffUser).where(StaffUser.username == username, StaffUser.active.is_(True))
     )
     # A failure names the account when there is one; what was typed for an unknown
     # name is not kept (it may be a password typed into the wrong field).
     failed = Actor(staff_id=user.id if user is not None else None)
-    if login_throttle.is_locked(state, now):
-        verify_password(_DUMMY_HASH, password)
+    if not login_throttle.may_check(turn, now, settings.login_max_failures):
+        await password_verified(_DUMMY_HASH, password)
         record(db, now, failed, AuditAction.LOGIN_FAILED, detail="gesperrt")
-        return LoginAttempt(locked_until=state.locked_until)
-    if user is not None and verify_password(user.password_hash, password):
-        if throttle is not None:
-            await db.delete(throttle)
+        locked = turn.locked_until or now + timedelta(minutes=settings.login_lock_minutes)
+        return LoginAttempt(locked_until=locked)
+    stored = user.password_hash if user is not None else _DUMMY_HASH
+    if await password_verified(stored, password) and user is not None:
+        await db.execute(delete(LoginThrottle).where(LoginThrottle.key_hash == key))
         if needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
+            user.password_hash = await password_hashed(password)
         record(db, now, failed, AuditAction.LOGIN)
         return LoginAttempt(user=user)
-    if user is None:
-        verify_password(_DUMMY_HASH, password)
-    settings = ctx.settings
-    state = login_throttle.record_failure(
-        state, now, settings.login_max_failures, timedelta(minutes=settings.login_lock_minutes)
-    )
-    if throttle is None:
-        throttle = LoginThrottle(key_hash=key, failures=0, first_failed_at=now)
-        db.add(throttle)
-    throttle.failures = state.count
-    throttle.first_failed_at = state.first_at or now
-    throttle.locked_until = state.locked_until
+    lock = timedelta(minutes=settings.login_lock_minutes)
+    locked_until = login_throttle.lock_after_failure(turn, now, settings.login_max_failures, lock)
+    if locked_until is not None:
+        await db.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.key_hash == key)
+            .values(locked_until=locked_until)
+        )
     record(db, now, failed, AuditAction.LOGIN_FAILED)
-    return LoginAttempt(locked_until=state.locked_until)
+    return LoginAttempt(locked_until=locked_until)
+
+
+async def _take_turn(ctx: AppContext, key: str, now: datetime) -> login_throttle.Turn:
+    """Count this attempt for ``key`` in one atomic statement (an upsert, committed at
+    once): two parallel attempts can never read the same count, and neither can fail
+    on the row the other just inserted."""
+    lock = timedelta(minutes=ctx.settings.login_lock_minutes)
+    row = LoginThrottle.__table__.c
+    # domain.login_throttle.starts_new_period, as SQL over the stored row.
+    fresh = and_(
+        row.first_failed_at < literal(now - lock, UTCDateTime),
+        or_(row.locked_until.is_(None), row.locked_until <= literal(now, UTCDateTime)),
+    )
+    async with ctx.sessions() as db, db.begin():
+        insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+        statement = insert(LoginThrottle).values(
+            key_hash=key, failures=1, first_failed_at=now, locked_until=None
+        )
+        taken = await db.execute(
+            statement.on_conflict_do_update(
+                index_elements=["key_hash"],
+                set_={
+                    "failures": case((fresh, 1), else_=row.failures + 1),
+                    "first_failed_at": case(
+                        (fresh, literal(now, UTCDateTime)), else_=row.first_failed_at
+                    ),
+                    "locked_until": case((fresh, null()), else_=row.locked_until),
+                },
+            ).returning(row.failures, row.locked_until)
+        )
+        number, locked_until = taken.one()
+    return login_throttle.Turn(number, locked_until)
+
+
+async def password_verified(password_hash: str, password: str) -> bool:
+    """argon2 in the hashing threads: a burst of logins never stalls the event loop."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_HASHING, verify_password, password_hash, password)
+
+
+async def password_hashed(password: str) -> str:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_HASHING, hash_password, password)
 
 
 # --- sessions ----------------------------------------------------------------
