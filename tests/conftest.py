@@ -32,6 +32,7 @@ from turn_server import TurnServer, running_turn_server, turnserver_available
 from videotermin.app import create_app
 from videotermin.bus.core import Bus
 from videotermin.domain.clock import FakeClock
+from videotermin.realtime.protocol import MAX_FRAME_BYTES
 from videotermin.settings import Settings
 from videotermin.store.db import create_engine, session_factory
 from videotermin.store.migrate import upgrade
@@ -226,7 +227,13 @@ def start_server(settings: Settings, clock: FakeClock, bus: Bus | None = None) -
     settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
     app = create_app(settings, clock=clock, bus=bus)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        ws_max_size=MAX_FRAME_BYTES,  # as ``videotermin serve`` runs it
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -90,6 +90,7 @@ def serve(
 
     from videotermin.app import create_app
     from videotermin.logs import setup_logging
+    from videotermin.realtime.protocol import MAX_FRAME_BYTES
 
     settings = settings_or_exit()
     setup_logging()
@@ -105,6 +106,7 @@ def serve(
         access_log=False,
         log_config=None,
         proxy_headers=True,
+        ws_max_size=MAX_FRAME_BYTES,
         forwarded_allow_ips=forwarded_allow_ips,
         # On SIGTERM sockets are closed with 1012 (their pages reconnect to another
         # instance) and requests in flight get this long to finish.

@@ -27,8 +27,10 @@ from waiting_helpers import (
 )
 
 from conftest import LiveServer
+from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
 from videotermin.realtime import timing
+from videotermin.realtime.protocol import MAX_FRAME_BYTES
 from videotermin.settings import Settings
 from videotermin.store.models import Appointment, StaffUser
 
@@ -209,6 +211,39 @@ async def test_invalid_utf8_closes_only_that_connection(
 
     async with citizen(live_server, token) as again:
         assert (await greet(again))["type"] == "welcome"
+
+
+async def test_oversized_socket_frames_close_at_the_server_limit_and_others_go_on(
+    booking: Booking,
+    live_server: LiveServer,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+) -> None:
+    """Failure class "oversized socket frames": a frame above the server's own limit
+    (``MAX_FRAME_BYTES``, uvicorn's ``ws_max_size``) is refused with 1009 as its header
+    arrives, instead of being buffered up to uvicorn's 16 MiB default; one below it is
+    answered with an error by the app, and the connection stays. A neighbour notices
+    nothing."""
+    nora = ParticipantDraft(name="Nora Nachbar", email="nora@example.org")
+    neighbours = await book(db, settings, clock, participants=[nora])
+    await record_consent(db, settings, neighbours.participant_ids[0])
+    async with citizen(live_server, neighbours.tokens[0]) as neighbour:
+        await greet(neighbour)
+        for size in (MAX_FRAME_BYTES + 1, 10 * 1024 * 1024):
+            async with citizen(live_server, booking.tokens[0]) as ws:
+                await greet(ws)
+                await ws.send('{"type": "ping", "pad": "' + "x" * size + '"}')
+                code, _reason = await closed(ws)
+                assert code == 1009, size
+        async with citizen(live_server, booking.tokens[0]) as ws:
+            await greet(ws)
+            await ws.send('{"type": "ping", "pad": "' + "x" * (MAX_FRAME_BYTES - 100) + '"}')
+            assert (await receive(ws))["code"] == "too_large"
+            await send(ws, {"type": "ping", "id": 3})
+            assert await receive(ws) == {"type": "pong", "id": 3}
+        await send(neighbour, {"type": "ping", "id": 4})
+        assert await receive(neighbour) == {"type": "pong", "id": 4}
 
 
 # --- one connection per link ----------------------------------------------------------------

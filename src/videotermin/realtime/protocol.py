@@ -40,6 +40,10 @@ MAX_MESSAGE_BYTES = 4096
 """Client messages are tiny; anything larger is refused before parsing."""
 MAX_SIGNAL_BYTES = 65536
 """A `signal` frame carries an SDP, which can be tens of kilobytes."""
+MAX_FRAME_BYTES = 2 * MAX_SIGNAL_BYTES
+"""The server's own limit (uvicorn's ``ws_max_size``): a larger frame closes the socket with
+1009 as soon as its header announces the size, before any of it is buffered. Below it,
+:func:`parse` answers an oversized message with an error and the socket stays open."""
 MAX_WATCHED = 200
 MAX_MEASUREMENTS = 1000
 """Measurements one ``quality`` report may count (a minute of a full call is 120)."""
