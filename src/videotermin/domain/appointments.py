@@ -16,6 +16,8 @@ from enum import StrEnum
 
 from email_validator import EmailNotValidError, validate_email
 
+from videotermin.domain.text import N_
+
 MIN_DURATION = 5
 MAX_DURATION = 480
 MAX_NAME = 200
@@ -32,12 +34,13 @@ class Role(StrEnum):
 
 
 ROLE_LABELS: dict[str, str] = {
-    Role.CITIZEN: "Kundin/Kunde",
-    Role.INTERPRETER: "Dolmetschung",
-    Role.COMPANION: "Begleitperson",
-    Role.COLLEAGUE: "Kollegin/Kollege",
+    Role.CITIZEN: N_("Kundin/Kunde"),
+    Role.INTERPRETER: N_("Dolmetschung"),
+    Role.COMPANION: N_("Begleitperson"),
+    Role.COLLEAGUE: N_("Kollegin/Kollege"),
 }
-"""A role as the advisor's pages and the call name it (German, the staff's language)."""
+"""A role as the advisor's pages and the call name it: German msgids, which a page
+translates where it shows them (the templates' ``t`` filter)."""
 
 
 def shown_name(name: str | None, role: str) -> str:

@@ -4,8 +4,9 @@ and the message to the waiting room.
 Every change is a POST with the session's CSRF token, runs in its own
 transaction through :mod:`videotermin.services.appointments`, and answers with a redirect
 (post/redirect/get) and a one-time notice; a refused change re-renders the form
-with a German message next to each field and has written nothing. Appointments
-of other advisors answer 404, exactly like ones that do not exist.
+with a message next to each field (a German msgid, shown in the reader's language)
+and has written nothing. Appointments of other advisors answer 404, exactly like
+ones that do not exist.
 
 "Meine Termine" and the appointment page are live: each participant row shows
 consent, device check and "wartet seit" (:mod:`videotermin.web.staff.rows`),
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from videotermin.bus.events import appointment_changed
 from videotermin.domain.agenda import agenda_days
 from videotermin.domain.appointments import RuleViolation, Status, is_over
+from videotermin.domain.text import N_, Text
 from videotermin.services import appointments as scheduling
 from videotermin.services import waiting_message
 from videotermin.store.models import Appointment, Participant
@@ -271,9 +273,13 @@ async def post_waiting_message(
     text = waiting_message.clean(str(form.get("waiting_message") or ""))
     back = safe_next(values.get("back"), f"/termine/{appointment_id}")
     errors: dict[str, str] = {}
-    too_long = waiting_message.problem(text)
-    if too_long is not None:
-        errors["waiting_message"] = too_long
+    if waiting_message.problem(text) is not None:
+        # The service says it in German words; the page needs the msgid with its values.
+        errors["waiting_message"] = Text(
+            "Die Nachricht ist %(length)s Zeichen lang; es sind höchstens %(max)s Zeichen möglich.",
+            length=len(text),
+            max=waiting_message.MAX_LENGTH,
+        )
     else:
         async with view.ctx.sessions() as session, session.begin():
             appointment = await view.appointment(session, appointment_id)
@@ -283,7 +289,9 @@ async def post_waiting_message(
                 appointment.status,
                 view.ctx.clock(),
             ):
-                errors[forms.GENERAL] = "Der Termin ist vorbei oder abgesagt: Niemand wartet mehr."
+                errors[forms.GENERAL] = N_(
+                    "Der Termin ist vorbei oder abgesagt: Niemand wartet mehr."
+                )
             else:
                 waiting_message.store(view.ctx, appointment, text)
     if errors:

@@ -19,9 +19,11 @@ from fastapi import APIRouter, WebSocket
 from fastapi.responses import HTMLResponse
 
 from videotermin.domain.appointments import Status, is_over
+from videotermin.domain.text import N_
 from videotermin.realtime.call_session import serve_call
 from videotermin.web.cookies import SESSION_COOKIE
 from videotermin.web.deps import Db, realtime_of
+from videotermin.web.language import chosen_language
 from videotermin.web.staff.view import View
 from videotermin.web.templating import PageRoute, message_page
 
@@ -34,14 +36,19 @@ async def call_page(appointment_id: str, view: View, db: Db, admit: str = "") ->
     if is_over(
         appointment.start_at, appointment.duration_minutes, appointment.status, view.ctx.clock()
     ):
-        ended = "abgesagt" if appointment.status == Status.CANCELLED else "beendet"
+        ended = (
+            N_("Dieser Termin ist abgesagt. Ein Gespräch kann nicht mehr beginnen.")
+            if appointment.status == Status.CANCELLED
+            else N_("Dieser Termin ist beendet. Ein Gespräch kann nicht mehr beginnen.")
+        )
         return message_page(
             409,
-            "Kein Gespräch möglich",
-            f"Dieser Termin ist {ended}. Ein Gespräch kann nicht mehr beginnen.",
+            N_("Kein Gespräch möglich"),
+            ended,
             view.login.user.unit.name,
-            next_step=(f"/termine/{appointment.id}", "Zum Termin"),
+            next_step=(f"/termine/{appointment.id}", N_("Zum Termin")),
             staff=view.login.page_context,
+            language=chosen_language(view.request),
         )
     return view.page("staff/call.html", {"a": appointment, "admit": admit[:64]})
 

@@ -1,4 +1,4 @@
-"""The advisor's appointment forms: fields in, scheduling inputs out, refusals as German text.
+"""The advisor's appointment forms: fields in, scheduling inputs out, refusals as German msgids.
 
 Form fields are named like the rule paths of :mod:`videotermin.domain.appointments`
 (``participants.1.email``), so every :class:`RuleViolation` lands next to the
@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 
 from videotermin.domain import appointments as rules
 from videotermin.domain.appointments import FieldError, ParticipantDraft, Role
+from videotermin.domain.text import N_, Text
 
 EXTRA_ROWS = 2
 CITIZEN_ROW = "participants.0"
@@ -26,53 +27,59 @@ NEW_PARTICIPANT = "new"
 GENERAL = ""
 
 MESSAGES = {
-    "required": "Bitte füllen Sie dieses Feld aus.",
-    "invalid": "Bitte prüfen Sie diese Angabe.",
-    "in_past": "Der Termin muss in der Zukunft liegen.",
-    "timezone_missing": "Bitte geben Sie Datum und Uhrzeit an.",
-    "invalid_email": (
+    "required": N_("Bitte füllen Sie dieses Feld aus."),
+    "invalid": N_("Bitte prüfen Sie diese Angabe."),
+    "in_past": N_("Der Termin muss in der Zukunft liegen."),
+    "timezone_missing": N_("Bitte geben Sie Datum und Uhrzeit an."),
+    "invalid_email": N_(
         "Bitte geben Sie eine gültige E-Mail-Adresse an, zum Beispiel name@example.org."
     ),
-    "second_citizen": (
+    "second_citizen": N_(
         "Ein Termin hat genau eine Kundin oder einen Kunden. Bitte wählen Sie eine andere Rolle."
     ),
-    "duplicate_email": "Diese E-Mail-Adresse ist schon für eine andere Person eingetragen.",
-    "duration_range": (
-        f"Die Dauer muss zwischen {rules.MIN_DURATION} und {rules.MAX_DURATION} Minuten liegen."
+    "duplicate_email": N_("Diese E-Mail-Adresse ist schon für eine andere Person eingetragen."),
+    "duration_range": Text(
+        "Die Dauer muss zwischen %(min)s und %(max)s Minuten liegen.",
+        min=rules.MIN_DURATION,
+        max=rules.MAX_DURATION,
     ),
-    "too_long": f"Bitte höchstens {rules.MAX_SUBJECT} Zeichen.",
-    "too_many": f"Ein Termin kann höchstens {rules.MAX_PARTICIPANTS} Teilnehmende haben.",
-    "invalid_role": "Bitte wählen Sie eine Rolle aus der Liste.",
-    "invalid_language": "Bitte wählen Sie Deutsch oder Englisch.",
-    "not_scheduled": (
+    "too_long": Text("Bitte höchstens %(count)s Zeichen.", count=rules.MAX_SUBJECT),
+    "too_many": Text(
+        "Ein Termin kann höchstens %(count)s Teilnehmende haben.", count=rules.MAX_PARTICIPANTS
+    ),
+    "invalid_role": N_("Bitte wählen Sie eine Rolle aus der Liste."),
+    "invalid_language": N_("Bitte wählen Sie Deutsch oder Englisch."),
+    "not_scheduled": N_(
         "Dieser Termin ist abgesagt oder beendet und kann nicht mehr geändert werden."
     ),
-    "citizen_not_removable": (
+    "citizen_not_removable": N_(
         "Die Kundin oder der Kunde kann nicht entfernt werden. Sagen Sie stattdessen den Termin ab."
     ),
 }
 FIELD_MESSAGES = {
-    ("name", "required"): "Bitte geben Sie den Namen an.",
-    ("name", "invalid"): (
-        f"Der Name darf höchstens {rules.MAX_NAME} Zeichen lang sein "
-        "und keine Steuerzeichen enthalten."
+    ("name", "required"): N_("Bitte geben Sie den Namen an."),
+    ("name", "invalid"): Text(
+        "Der Name darf höchstens %(count)s Zeichen lang sein und keine Steuerzeichen enthalten.",
+        count=rules.MAX_NAME,
     ),
-    ("email", "required"): "Bitte geben Sie die E-Mail-Adresse an.",
-    ("customer_number", "invalid"): (
+    ("email", "required"): N_("Bitte geben Sie die E-Mail-Adresse an."),
+    ("customer_number", "invalid"): N_(
         "Die Kundennummer darf nur Buchstaben, Ziffern, Leerzeichen, Punkt, Schrägstrich "
         "und Bindestrich enthalten (höchstens 40 Zeichen)."
     ),
-    ("date", "required"): "Bitte geben Sie das Datum an.",
-    ("date", "invalid"): "Bitte geben Sie ein gültiges Datum an, zum Beispiel 24.12.2026.",
-    ("time", "required"): "Bitte geben Sie die Uhrzeit an.",
-    ("time", "invalid"): "Bitte geben Sie eine gültige Uhrzeit an, zum Beispiel 09:30.",
-    ("time", "nonexistent"): (
+    ("date", "required"): N_("Bitte geben Sie das Datum an."),
+    ("date", "invalid"): N_("Bitte geben Sie ein gültiges Datum an, zum Beispiel 24.12.2026."),
+    ("time", "required"): N_("Bitte geben Sie die Uhrzeit an."),
+    ("time", "invalid"): N_("Bitte geben Sie eine gültige Uhrzeit an, zum Beispiel 09:30."),
+    ("time", "nonexistent"): N_(
         "Diese Uhrzeit gibt es an diesem Tag wegen der Zeitumstellung nicht. "
         "Bitte wählen Sie eine andere."
     ),
-    ("duration_minutes", "required"): "Bitte geben Sie die Dauer in Minuten an.",
-    ("duration_minutes", "invalid"): "Bitte geben Sie die Dauer als ganze Zahl von Minuten an.",
+    ("duration_minutes", "required"): N_("Bitte geben Sie die Dauer in Minuten an."),
+    ("duration_minutes", "invalid"): N_("Bitte geben Sie die Dauer als ganze Zahl von Minuten an."),
 }
+"""Each refusal as a German msgid (``N_``, ``Text`` with its values): the page shows it
+in its reader's language (the templates' ``t`` filter)."""
 
 
 def german_message(error: FieldError) -> str:
@@ -82,7 +89,7 @@ def german_message(error: FieldError) -> str:
 
 @dataclass
 class FormErrors:
-    """German messages by form field, in the order the fields appear on the page.
+    """German messages (msgids) by form field, in the order the fields appear on the page.
 
     Errors without a field of their own (``GENERAL``) appear only in the summary.
     """

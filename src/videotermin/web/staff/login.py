@@ -1,7 +1,7 @@
 """Staff login and logout (``/login``, ``/logout``) and the start page ``/``.
 
 The password check and the session are :mod:`videotermin.services.staff_auth`'s;
-this module turns them into the form, its German messages and the cookie.
+this module turns them into the form, its messages (German msgids) and the cookie.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from videotermin.context import AppContext
 from videotermin.domain.staff import StaffRole
+from videotermin.domain.text import N_, Text
 from videotermin.services.staff_auth import (
     authenticate,
     lock_minutes_left,
@@ -71,10 +72,17 @@ async def _login_page(
 def _lock_message(locked_until: datetime, ctx: AppContext, zone: ZoneInfo) -> str:
     minutes = lock_minutes_left(locked_until, ctx.clock())
     until = locked_until.astimezone(zone).strftime("%H:%M")
-    span = "1 Minute" if minutes == 1 else f"{minutes} Minuten"
-    return (
-        "Zu viele fehlgeschlagene Anmeldeversuche: Die Anmeldung ist für "
-        f"{span} gesperrt (bis {until} Uhr). Bitte versuchen Sie es danach noch einmal."
+    if minutes == 1:
+        return Text(
+            "Zu viele fehlgeschlagene Anmeldeversuche: Die Anmeldung ist für 1 Minute "
+            "gesperrt (bis %(time)s Uhr). Bitte versuchen Sie es danach noch einmal.",
+            time=until,
+        )
+    return Text(
+        "Zu viele fehlgeschlagene Anmeldeversuche: Die Anmeldung ist für %(minutes)s Minuten "
+        "gesperrt (bis %(time)s Uhr). Bitte versuchen Sie es danach noch einmal.",
+        minutes=minutes,
+        time=until,
     )
 
 
@@ -113,9 +121,9 @@ async def login_submit(request: Request, ctx: Ctx, db: Db, form: LoginForm) -> R
     next_path = safe_next(values.get("next"))
     errors: dict[str, str] = {}
     if not username:
-        errors["username"] = "Bitte geben Sie Ihren Benutzernamen an."
+        errors["username"] = N_("Bitte geben Sie Ihren Benutzernamen an.")
     if not password:
-        errors["password"] = "Bitte geben Sie Ihr Passwort an."
+        errors["password"] = N_("Bitte geben Sie Ihr Passwort an.")
     if errors:
         return await _login_page(
             request, ctx, db, next_path=next_path, values=values, errors=errors, status=422
@@ -154,8 +162,10 @@ async def login_submit(request: Request, ctx: Ctx, db: Db, form: LoginForm) -> R
         next_path=next_path,
         values={"username": username},
         errors={
-            forms.GENERAL: "Benutzername oder Passwort stimmen nicht. "
-            "Bitte prüfen Sie Ihre Eingabe und versuchen Sie es noch einmal."
+            forms.GENERAL: N_(
+                "Benutzername oder Passwort stimmen nicht. "
+                "Bitte prüfen Sie Ihre Eingabe und versuchen Sie es noch einmal."
+            )
         },
     )
 

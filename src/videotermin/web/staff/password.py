@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from videotermin.domain.passwords import MIN_LENGTH, password_problem
+from videotermin.domain.text import N_, Text
 from videotermin.services.password_links import PasswordSet, link_owner, set_password
 from videotermin.services.units import default_unit_name
 from videotermin.web.cookies import login_csrf_token, remember_login_csrf
@@ -28,11 +29,13 @@ MAX_PASSWORD = 1024
 def _invalid_link(request: Request, unit_name: str) -> HTMLResponse:
     return message_page(
         404,
-        "Dieser Link gilt nicht (mehr)",
-        "Der Link zum Setzen des Passworts ist abgelaufen, wurde schon benutzt oder ist "
-        "unvollständig. Bitte bitten Sie Ihre Administration um einen neuen Link.",
+        N_("Dieser Link gilt nicht (mehr)"),
+        N_(
+            "Der Link zum Setzen des Passworts ist abgelaufen, wurde schon benutzt oder ist "
+            "unvollständig. Bitte bitten Sie Ihre Administration um einen neuen Link."
+        ),
         unit_name,
-        next_step=("/login", "Zur Anmeldung"),
+        next_step=("/login", N_("Zur Anmeldung")),
         language=chosen_language(request),
     )
 
@@ -77,12 +80,13 @@ async def password_submit(
     password = password if isinstance(password, str) else ""
     errors: dict[str, str] = {}
     if len(password) > MAX_PASSWORD or password_problem(password):
-        errors["password"] = (
-            f"Bitte wählen Sie ein Passwort mit mindestens {MIN_LENGTH} und höchstens "
-            f"{MAX_PASSWORD} Zeichen."
+        errors["password"] = Text(
+            "Bitte wählen Sie ein Passwort mit mindestens %(min)s und höchstens %(max)s Zeichen.",
+            min=MIN_LENGTH,
+            max=MAX_PASSWORD,
         )
     elif repeated != password:
-        errors["password_repeated"] = "Die beiden Eingaben stimmen nicht überein."
+        errors["password_repeated"] = N_("Die beiden Eingaben stimmen nicht überein.")
     if errors:
         return await _form(request, ctx, db, token, owner.display_name, errors, 422)
     if await set_password(ctx, token, password) is PasswordSet.LINK_INVALID:

@@ -40,32 +40,40 @@ from videotermin.web.templating import (
 T = TypeVar("T")
 
 FLASH_TEXTS = {
-    "created": "Der Termin ist angelegt. Die Einladungen werden jetzt versendet.",
-    "rescheduled": "Der Termin ist geändert. Alle Teilnehmenden bekommen eine neue Einladung.",
-    "unchanged": "Es wurde nichts geändert: Die Angaben waren schon so eingetragen.",
-    "cancelled": "Der Termin ist abgesagt. Alle Teilnehmenden werden per E-Mail benachrichtigt.",
-    "added": "Die Person ist hinzugefügt und bekommt eine Einladung.",
-    "removed": "Die Person ist entfernt. Ihr persönlicher Link gilt nicht mehr.",
-    "resent": "Die Einladung wird erneut versendet, mit einem neuen Link.",
-    "message_sent": "Die Nachricht ist jetzt im Warteraum zu sehen.",
-    "message_removed": "Die Nachricht im Warteraum ist entfernt.",
-    "logged_out": "Sie sind abgemeldet.",
-    "staff_saved": "Das Konto ist gespeichert.",
-    "staff_inactive": "Dieses Konto ist deaktiviert und kann nicht mehr geändert werden.",
-    "staff_deactivated": "Das Konto ist deaktiviert. Offene Seiten der Person sind beendet.",
-    "password_set": "Ihr Passwort ist gesetzt. Bitte melden Sie sich jetzt an.",
-    "token_revoked": "Der Token ist widerrufen und wird ab sofort abgelehnt.",
-    "token_unknown": "Diesen Token gibt es nicht oder er ist schon widerrufen.",
-    "unit_saved": "Die Dienststelle ist gespeichert.",
-    "consent_saved": "Der Text ist als Entwurf gespeichert. Aktivieren Sie die Fassung, "
-    "wenn alle Sprachen fertig sind.",
-    "consent_activated": "Die Fassung ist aktiviert: Wer ab jetzt entscheidet, sieht sie.",
-    "privacy_saved": "Die Datenschutzhinweise sind gespeichert und ab sofort zu sehen.",
-    "resend_refused": "Die Einladung kann nicht mehr gesendet werden: Der Termin ist "
-    "abgesagt oder vorbei.",
+    "created": N_("Der Termin ist angelegt. Die Einladungen werden jetzt versendet."),
+    "rescheduled": N_("Der Termin ist geändert. Alle Teilnehmenden bekommen eine neue Einladung."),
+    "unchanged": N_("Es wurde nichts geändert: Die Angaben waren schon so eingetragen."),
+    "cancelled": N_(
+        "Der Termin ist abgesagt. Alle Teilnehmenden werden per E-Mail benachrichtigt."
+    ),
+    "added": N_("Die Person ist hinzugefügt und bekommt eine Einladung."),
+    "removed": N_("Die Person ist entfernt. Ihr persönlicher Link gilt nicht mehr."),
+    "resent": N_("Die Einladung wird erneut versendet, mit einem neuen Link."),
+    "message_sent": N_("Die Nachricht ist jetzt im Warteraum zu sehen."),
+    "message_removed": N_("Die Nachricht im Warteraum ist entfernt."),
+    "logged_out": N_("Sie sind abgemeldet."),
+    "staff_saved": N_("Das Konto ist gespeichert."),
+    "staff_inactive": N_("Dieses Konto ist deaktiviert und kann nicht mehr geändert werden."),
+    "staff_deactivated": N_("Das Konto ist deaktiviert. Offene Seiten der Person sind beendet."),
+    "password_set": N_("Ihr Passwort ist gesetzt. Bitte melden Sie sich jetzt an."),
+    "token_revoked": N_("Der Token ist widerrufen und wird ab sofort abgelehnt."),
+    "token_unknown": N_("Diesen Token gibt es nicht oder er ist schon widerrufen."),
+    "unit_saved": N_("Die Dienststelle ist gespeichert."),
+    "consent_saved": N_(
+        "Der Text ist als Entwurf gespeichert. Aktivieren Sie die Fassung, "
+        "wenn alle Sprachen fertig sind."
+    ),
+    "consent_activated": N_("Die Fassung ist aktiviert: Wer ab jetzt entscheidet, sieht sie."),
+    "privacy_saved": N_("Die Datenschutzhinweise sind gespeichert und ab sofort zu sehen."),
+    "resend_refused": N_(
+        "Die Einladung kann nicht mehr gesendet werden: Der Termin ist abgesagt oder vorbei."
+    ),
 }
+"""The one-time notices after a redirect, by code: German msgids a page translates."""
 ROLES = [(role, ROLE_LABELS[role]) for role in (Role.INTERPRETER, Role.COMPANION, Role.COLLEAGUE)]
-LANGUAGES = [("de", "Deutsch"), ("en", "Englisch")]
+LANGUAGES = [("de", N_("Deutsch")), ("en", N_("Englisch"))]
+"""The invitation languages a form offers; the option texts are msgids (German: the
+language's German name)."""
 
 
 def with_flash(
