@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from videotermin.domain.text import N_
+
 DETAIL_LENGTH = 200
 DEFAULT_RETENTION_DAYS = 365
 
@@ -45,33 +47,34 @@ class AuditAction(StrEnum):
     AUDIT_EXPORTED = "audit_exported"
 
 
+# German msgids; a page shows them with the ``t`` filter, an export with ``translate``.
 ACTION_LABELS: dict[AuditAction, str] = {
-    AuditAction.LOGIN: "Anmeldung",
-    AuditAction.LOGIN_FAILED: "Anmeldung fehlgeschlagen",
-    AuditAction.LOGOUT: "Abmeldung",
-    AuditAction.APPOINTMENT_CREATED: "Termin angelegt",
-    AuditAction.APPOINTMENT_CHANGED: "Termin geändert",
-    AuditAction.APPOINTMENT_CANCELLED: "Termin abgesagt",
-    AuditAction.PARTICIPANT_ADDED: "Teilnehmende Person hinzugefügt",
-    AuditAction.PARTICIPANT_REMOVED: "Teilnehmende Person ausgeladen",
-    AuditAction.INVITATION_RESENT: "Einladung erneut gesendet",
-    AuditAction.ADMITTED: "In das Gespräch geholt",
-    AuditAction.REMOVED_FROM_CALL: "Aus dem Gespräch entfernt",
-    AuditAction.CALL_ENDED: "Gespräch beendet",
-    AuditAction.SUPPORT_LOOKUP: "Support-Code nachgeschlagen",
-    AuditAction.UNIT_CREATED: "Dienststelle angelegt",
-    AuditAction.UNIT_CHANGED: "Dienststelle geändert",
-    AuditAction.STAFF_CREATED: "Konto angelegt",
-    AuditAction.STAFF_CHANGED: "Konto geändert",
-    AuditAction.STAFF_PASSWORD_RESET: "Passwort zurückgesetzt",
-    AuditAction.STAFF_PASSWORD_SET: "Passwort gesetzt",
-    AuditAction.STAFF_DEACTIVATED: "Konto deaktiviert",
-    AuditAction.TOKEN_CREATED: "API-Token erstellt",
-    AuditAction.TOKEN_REVOKED: "API-Token widerrufen",
-    AuditAction.CONSENT_TEXT_ADDED: "Einwilligungstext hinzugefügt",
-    AuditAction.CONSENT_TEXT_ACTIVATED: "Einwilligungstext aktiviert",
-    AuditAction.PRIVACY_TEXT_CHANGED: "Datenschutzhinweise geändert",
-    AuditAction.AUDIT_EXPORTED: "Protokoll exportiert",
+    AuditAction.LOGIN: N_("Anmeldung"),
+    AuditAction.LOGIN_FAILED: N_("Anmeldung fehlgeschlagen"),
+    AuditAction.LOGOUT: N_("Abmeldung"),
+    AuditAction.APPOINTMENT_CREATED: N_("Termin angelegt"),
+    AuditAction.APPOINTMENT_CHANGED: N_("Termin geändert"),
+    AuditAction.APPOINTMENT_CANCELLED: N_("Termin abgesagt"),
+    AuditAction.PARTICIPANT_ADDED: N_("Teilnehmende Person hinzugefügt"),
+    AuditAction.PARTICIPANT_REMOVED: N_("Teilnehmende Person ausgeladen"),
+    AuditAction.INVITATION_RESENT: N_("Einladung erneut gesendet"),
+    AuditAction.ADMITTED: N_("In das Gespräch geholt"),
+    AuditAction.REMOVED_FROM_CALL: N_("Aus dem Gespräch entfernt"),
+    AuditAction.CALL_ENDED: N_("Gespräch beendet"),
+    AuditAction.SUPPORT_LOOKUP: N_("Support-Code nachgeschlagen"),
+    AuditAction.UNIT_CREATED: N_("Dienststelle angelegt"),
+    AuditAction.UNIT_CHANGED: N_("Dienststelle geändert"),
+    AuditAction.STAFF_CREATED: N_("Konto angelegt"),
+    AuditAction.STAFF_CHANGED: N_("Konto geändert"),
+    AuditAction.STAFF_PASSWORD_RESET: N_("Passwort zurückgesetzt"),
+    AuditAction.STAFF_PASSWORD_SET: N_("Passwort gesetzt"),
+    AuditAction.STAFF_DEACTIVATED: N_("Konto deaktiviert"),
+    AuditAction.TOKEN_CREATED: N_("API-Token erstellt"),
+    AuditAction.TOKEN_REVOKED: N_("API-Token widerrufen"),
+    AuditAction.CONSENT_TEXT_ADDED: N_("Einwilligungstext hinzugefügt"),
+    AuditAction.CONSENT_TEXT_ACTIVATED: N_("Einwilligungstext aktiviert"),
+    AuditAction.PRIVACY_TEXT_CHANGED: N_("Datenschutzhinweise geändert"),
+    AuditAction.AUDIT_EXPORTED: N_("Protokoll exportiert"),
 }
 
 

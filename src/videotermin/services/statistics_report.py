@@ -32,58 +32,81 @@ from videotermin.domain.statistics import (
     suppress,
 )
 from videotermin.domain.survey import SCALE, Again
+from videotermin.domain.text import N_, Text
 from videotermin.services.statistics import counts
 from videotermin.store.models import SurveyResponse
 
 OUTCOME_LABELS = {
-    Outcome.SCHEDULED: "Geplant",
-    Outcome.HELD: "Stattgefunden",
-    Outcome.CANCELLED: "Abgesagt",
-    Outcome.NO_SHOW: "Nicht erschienen",
+    Outcome.SCHEDULED: N_("Geplant"),
+    Outcome.HELD: N_("Stattgefunden"),
+    Outcome.CANCELLED: N_("Abgesagt"),
+    Outcome.NO_SHOW: N_("Nicht erschienen"),
 }
-GRADE_LABELS = {"green": "grün", "yellow": "gelb", "red": "rot"}
-QUALITY_LABELS = {"good": "gut", "fair": "eingeschränkt", "poor": "schlecht"}
-ADVISOR_LABELS = {"on_time": "pünktlich (bis 5 Minuten)", "late": "später als 5 Minuten"}
+GRADE_LABELS = {"green": N_("grün"), "yellow": N_("gelb"), "red": N_("rot")}
+QUALITY_LABELS = {"good": N_("gut"), "fair": N_("eingeschränkt"), "poor": N_("schlecht")}
+ADVISOR_LABELS = {
+    "on_time": N_("pünktlich (bis 5 Minuten)"),
+    "late": N_("später als 5 Minuten"),
+}
 REASON_LABELS = {
-    "camera": "Kamera",
-    "microphone": "Mikrofon",
-    "speaker": "Lautsprecher",
-    "connection": "Testanruf",
-    "round_trip": "Laufzeit",
-    "packet_loss": "Paketverlust",
-    "jitter": "Schwankung",
-    "bitrate": "Bild im Testanruf",
-    "upload": "Senden",
-    "download": "Empfangen",
+    "camera": N_("Kamera"),
+    "microphone": N_("Mikrofon"),
+    "speaker": N_("Lautsprecher"),
+    "connection": N_("Testanruf"),
+    "round_trip": N_("Laufzeit"),
+    "packet_loss": N_("Paketverlust"),
+    "jitter": N_("Schwankung"),
+    "bitrate": N_("Bild im Testanruf"),
+    "upload": N_("Senden"),
+    "download": N_("Empfangen"),
 }
 SURVEY_QUESTIONS = (
-    ("satisfaction", "Zufriedenheit (1 = sehr zufrieden … 5 = unzufrieden)"),
-    ("av_quality", "Bild und Ton (1 = sehr gut … 5 = schlecht)"),
-    ("use_again", "Wieder per Video?"),
+    ("satisfaction", N_("Umfrage: Zufriedenheit (1 = sehr zufrieden … 5 = unzufrieden)")),
+    ("av_quality", N_("Umfrage: Bild und Ton (1 = sehr gut … 5 = schlecht)")),
+    ("use_again", N_("Umfrage: Wieder per Video?")),
 )
+"""Each survey question's column and its table's title."""
 USE_AGAIN_LABELS: dict[str, str] = {
-    Again.YES: "ja",
-    Again.NO: "nein",
-    Again.DONT_KNOW: "weiß nicht",
+    Again.YES: N_("ja"),
+    Again.NO: N_("nein"),
+    Again.DONT_KNOW: N_("weiß nicht"),
 }
 MONTHS = (
-    "Jan.",
-    "Feb.",
-    "März",
-    "Apr.",
-    "Mai",
-    "Juni",
-    "Juli",
-    "Aug.",
-    "Sep.",
-    "Okt.",
-    "Nov.",
-    "Dez.",
+    N_("Jan. %(year)s"),
+    N_("Feb. %(year)s"),
+    N_("März %(year)s"),
+    N_("Apr. %(year)s"),
+    N_("Mai %(year)s"),
+    N_("Juni %(year)s"),
+    N_("Juli %(year)s"),
+    N_("Aug. %(year)s"),
+    N_("Sep. %(year)s"),
+    N_("Okt. %(year)s"),
+    N_("Nov. %(year)s"),
+    N_("Dez. %(year)s"),
 )
+"""A month's row label, its year filled in."""
+UNKNOWN = {"unbekannt": N_("unbekannt")}
+"""The key a browser or system is counted under when the device check could not tell."""
+TOTAL = N_("Summe")
+COUNT = N_("Anzahl")
+
+
+def _day_parts(day: date) -> dict[str, str]:
+    return {"day": f"{day.day:02d}", "month": f"{day.month:02d}", "year": f"{day.year:04d}"}
+
+
+def day_label(day: date) -> Text:
+    """A day as a table or a page writes it: 01.12.2026 in German, 2026-12-01 in English."""
+    return Text("%(day)s.%(month)s.%(year)s", **_day_parts(day))
 
 
 @dataclass(frozen=True)
 class Table:
+    """Its texts are German msgids (labels, or :class:`Text` with values): a page shows
+    them with the ``t`` filter, an export through :meth:`csv_rows` with the same
+    translation, so both read alike in the reader's language."""
+
     slug: str
     title: str
     description: str
@@ -104,23 +127,24 @@ class Table:
             ]
         return list(zip(self.columns, self.published.column_totals, strict=True))
 
-    def csv_rows(self) -> list[list[str]]:
-        """The table exactly as shown: header, rows, the total line."""
-        header = [self.row_header, *self.columns]
+    def csv_rows(self, translate: Callable[[str], str] = str) -> list[list[str]]:
+        """The table exactly as shown: header, rows, the total line, the notes; its texts
+        through ``translate`` (the page's translation), its numbers as they are."""
+        header = [translate(self.row_header), *map(translate, self.columns)]
         body = [
-            [row, *(cell.shown() for cell in cells)]
+            [translate(row), *(cell.shown() for cell in cells)]
             for row, cells in zip(self.rows, self.published.cells, strict=True)
         ]
-        total = ["Summe", *(cell.shown() for cell in self.published.column_totals)]
-        return [header, *body, total, *([note] for note in self.notes)]
+        total = [translate(TOTAL), *(cell.shown() for cell in self.published.column_totals)]
+        return [header, *body, total, *([translate(note)] for note in self.notes)]
 
 
-def _period_label(start: date, grain: Grain) -> str:
+def _period_label(start: date, grain: Grain) -> Text:
     if grain is Grain.DAY:
-        return start.strftime("%d.%m.%Y")
+        return day_label(start)
     if grain is Grain.WEEK:
-        return f"Woche ab {start.strftime('%d.%m.%Y')}"
-    return f"{MONTHS[start.month - 1]} {start.year}"
+        return Text("Woche ab %(day)s.%(month)s.%(year)s", **_day_parts(start))
+    return Text(MONTHS[start.month - 1], year=start.year)
 
 
 def _periods(first: date, last: date, grain: Grain) -> list[date]:
@@ -146,20 +170,29 @@ def _list_table(
     keys = list(order) if order is not None else sorted(values, key=lambda k: (-values[k], k))
     published = suppress([[values.get(k, 0)] for k in keys], row_totals=False)
     return Table(
-        slug, title, description, row_header, ["Anzahl"], [label(k) for k in keys], published, []
+        slug, title, description, row_header, [COUNT], [label(k) for k in keys], published, []
     )
 
 
 def _quantile_notes(histogram: dict[str, int], bounds: Sequence[int]) -> list[str]:
     if sum(histogram.values()) < THRESHOLD:
-        return [f"Median und 90. Perzentil: weniger als {THRESHOLD} Werte, daher nicht gezeigt."]
+        return [
+            Text(
+                "Median und 90. Perzentil: weniger als %(threshold)s Werte, daher nicht gezeigt.",
+                threshold=THRESHOLD,
+            )
+        ]
     median = quantile(histogram, 0.5, bounds)
     p90 = quantile(histogram, 0.9, bounds)
     assert median is not None and p90 is not None
     return [
-        f"Median: {bucket_label(str(median), bounds)}",
-        f"90. Perzentil: {bucket_label(str(p90), bounds)}",
+        Text("Median: %(value)s", value=bucket_label(str(median), bounds)),
+        Text("90. Perzentil: %(value)s", value=bucket_label(str(p90), bounds)),
     ]
+
+
+def _known(key: str) -> str:
+    return UNKNOWN.get(key, key)
 
 
 def _answer_label(key: str) -> str:
@@ -193,10 +226,12 @@ def _survey_tables(answers: dict[str, dict[str, int]]) -> list[Table]:
     return [
         _list_table(
             f"umfrage-{column.replace('_', '-')}",
-            f"Umfrage: {title}",
-            "Antworten der Bürgerinnen und Bürger nach dem Gespräch, nach Monaten "
-            "zusammengefasst (die Umfrage speichert keinen Tag).",
-            "Antwort",
+            title,
+            N_(
+                "Antworten der Bürgerinnen und Bürger nach dem Gespräch, nach Monaten "
+                "zusammengefasst (die Umfrage speichert keinen Tag)."
+            ),
+            N_("Antwort"),
             answers[column],
             list(USE_AGAIN_LABELS) if column == "use_again" else [str(v) for v in SCALE],
             _answer_label,
@@ -243,10 +278,12 @@ def _appointments_table(
     columns = list(OUTCOME_LABELS)
     return Table(
         "termine",
-        "Termine",
-        "Geplante, stattgefundene und abgesagte Termine, und Termine, zu denen die Kundin "
-        "oder der Kunde nicht in den Warteraum kam, je Zeitraum.",
-        {Grain.DAY: "Tag", Grain.WEEK: "Woche", Grain.MONTH: "Monat"}[grain],
+        N_("Termine"),
+        N_(
+            "Geplante, stattgefundene und abgesagte Termine, und Termine, zu denen die Kundin "
+            "oder der Kunde nicht in den Warteraum kam, je Zeitraum."
+        ),
+        {Grain.DAY: N_("Tag"), Grain.WEEK: N_("Woche"), Grain.MONTH: N_("Monat")}[grain],
         [OUTCOME_LABELS[c] for c in columns],
         [_period_label(p, grain) for p in periods],
         suppress([[outcomes[p].get(c, 0) for c in columns] for p in periods], row_totals=False),
@@ -278,18 +315,20 @@ def _duration_tables(by_metric: dict[str, dict[str, int]]) -> list[Table]:
     return [
         _histogram_table(
             "wartezeit",
-            "Wartezeit bis zum Gespräch",
-            "Wie lange Kundinnen und Kunden im Warteraum warteten, bis sie ins Gespräch "
-            "geholt wurden.",
-            "Wartezeit",
+            N_("Wartezeit bis zum Gespräch"),
+            N_(
+                "Wie lange Kundinnen und Kunden im Warteraum warteten, bis sie ins Gespräch "
+                "geholt wurden."
+            ),
+            N_("Wartezeit"),
             dict(by_metric[Metric.WAITING]),
             WAIT_BUCKETS,
         ),
         _histogram_table(
             "gespraechsdauer",
-            "Gesprächsdauer",
-            "Wie lange die Gespräche dauerten, von der ersten Aufnahme bis zum Ende.",
-            "Dauer",
+            N_("Gesprächsdauer"),
+            N_("Wie lange die Gespräche dauerten, von der ersten Aufnahme bis zum Ende."),
+            N_("Dauer"),
             dict(by_metric[Metric.CALL_LENGTH]),
             CALL_BUCKETS,
         ),
@@ -300,51 +339,57 @@ def _count_tables(by_metric: dict[str, dict[str, int]]) -> list[Table]:
     return [
         _list_table(
             "puenktlichkeit",
-            "Pünktlichkeit der Beratung",
-            "Ob die Beratung die Kundin oder den Kunden spätestens fünf Minuten nach "
-            "Terminbeginn ins Gespräch holte.",
-            "Beratung",
+            N_("Pünktlichkeit der Beratung"),
+            N_(
+                "Ob die Beratung die Kundin oder den Kunden spätestens fünf Minuten nach "
+                "Terminbeginn ins Gespräch holte."
+            ),
+            N_("Beratung"),
             dict(by_metric[Metric.ADVISOR]),
             list(ADVISOR_LABELS),
             lambda key: ADVISOR_LABELS.get(key, key),
         ),
         _list_table(
             "geraetetest",
-            "Gerätetest: Ergebnis",
-            "Ergebnisse der Gerätetests.",
-            "Ergebnis",
+            N_("Gerätetest: Ergebnis"),
+            N_("Ergebnisse der Gerätetests."),
+            N_("Ergebnis"),
             dict(by_metric[Metric.VERDICT]),
             list(GRADE_LABELS),
             lambda key: GRADE_LABELS.get(key, key),
         ),
         _list_table(
             "geraetetest-gruende",
-            "Gerätetest: Gründe",
-            "Was bei Gerätetests nicht grün war (ein Test kann mehrere Gründe haben).",
-            "Grund",
+            N_("Gerätetest: Gründe"),
+            N_("Was bei Gerätetests nicht grün war (ein Test kann mehrere Gründe haben)."),
+            N_("Grund"),
             dict(by_metric[Metric.REASON]),
             label=lambda key: REASON_LABELS.get(key, key),
         ),
         _list_table(
             "browser",
-            "Browser",
-            "Mit welchen Browsern der Gerätetest gemacht wurde.",
-            "Browser",
+            N_("Browser"),
+            N_("Mit welchen Browsern der Gerätetest gemacht wurde."),
+            N_("Browser"),
             dict(by_metric[Metric.BROWSER]),
+            label=_known,
         ),
         _list_table(
             "betriebssysteme",
-            "Betriebssysteme",
-            "Auf welchen Betriebssystemen der Gerätetest gemacht wurde.",
-            "Betriebssystem",
+            N_("Betriebssysteme"),
+            N_("Auf welchen Betriebssystemen der Gerätetest gemacht wurde."),
+            N_("Betriebssystem"),
             dict(by_metric[Metric.SYSTEM]),
+            label=_known,
         ),
         _list_table(
             "gespraechsqualitaet",
-            "Gesprächsqualität",
-            "Wie die Gesprächsseiten die Verbindung während der Gespräche maßen "
-            "(Messungen alle paar Sekunden).",
-            "Verbindung",
+            N_("Gesprächsqualität"),
+            N_(
+                "Wie die Gesprächsseiten die Verbindung während der Gespräche maßen "
+                "(Messungen alle paar Sekunden)."
+            ),
+            N_("Verbindung"),
             dict(by_metric[Metric.QUALITY]),
             list(QUALITY_LABELS),
             lambda key: QUALITY_LABELS.get(key, key),

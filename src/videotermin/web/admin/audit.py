@@ -21,11 +21,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from videotermin.domain.audit import ACTION_LABELS, AuditAction
 from videotermin.domain.export import day_range, parse_day, spreadsheet_safe
+from videotermin.domain.text import N_
 from videotermin.services import audit, staff_admin
 from videotermin.services.audit import AuditFilter, AuditLine
 from videotermin.web.deps import Ctx, CurrentAdmin, Db
+from videotermin.web.language import chosen_language
 from videotermin.web.staff.view import staff_page
-from videotermin.web.templating import NO_STORE, PageRoute
+from videotermin.web.templating import NO_STORE, PageRoute, translate
 
 router = APIRouter(route_class=PageRoute)
 MAX_PAGE = 10_000
@@ -49,15 +51,15 @@ def _wanted(person: str, action: str, first: str, last: str, zone: ZoneInfo) -> 
     errors: dict[str, str] = {}
     actor = int(person) if person.isascii() and person.isdigit() and len(person) < 10 else None
     if person and actor is None:
-        errors["person"] = "Bitte wählen Sie eine Person aus der Liste."
+        errors["person"] = N_("Bitte wählen Sie eine Person aus der Liste.")
     chosen = AuditAction(action) if action in set(AuditAction) else None
     if action and chosen is None:
-        errors["action"] = "Bitte wählen Sie eine Aktion aus der Liste."
+        errors["action"] = N_("Bitte wählen Sie eine Aktion aus der Liste.")
     days: list[date | None] = []
     for name, text in (("from", first), ("to", last)):
         day = parse_day(text.strip())
         if isinstance(day, ValueError):
-            errors[name] = "Bitte geben Sie ein Datum an, zum Beispiel 2026-12-02."
+            errors[name] = N_("Bitte geben Sie ein Datum an, zum Beispiel 2026-12-02.")
             day = None
         days.append(day)
     span = day_range(days[0], days[1], zone)
@@ -93,25 +95,36 @@ async def audit_log(
         "wanted": wanted,
         "values": wanted.values,
         "errors": wanted.errors,
-        "people": [("", "alle"), *people],
-        "actions": [("", "alle"), *((a.value, label) for a, label in ACTION_LABELS.items())],
+        "people": [("", N_("alle")), *people],
+        "actions": [("", N_("alle")), *((a.value, label) for a, label in ACTION_LABELS.items())],
         "labels": ACTION_LABELS,
     }
     status = 422 if wanted.errors else 200
     return staff_page(request, ctx, login, "admin/audit.html", context, status)
 
 
-def _csv(lines: Sequence[AuditLine], zone: ZoneInfo) -> bytes:
+# The export's columns: the page's, in the reader's language.
+COLUMNS = (
+    N_("Zeitpunkt"),
+    N_("Person"),
+    N_("Aktion"),
+    N_("Termin"),
+    N_("Betroffenes Konto"),
+    N_("Detail"),
+)
+
+
+def _csv(lines: Sequence[AuditLine], zone: ZoneInfo, language: str) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["Zeitpunkt", "Person", "Aktion", "Termin", "Betroffenes Konto", "Detail"])
+    writer.writerow(translate(language, column) for column in COLUMNS)
     for line in lines:
         writer.writerow(
             spreadsheet_safe(cell)
             for cell in (
                 line.at.astimezone(zone).isoformat(timespec="seconds"),
                 line.actor,
-                ACTION_LABELS[line.action],
+                translate(language, ACTION_LABELS[line.action]),
                 line.appointment_id or "",
                 line.subject,
                 line.detail,
@@ -123,6 +136,7 @@ def _csv(lines: Sequence[AuditLine], zone: ZoneInfo) -> bytes:
 
 @router.get("/admin/protokoll.csv", response_model=None)
 async def audit_csv(
+    request: Request,
     ctx: Ctx,
     db: Db,
     login: CurrentAdmin,
@@ -133,10 +147,12 @@ async def audit_csv(
 ) -> Response:
     zone = ZoneInfo(login.user.unit.timezone)
     wanted = _wanted(person, action, first, last, zone)
+    language = chosen_language(request)
     if wanted.errors:
-        return Response("\n".join(wanted.errors.values()), status_code=422, media_type="text/plain")
+        refused = "\n".join(translate(language, e) for e in wanted.errors.values())
+        return Response(refused, status_code=422, media_type="text/plain")
     lines = await audit.entries(db, wanted.filter, limit=None)
     await audit.record_export(ctx, login.user.id, wanted.query)
-    body = await asyncio.to_thread(_csv, lines, zone)
+    body = await asyncio.to_thread(_csv, lines, zone, language)
     headers = {**NO_STORE, "Content-Disposition": 'attachment; filename="protokoll.csv"'}
     return Response(body, media_type="text/csv; charset=utf-8", headers=headers)

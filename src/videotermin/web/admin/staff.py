@@ -15,11 +15,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from videotermin.domain.appointments import FieldError, RuleViolation
-from videotermin.domain.staff import ROLE_LABELS, StaffDraft
+from videotermin.domain.staff import MAX_DISPLAY_NAME, ROLE_LABELS, StaffDraft
+from videotermin.domain.text import N_, Text
 from videotermin.services import staff_admin, units
 from videotermin.services.staff_auth import Login
 from videotermin.store.models import StaffUser
 from videotermin.web.deps import CheckedForm, Ctx, CurrentAdmin, Db
+from videotermin.web.language import chosen_language
 from videotermin.web.staff import forms
 from videotermin.web.staff.view import redirect, staff_page
 from videotermin.web.templating import PageExit, PageRoute, message_page
@@ -28,20 +30,26 @@ router = APIRouter(route_class=PageRoute)
 
 FIELDS = ("username", "display_name", "email", "phone", "role", "unit_id")
 MESSAGES = {
-    ("username", "invalid"): "Der Benutzername hat 3 bis 80 Zeichen: Kleinbuchstaben, "
-    "Ziffern, Punkt, Bindestrich oder Unterstrich, am Anfang ein Buchstabe oder eine Ziffer.",
-    ("username", "taken"): "Diesen Benutzernamen gibt es schon.",
-    ("display_name", "required"): "Bitte geben Sie den Namen an.",
-    ("display_name", "invalid"): "Der Name darf höchstens 200 Zeichen lang sein und keine "
-    "Steuerzeichen enthalten.",
-    ("email", "invalid"): "Bitte geben Sie eine gültige E-Mail-Adresse an.",
-    ("phone", "invalid"): "Die Telefonnummer darf höchstens 60 Zeichen lang sein.",
-    ("role", "invalid"): "Bitte wählen Sie eine Rolle aus der Liste.",
-    ("role", "own_account"): "Sie können sich die Rolle Administration nicht selbst nehmen. "
-    "Bitten Sie eine andere Person mit dieser Rolle.",
-    ("unit_id", "required"): "Bitte wählen Sie eine Dienststelle.",
-    ("unit_id", "unknown"): "Bitte wählen Sie eine Dienststelle aus der Liste.",
-    ("", "own_account"): "Sie können Ihr eigenes Konto nicht deaktivieren.",
+    ("username", "invalid"): N_(
+        "Der Benutzername hat 3 bis 80 Zeichen: Kleinbuchstaben, "
+        "Ziffern, Punkt, Bindestrich oder Unterstrich, am Anfang ein Buchstabe oder eine Ziffer."
+    ),
+    ("username", "taken"): N_("Diesen Benutzernamen gibt es schon."),
+    ("display_name", "required"): N_("Bitte geben Sie den Namen an."),
+    ("display_name", "invalid"): Text(
+        "Der Name darf höchstens %(count)s Zeichen lang sein und keine Steuerzeichen enthalten.",
+        count=MAX_DISPLAY_NAME,
+    ),
+    ("email", "invalid"): N_("Bitte geben Sie eine gültige E-Mail-Adresse an."),
+    ("phone", "invalid"): N_("Die Telefonnummer darf höchstens 60 Zeichen lang sein."),
+    ("role", "invalid"): N_("Bitte wählen Sie eine Rolle aus der Liste."),
+    ("role", "own_account"): N_(
+        "Sie können sich die Rolle Administration nicht selbst nehmen. "
+        "Bitten Sie eine andere Person mit dieser Rolle."
+    ),
+    ("unit_id", "required"): N_("Bitte wählen Sie eine Dienststelle."),
+    ("unit_id", "unknown"): N_("Bitte wählen Sie eine Dienststelle aus der Liste."),
+    ("", "own_account"): N_("Sie können Ihr eigenes Konto nicht deaktivieren."),
 }
 
 
@@ -124,17 +132,18 @@ async def create(
     return _link_page(request, ctx, login, issued.token, draft.display_name, new=True)
 
 
-async def _person(db: Db, login: Login, user_id: int) -> StaffUser:
+async def _person(request: Request, db: Db, login: Login, user_id: int) -> StaffUser:
     person = await staff_admin.staff_member(db, user_id)
     if person is None:
         raise PageExit(
             message_page(
                 404,
-                "Konto nicht gefunden",
-                "Dieses Konto gibt es nicht.",
+                N_("Konto nicht gefunden"),
+                N_("Dieses Konto gibt es nicht."),
                 login.user.unit.name,
-                next_step=("/admin/personal", "Zur Liste der Konten"),
+                next_step=("/admin/personal", N_("Zur Liste der Konten")),
                 staff=login.page_context,
+                language=chosen_language(request),
             )
         )
     return person
@@ -154,7 +163,7 @@ def _values_of(person: StaffUser) -> dict[str, str]:
 async def edit_form(
     user_id: int, request: Request, ctx: Ctx, db: Db, login: CurrentAdmin
 ) -> HTMLResponse:
-    person = await _person(db, login, user_id)
+    person = await _person(request, db, login, user_id)
     context = {"person": person, "values": _values_of(person), "errors": {}}
     return await _form_page(request, ctx, db, login, "admin/staff_edit.html", context)
 
@@ -163,7 +172,7 @@ async def edit_form(
 async def save(
     user_id: int, request: Request, ctx: Ctx, db: Db, login: CurrentAdmin, form: CheckedForm
 ) -> Response:
-    person = await _person(db, login, user_id)
+    person = await _person(request, db, login, user_id)
     values = forms.form_values(form)
     try:
         changed = await staff_admin.change_staff(
@@ -181,7 +190,7 @@ async def save(
 async def reset(
     user_id: int, request: Request, ctx: Ctx, db: Db, login: CurrentAdmin, _: CheckedForm
 ) -> Response:
-    person = await _person(db, login, user_id)
+    person = await _person(request, db, login, user_id)
     try:
         issued = await staff_admin.reset_password(ctx, login.user.id, user_id)
     except LookupError:
@@ -193,7 +202,7 @@ async def reset(
 async def deactivate(
     user_id: int, request: Request, ctx: Ctx, db: Db, login: CurrentAdmin, form: CheckedForm
 ) -> Response:
-    person = await _person(db, login, user_id)
+    person = await _person(request, db, login, user_id)
     try:
         await staff_admin.deactivate(ctx, login.user.id, user_id)
     except LookupError:

@@ -21,13 +21,15 @@ from fastapi.responses import HTMLResponse, Response
 
 from videotermin.domain.export import parse_day, spreadsheet_safe
 from videotermin.domain.statistics import THRESHOLD
+from videotermin.domain.text import N_
 from videotermin.services import statistics_report, units
 from videotermin.services.staff_auth import Login
-from videotermin.services.statistics_report import Table
+from videotermin.services.statistics_report import Table, day_label
 from videotermin.store.models import Unit
 from videotermin.web.deps import Ctx, CurrentAdmin, Db
+from videotermin.web.language import chosen_language
 from videotermin.web.staff.view import staff_page
-from videotermin.web.templating import NO_STORE, PageExit, PageRoute, message_page
+from videotermin.web.templating import NO_STORE, PageExit, PageRoute, message_page, translate
 
 router = APIRouter(route_class=PageRoute)
 DEFAULT_DAYS = 30
@@ -47,6 +49,14 @@ class Range:
     def query(self) -> str:
         return urlencode({k: v for k, v in self.values.items() if v})
 
+    @property
+    def first_label(self) -> str:
+        return day_label(self.first)
+
+    @property
+    def last_label(self) -> str:
+        return day_label(self.last)
+
 
 def _range(today: date, first: str, last: str, unit: str, known: set[int]) -> Range:
     values = {"from": first[:10], "to": last[:10], "unit": unit[:12]}
@@ -58,16 +68,16 @@ def _range(today: date, first: str, last: str, unit: str, known: set[int]) -> Ra
     ):
         day = parse_day(text.strip())
         if isinstance(day, ValueError):
-            errors[name] = "Bitte geben Sie ein Datum an, zum Beispiel 2026-12-02."
+            errors[name] = N_("Bitte geben Sie ein Datum an, zum Beispiel 2026-12-02.")
         parsed.append(day if isinstance(day, date) else default)
     start, end = parsed
     if not errors and start > end:
-        errors["to"] = "Das Ende liegt vor dem Anfang."
+        errors["to"] = N_("Das Ende liegt vor dem Anfang.")
     if not errors and (end - start).days >= MAX_DAYS:
-        errors["from"] = "Bitte wählen Sie höchstens drei Jahre."
+        errors["from"] = N_("Bitte wählen Sie höchstens drei Jahre.")
     unit_id = int(unit) if unit.isascii() and unit.isdigit() and len(unit) < 10 else None
     if unit and unit_id not in known:
-        errors["unit"] = "Bitte wählen Sie eine Dienststelle aus der Liste."
+        errors["unit"] = N_("Bitte wählen Sie eine Dienststelle aus der Liste.")
     if errors:
         start, end = today - timedelta(days=DEFAULT_DAYS - 1), today
     values = {
@@ -105,7 +115,7 @@ async def dashboard(
         "wanted": wanted,
         "values": wanted.values,
         "errors": wanted.errors,
-        "units": [("", "alle Dienststellen"), *((str(u.id), u.name) for u in choices)],
+        "units": [("", N_("alle Dienststellen")), *((str(u.id), u.name) for u in choices)],
         "threshold": THRESHOLD,
     }
     return staff_page(
@@ -116,6 +126,7 @@ async def dashboard(
 @router.get("/admin/statistik/{slug}.csv", response_model=None)
 async def table_csv(
     slug: str,
+    request: Request,
     ctx: Ctx,
     db: Db,
     login: CurrentAdmin,
@@ -123,24 +134,28 @@ async def table_csv(
     last: Annotated[str, Query(alias="to", max_length=40)] = "",
     unit: Text = "",
 ) -> Response:
+    language = chosen_language(request)
     _choices, wanted, tables = await _tables(ctx, db, login, first, last, unit)
     if wanted.errors:
-        return Response("\n".join(wanted.errors.values()), status_code=422, media_type="text/plain")
+        refused = "\n".join(translate(language, e) for e in wanted.errors.values())
+        return Response(refused, status_code=422, media_type="text/plain")
     table = next((t for t in tables if t.slug == slug), None)
     if table is None:
         raise PageExit(
             message_page(
                 404,
-                "Tabelle nicht gefunden",
-                "Diese Tabelle gibt es nicht.",
+                N_("Tabelle nicht gefunden"),
+                N_("Diese Tabelle gibt es nicht."),
                 login.user.unit.name,
-                next_step=("/admin/statistik", "Zur Statistik"),
+                next_step=("/admin/statistik", N_("Zur Statistik")),
                 staff=login.page_context,
+                language=language,
             )
         )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    for row in table.csv_rows():
+    # The CSV reads as the table on the page: in the reader's language, same cells.
+    for row in table.csv_rows(lambda text: translate(language, text)):
         writer.writerow(spreadsheet_safe(cell) for cell in row)
     name = f"{slug}_{wanted.first.isoformat()}_{wanted.last.isoformat()}.csv"
     headers = {**NO_STORE, "Content-Disposition": f'attachment; filename="{name}"'}

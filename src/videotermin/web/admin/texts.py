@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from videotermin.domain.appointments import FieldError, RuleViolation
+from videotermin.domain.text import N_
 from videotermin.services import consent_texts, site_texts
 from videotermin.services.staff_auth import Login
 from videotermin.web.deps import CheckedForm, Ctx, CurrentAdmin
@@ -22,23 +23,31 @@ from videotermin.web.templating import PageRoute
 
 router = APIRouter(route_class=PageRoute)
 
-LANGUAGE_CHOICES = [("de", "Deutsch"), ("en", "Englisch")]
+LANGUAGE_CHOICES = [("de", N_("Deutsch")), ("en", N_("Englisch"))]
+"""The languages a text is written in; the names are msgids, shown in the reader's language."""
 MESSAGES = {
-    ("version", "invalid"): "Die Fassung heißt am besten nach ihrem Datum, zum Beispiel "
-    "2027-01-15 (Buchstaben, Ziffern, Punkt, Bindestrich; höchstens 40 Zeichen).",
-    ("version", "active"): "Diese Fassung ist schon veröffentlicht und bleibt, wie sie ist, "
-    "weil Einwilligungen auf ihren Text verweisen. Bitte legen Sie eine neue Fassung an.",
-    ("version", "no_german"): "Eine Fassung braucht einen deutschen Text, bevor sie aktiviert "
-    "werden kann: Er wird gezeigt, wenn es keine Übersetzung gibt.",
-    ("language", "invalid"): "Bitte wählen Sie Deutsch oder Englisch.",
-    ("markdown", "required"): "Bitte geben Sie den Text ein.",
-    ("markdown", "invalid"): "Der Text ist zu lang (höchstens 50.000 Zeichen).",
+    ("version", "invalid"): N_(
+        "Die Fassung heißt am besten nach ihrem Datum, zum Beispiel "
+        "2027-01-15 (Buchstaben, Ziffern, Punkt, Bindestrich; höchstens 40 Zeichen)."
+    ),
+    ("version", "active"): N_(
+        "Diese Fassung ist schon veröffentlicht und bleibt, wie sie ist, "
+        "weil Einwilligungen auf ihren Text verweisen. Bitte legen Sie eine neue Fassung an."
+    ),
+    ("version", "no_german"): N_(
+        "Eine Fassung braucht einen deutschen Text, bevor sie aktiviert "
+        "werden kann: Er wird gezeigt, wenn es keine Übersetzung gibt."
+    ),
+    ("language", "invalid"): N_("Bitte wählen Sie Deutsch oder Englisch."),
+    ("markdown", "required"): N_("Bitte geben Sie den Text ein."),
+    ("markdown", "invalid"): N_("Der Text ist zu lang (höchstens 50.000 Zeichen)."),
 }
 
 
 def _errors(refused: list[FieldError]) -> dict[str, str]:
     return {
-        e.field: MESSAGES.get((e.field, e.code), "Bitte prüfen Sie diese Angabe.") for e in refused
+        e.field: MESSAGES.get((e.field, e.code), N_("Bitte prüfen Sie diese Angabe."))
+        for e in refused
     }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from videotermin.domain.text import N_, Text
 from videotermin.domain.tokens import MAX_TOKEN_NAME, token_name_problem
 from videotermin.services import api_tokens
 from videotermin.web.deps import CheckedForm, Ctx, CurrentAdmin, Db
@@ -18,11 +19,14 @@ from videotermin.web.templating import PageRoute
 router = APIRouter(route_class=PageRoute)
 
 MESSAGES = {
-    "required": "Bitte geben Sie an, wofür der Token ist, zum Beispiel den Namen des "
-    "Fachverfahrens.",
-    "invalid": f"Der Name darf höchstens {MAX_TOKEN_NAME} Zeichen lang sein und keine "
-    "Steuerzeichen enthalten.",
-    "taken": "Einen Token mit diesem Namen gibt es schon.",
+    "required": N_(
+        "Bitte geben Sie an, wofür der Token ist, zum Beispiel den Namen des Fachverfahrens."
+    ),
+    "invalid": Text(
+        "Der Name darf höchstens %(count)s Zeichen lang sein und keine Steuerzeichen enthalten.",
+        count=MAX_TOKEN_NAME,
+    ),
+    "taken": N_("Einen Token mit diesem Namen gibt es schon."),
 }
 
 

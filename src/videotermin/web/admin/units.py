@@ -11,11 +11,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from videotermin.domain.appointments import FieldError, RuleViolation
+from videotermin.domain.text import N_
 from videotermin.domain.units import UnitDraft
 from videotermin.services import units
 from videotermin.services.staff_auth import Login
 from videotermin.store.models import Unit
 from videotermin.web.deps import CheckedForm, Ctx, CurrentAdmin, Db
+from videotermin.web.language import chosen_language
 from videotermin.web.staff import forms
 from videotermin.web.staff.view import redirect, staff_page
 from videotermin.web.templating import PageExit, PageRoute, message_page
@@ -24,14 +26,15 @@ router = APIRouter(route_class=PageRoute)
 
 FIELDS = ("slug", "name", "address", "phone", "email", "hotline", "hotline_hours", "timezone")
 MESSAGES = {
-    ("slug", "invalid"): "Das Kürzel hat 2 bis 60 Zeichen: Kleinbuchstaben, Ziffern und "
-    "Bindestriche.",
-    ("slug", "taken"): "Dieses Kürzel gibt es schon.",
-    ("name", "required"): "Bitte geben Sie den Namen an.",
-    ("email", "invalid"): "Bitte geben Sie eine gültige E-Mail-Adresse an.",
-    ("timezone", "invalid"): "Bitte geben Sie eine Zeitzone wie „Europe/Berlin“ an.",
+    ("slug", "invalid"): N_(
+        "Das Kürzel hat 2 bis 60 Zeichen: Kleinbuchstaben, Ziffern und Bindestriche."
+    ),
+    ("slug", "taken"): N_("Dieses Kürzel gibt es schon."),
+    ("name", "required"): N_("Bitte geben Sie den Namen an."),
+    ("email", "invalid"): N_("Bitte geben Sie eine gültige E-Mail-Adresse an."),
+    ("timezone", "invalid"): N_("Bitte geben Sie eine Zeitzone wie „Europe/Berlin“ an."),
 }
-TOO_LONG = "Bitte kürzer und ohne Steuerzeichen (auch keine Zeilenumbrüche)."
+TOO_LONG = N_("Bitte kürzer und ohne Steuerzeichen (auch keine Zeilenumbrüche).")
 
 
 def _errors(refused: list[FieldError]) -> dict[str, str]:
@@ -62,17 +65,18 @@ def _form(
     return staff_page(request, ctx, login, "admin/unit_form.html", dict(context), status)
 
 
-async def _unit(db: Db, login: Login, unit_id: int) -> Unit:
+async def _unit(request: Request, db: Db, login: Login, unit_id: int) -> Unit:
     unit = await units.unit_by_id(db, unit_id)
     if unit is None:
         raise PageExit(
             message_page(
                 404,
-                "Dienststelle nicht gefunden",
-                "Diese Dienststelle gibt es nicht.",
+                N_("Dienststelle nicht gefunden"),
+                N_("Diese Dienststelle gibt es nicht."),
                 login.user.unit.name,
-                next_step=("/admin/dienststellen", "Zur Liste der Dienststellen"),
+                next_step=("/admin/dienststellen", N_("Zur Liste der Dienststellen")),
                 staff=login.page_context,
+                language=chosen_language(request),
             )
         )
     return unit
@@ -105,7 +109,7 @@ async def create(request: Request, ctx: Ctx, login: CurrentAdmin, form: CheckedF
 async def edit_form(
     unit_id: int, request: Request, ctx: Ctx, db: Db, login: CurrentAdmin
 ) -> HTMLResponse:
-    unit = await _unit(db, login, unit_id)
+    unit = await _unit(request, db, login, unit_id)
     return _form(request, ctx, login, {"unit": unit, "values": _values_of(unit), "errors": {}})
 
 
@@ -113,7 +117,7 @@ async def edit_form(
 async def save(
     unit_id: int, request: Request, ctx: Ctx, db: Db, login: CurrentAdmin, form: CheckedForm
 ) -> Response:
-    unit = await _unit(db, login, unit_id)
+    unit = await _unit(request, db, login, unit_id)
     values = forms.form_values(form)
     try:
         changed = await units.change_unit(ctx, login.user.id, unit_id, _draft(values, unit.slug))
