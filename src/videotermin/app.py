@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
@@ -15,6 +16,7 @@ from videotermin.bus.core import Bus
 from videotermin.bus.factory import bus_for
 from videotermin.context import AppContext
 from videotermin.domain.clock import Clock, system_clock
+from videotermin.domain.text import N_
 from videotermin.jobs.outbox import OutboxWorker
 from videotermin.jobs.retention import retention_job
 from videotermin.jobs.statistics import statistics_job
@@ -34,8 +36,10 @@ from videotermin.web.admin import units as admin_units
 from videotermin.web.api import v1 as api_v1
 from videotermin.web.citizen import device_check, link, privacy, survey, waiting_room
 from videotermin.web.compression import CompressionMiddleware
+from videotermin.web.language import chosen_language
 from videotermin.web.middleware import (
     AccessLogMiddleware,
+    HeadMiddleware,
     MetricsMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -122,6 +126,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None 
     )
     app.state.ctx = ctx
     app.add_middleware(CompressionMiddleware)  # innermost: it sees the app's own headers
+    app.add_middleware(HeadMiddleware)  # outside compression: HEAD gets GET's very headers
     app.add_middleware(SecurityHeadersMiddleware, secure=settings.secure_cookies)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)
@@ -142,16 +147,48 @@ def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None 
 async def page_for_http_error(request: Request, exc: Exception) -> Response:
     """Unknown paths and wrong methods get a calm page, not FastAPI's JSON."""
     assert isinstance(exc, StarletteHTTPException)
+    language = chosen_language(request)
     if exc.status_code == 404:
         return message_page(
             404,
-            "Diese Seite gibt es nicht",
-            "Bitte prüfen Sie die Adresse. Wenn Sie einem Link aus einer E-Mail gefolgt "
-            "sind, öffnen Sie ihn bitte noch einmal direkt aus der E-Mail.",
+            N_("Diese Seite gibt es nicht"),
+            N_(
+                "Bitte prüfen Sie die Adresse. Wenn Sie einem Link aus einer E-Mail gefolgt "
+                "sind, öffnen Sie ihn bitte noch einmal direkt aus der E-Mail."
+            ),
+            language=language,
         )
-    return message_page(
+    page = message_page(
         exc.status_code,
-        "Das hat nicht geklappt",
-        "Diese Aktion ist hier nicht möglich. Bitte gehen Sie zurück und versuchen Sie es "
-        "noch einmal.",
+        N_("Das hat nicht geklappt"),
+        N_(
+            "Diese Aktion ist hier nicht möglich. Bitte gehen Sie zurück und versuchen Sie "
+            "es noch einmal."
+        ),
+        language=language,
     )
+    if exc.status_code == 405:
+        page.headers["Allow"] = ", ".join(_allowed_methods(request))
+    return page
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes for this path (Starlette names only the first
+    route's), and ``HEAD`` wherever ``GET`` works (:class:`HeadMiddleware`)."""
+    methods = _methods_for(request.app.router.routes, request.scope)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
+def _methods_for(routes: list[BaseRoute], scope: Scope) -> set[str]:
+    methods: set[str] = set()
+    for route in routes:
+        included = getattr(
+            route, "original_router", None
+        )  # an included router, as FastAPI keeps it
+        if included is not None:
+            methods |= _methods_for(included.routes, scope)
+        elif route.matches(scope)[0] != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return methods

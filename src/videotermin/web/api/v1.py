@@ -33,6 +33,7 @@ from videotermin.web.api.models import (
     problem,
 )
 from videotermin.web.deps import Ctx, Db
+from videotermin.web.middleware import NoStoreMiddleware
 
 CONFLICT_CODES = {"not_scheduled"}
 
@@ -221,4 +222,5 @@ def create_api(ctx: AppContext) -> FastAPI:
     api.include_router(router)
     api.add_exception_handler(RuleViolation, rule_violation)
     api.add_exception_handler(RequestValidationError, invalid_request)
+    api.add_middleware(NoStoreMiddleware)
     return api
