@@ -62,8 +62,10 @@ def test_catalogs_load_without_a_compile_step() -> None:
 # Words a template may write as they are: the product's name and each language's own
 # name in the language switch (always written in that language).
 NOT_TRANSLATED = {"Videotermin", "Deutsch", "English"}
-# Attributes a person reads or hears; their text must be translated like the page's.
+# Attributes a person reads or hears (``data-text-*`` hold what a script shows later);
+# their text must be translated like the page's.
 READ_ATTRIBUTES = {"aria-label", "title", "alt", "placeholder", "aria-description"}
+SCRIPT_TEXT = "data-text-"
 WORD = re.compile(r"[A-Za-zÄÖÜäöüß]{2,}")
 # Translated blocks, the viewport's settings, then every other Jinja construct.
 TRANSLATED = re.compile(
@@ -78,7 +80,11 @@ TAG = re.compile(r"<[^>]*>")
 def untranslated_words(source: str) -> list[str]:
     """The words of a template that no gettext call wraps: page text and read attributes."""
     text = JINJA.sub(" ", TRANSLATED.sub(" ", source))
-    read = [value for name, value in ATTRIBUTE.findall(text) if name in READ_ATTRIBUTES]
+    read = [
+        value
+        for name, value in ATTRIBUTE.findall(text)
+        if name in READ_ATTRIBUTES or name.startswith(SCRIPT_TEXT)
+    ]
     # What is left outside attributes and tags is what the page writes as it is.
     written = TAG.sub(" ", ATTRIBUTE.sub(" ", text))
     return [
@@ -89,7 +95,17 @@ def untranslated_words(source: str) -> list[str]:
     ]
 
 
+def test_every_template_text_goes_through_gettext() -> None:
+    leftovers = {
+        str(path.relative_to(TEMPLATES)): words
+        for path in sorted(TEMPLATES.rglob("*.html"))
+        if (words := untranslated_words(path.read_text("utf-8")))
+    }
+    assert leftovers == {}
+
+
 def test_the_lint_sees_bare_text_and_read_attributes() -> None:
     assert untranslated_words('<p>Termin {{ _("Datum") }}</p>') == ["Termin"]
     assert untranslated_words('<a title="Hilfe" href="/x">{{ _("Mehr") }}</a>') == ["Hilfe"]
     assert untranslated_words("<p>{{ _('Alles gut') }} · Videotermin</p>") == []
+    assert untranslated_words('<div data-text-closed="Beendet" data-id="x1">') == ["Beendet"]

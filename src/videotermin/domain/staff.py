@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from videotermin.domain.appointments import FieldError, normalise_email
+from videotermin.domain.text import N_
 
 
 class StaffRole(StrEnum):
@@ -55,9 +56,9 @@ def may_administer(role: str) -> bool:
 
 
 ROLE_LABELS = {
-    StaffRole.ADVISOR: "Beratung",
-    StaffRole.SUPPORT: "Support",
-    StaffRole.ADMIN: "Administration",
+    StaffRole.ADVISOR: N_("Beratung"),
+    StaffRole.SUPPORT: N_("Support"),
+    StaffRole.ADMIN: N_("Administration"),
 }
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,79}$")
 MAX_DISPLAY_NAME = 200

@@ -13,6 +13,7 @@ import re
 
 from videotermin.bus.events import WaitingMessageChanged, appointment_channel, publish
 from videotermin.context import AppContext
+from videotermin.domain.text import Text
 from videotermin.store.models import Appointment
 
 log = logging.getLogger(__name__)
@@ -26,12 +27,14 @@ def clean(text: str) -> str:
     return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
-def problem(text: str) -> str | None:
-    """Why a cleaned message cannot be sent, in the advisor's words; ``None`` if it can."""
+def problem(text: str) -> Text | None:
+    """Why a cleaned message cannot be sent, in the advisor's words (a msgid the page
+    translates); ``None`` if it can."""
     if len(text) > MAX_LENGTH:
-        return (
-            f"Die Nachricht ist {len(text)} Zeichen lang; es sind höchstens "
-            f"{MAX_LENGTH} Zeichen möglich."
+        return Text(
+            "Die Nachricht ist %(length)s Zeichen lang; es sind höchstens %(max)s Zeichen möglich.",
+            length=len(text),
+            max=MAX_LENGTH,
         )
     return None
 

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from videotermin.bus.events import appointment_changed
 from videotermin.domain.agenda import agenda_days
 from videotermin.domain.appointments import RuleViolation, Status, is_over
-from videotermin.domain.text import N_, Text
+from videotermin.domain.text import N_
 from videotermin.services import appointments as scheduling
 from videotermin.services import waiting_message
 from videotermin.store.models import Appointment, Participant
@@ -273,13 +273,9 @@ async def post_waiting_message(
     text = waiting_message.clean(str(form.get("waiting_message") or ""))
     back = safe_next(values.get("back"), f"/termine/{appointment_id}")
     errors: dict[str, str] = {}
-    if waiting_message.problem(text) is not None:
-        # The service says it in German words; the page needs the msgid with its values.
-        errors["waiting_message"] = Text(
-            "Die Nachricht ist %(length)s Zeichen lang; es sind höchstens %(max)s Zeichen möglich.",
-            length=len(text),
-            max=waiting_message.MAX_LENGTH,
-        )
+    refused = waiting_message.problem(text)
+    if refused is not None:
+        errors["waiting_message"] = refused
     else:
         async with view.ctx.sessions() as session, session.begin():
             appointment = await view.appointment(session, appointment_id)
