@@ -79,6 +79,22 @@ def test_invalid_frames_are_refused_with_a_reason(frame: str | bytes, code: Erro
     assert refused.message
 
 
+def test_text_that_is_not_unicode_is_refused_and_a_whole_pair_is_welcome() -> None:
+    """JSON can spell half a surrogate pair; what it decodes to is not text."""
+    for frame in (
+        '{"type": "hello", "version": 1, "role": "staff", "watch": ["\\ud800"]}',
+        '{"type": "hello", "version": 1, "role": "staff", "watch": ["a"], "\\uDC00": 1}',
+    ):
+        refused = parse(frame, STAFF_MESSAGES)
+        assert isinstance(refused, ProtocolError) and refused.code == ErrorCode.INVALID_MESSAGE
+        assert "Unicode" in refused.message
+    pair = parse(
+        '{"type": "hello", "version": 1, "role": "staff", "watch": ["\\ud83d\\ude00"]}',
+        STAFF_MESSAGES,
+    )
+    assert isinstance(pair, StaffHello) and pair.watch == ["😀"]
+
+
 def test_the_refusal_names_the_field_but_never_echoes_the_input() -> None:
     refused = parse('{"type": "hello", "version": "geheim-123"}', CITIZEN_MESSAGES)
 

@@ -19,11 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import PASSWORD, LiveServer
 from videotermin.domain.clock import FakeClock
+from videotermin.domain.passwords import MAX_PASSWORD
 from videotermin.services import staff_auth
 from videotermin.settings import Settings
 from videotermin.store.models import AuditEntry, LoginThrottle, StaffUser
+from videotermin.web.staff.login import ADDRESS_ATTEMPTS
 
-PARALLEL = 40
+PARALLEL = 15  # below the per-address limit: every attempt reaches the per-name count
 
 
 async def failed_logins(db: async_sessionmaker[AsyncSession]) -> list[str | None]:
@@ -90,3 +92,41 @@ async def test_password_checks_run_off_the_event_loop(
         await asyncio.gather(attempt(client, token, "falsch"), attempt(client, token, PASSWORD))
     assert len(threads) == 2
     assert all(name.startswith("argon2") for name in threads), threads
+
+
+async def test_one_address_trying_many_names_is_slowed_down(
+    live_server: LiveServer, db: async_sessionmaker[AsyncSession], advisor: StaffUser
+) -> None:
+    """The per-name lock does not stop one address guessing across names; this does."""
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=60) as client:
+        token = csrf_token((await client.get("/login")).text)
+        for n in range(ADDRESS_ATTEMPTS):
+            answer = await client.post(
+                "/login", data={"csrf_token": token, "username": f"name{n}", "password": "x"}
+            )
+            assert answer.status_code == 200
+        audited = len(await failed_logins(db))
+        refused = await attempt(client, token, PASSWORD)
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) >= 1
+        assert "sehr viele Anmeldeversuche" in refused.text
+        assert len(await failed_logins(db)) == audited, "no password was checked"
+
+
+async def test_a_password_longer_than_any_set_one_is_not_hashed(
+    live_server: LiveServer, advisor: StaffUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked: list[int] = []
+    verify = staff_auth.verify_password
+
+    def watched(password_hash: str, password: str) -> bool:
+        checked.append(len(password))
+        return verify(password_hash, password)
+
+    monkeypatch.setattr(staff_auth, "verify_password", watched)
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=60) as client:
+        token = csrf_token((await client.get("/login")).text)
+        answer = await attempt(client, token, "x" * (MAX_PASSWORD + 1))
+    assert answer.status_code == 422
+    assert "höchstens 1024 Zeichen" in answer.text
+    assert checked == []

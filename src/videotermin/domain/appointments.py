@@ -17,11 +17,15 @@ from enum import StrEnum
 from email_validator import EmailNotValidError, validate_email
 
 from videotermin.domain.text import N_
+from videotermin.domain.text_input import is_one_line
 
 MIN_DURATION = 5
 MAX_DURATION = 480
 MAX_NAME = 200
 MAX_SUBJECT = 200
+MAX_AHEAD = timedelta(days=731)
+"""Appointments are planned at most two years ahead: an agency's calendar, and far from
+the last day a date can hold (a start in 9999 would overflow every time zone)."""
 MAX_PARTICIPANTS = 8
 _CUSTOMER_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]{0,39}$")
 
@@ -92,6 +96,8 @@ def check_start(start: datetime, now: datetime, field: str = "start") -> list[Fi
         return [FieldError(field, "timezone_missing", "start must include a UTC offset")]
     if start <= now:
         return [FieldError(field, "in_past", "start must be in the future")]
+    if start > now + MAX_AHEAD:
+        return [FieldError(field, "too_far", f"start must be within {MAX_AHEAD.days} days")]
     return []
 
 
@@ -110,6 +116,8 @@ def check_duration(minutes: int, field: str = "duration_minutes") -> list[FieldE
 def check_subject(subject: str | None, field: str = "subject") -> list[FieldError]:
     if subject is not None and len(subject) > MAX_SUBJECT:
         return [FieldError(field, "too_long", f"at most {MAX_SUBJECT} characters")]
+    if subject is not None and not is_one_line(subject):
+        return [FieldError(field, "invalid", "one line without control characters")]
     return []
 
 
@@ -126,7 +134,7 @@ def check_participant(draft: ParticipantDraft, prefix: str) -> list[FieldError]:
     name = draft.name.strip()
     if not name:
         errors.append(FieldError(f"{prefix}name", "required", "name is required"))
-    elif len(name) > MAX_NAME or any(ord(c) < 32 for c in name):
+    elif len(name) > MAX_NAME or not is_one_line(name):
         errors.append(
             FieldError(f"{prefix}name", "invalid", f"at most {MAX_NAME} printable characters")
         )

@@ -4,6 +4,7 @@ typed, in a unit's time zone, and CSV cells a spreadsheet cannot mistake for for
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -42,14 +43,17 @@ def day_range(first: date | None, last: date | None, zone: ZoneInfo) -> DayRange
     return DayRange(since, until)
 
 
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def parse_day(text: str) -> date | ValueError | None:
     """A date as an ``<input type=date>`` sends it (``YYYY-MM-DD``); empty is ``None``,
     anything else a ``ValueError`` to show."""
     if not text:
         return None
+    if not _DAY.fullmatch(text):  # fromisoformat would take "2026-W49-4" and "20261203"
+        return ValueError(text)
     try:
-        if len(text) != 10:
-            raise ValueError(text)
         return date.fromisoformat(text)
     except ValueError as error:
         return error

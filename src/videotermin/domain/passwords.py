@@ -7,6 +7,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
 MIN_LENGTH = 10
+MAX_PASSWORD = 1024
+"""Longer input is refused before hashing: argon2 time grows with it."""
 
 
 def hash_password(password: str) -> str:

@@ -33,6 +33,7 @@ from pydantic import (
 )
 
 from videotermin.domain.journey import Journey
+from videotermin.domain.text_input import has_lone_surrogate
 
 PROTOCOL_VERSION = 1
 SUPPORTED_VERSIONS = frozenset({PROTOCOL_VERSION})
@@ -327,6 +328,17 @@ def _limit(frame: str, accepted: Mapping[str, type[ClientMessage]]) -> int:
     return MAX_MESSAGE_BYTES
 
 
+def _holds_lone_surrogate(value: object) -> bool:
+    """Half a surrogate pair can only come from a ``\\uD8xx`` escape: not Unicode."""
+    if isinstance(value, str):
+        return has_lone_surrogate(value)
+    if isinstance(value, dict):
+        return any(_holds_lone_surrogate(k) or _holds_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_lone_surrogate(item) for item in value)
+    return False
+
+
 def parse(
     frame: str | bytes, accepted: Mapping[str, type[ClientMessage]]
 ) -> ClientMessage | ProtocolError:
@@ -352,6 +364,8 @@ def parse(
     model = accepted.get(kind)
     if model is None:
         return ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {ref!r}", ref)
+    if ("\\ud" in frame or "\\uD" in frame) and _holds_lone_surrogate(data):
+        return ProtocolError(ErrorCode.INVALID_MESSAGE, "text must be valid Unicode", ref)
     try:
         return model.model_validate(data)
     except ValidationError as error:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Literal, Self
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from videotermin.domain.appointments import (
     MAX_DURATION,
@@ -16,6 +16,7 @@ from videotermin.domain.appointments import (
     FieldError,
     ParticipantDraft,
 )
+from videotermin.domain.text_input import has_lone_surrogate
 from videotermin.services.appointments import IssuedLink
 from videotermin.store.models import Appointment, OutboxMail, Participant
 
@@ -27,9 +28,18 @@ LanguageName = Literal["de", "en"]
 
 
 class Strict(BaseModel):
-    """Shapes and types only: the values are judged by the domain rules, all at once."""
+    """Shapes and types only: the values are judged by the domain rules, all at once.
+    Text must be Unicode: JSON can spell half a surrogate pair (``"\\ud800"``), which
+    no database stores, so it is refused here like a wrong type."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _unicode(cls, value: object) -> object:
+        if isinstance(value, str) and has_lone_surrogate(value):
+            raise ValueError("text must be valid Unicode (no lone surrogates)")
+        return value
 
 
 class ParticipantIn(Strict):

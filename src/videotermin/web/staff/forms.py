@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 
 from videotermin.domain import appointments as rules
 from videotermin.domain.appointments import FieldError, ParticipantDraft, Role
+from videotermin.domain.export import parse_day
 from videotermin.domain.text import N_, Text
 
 EXTRA_ROWS = 2
@@ -30,6 +31,10 @@ MESSAGES = {
     "required": N_("Bitte füllen Sie dieses Feld aus."),
     "invalid": N_("Bitte prüfen Sie diese Angabe."),
     "in_past": N_("Der Termin muss in der Zukunft liegen."),
+    "too_far": Text(
+        "Ein Termin kann höchstens %(days)s Tage im Voraus geplant werden.",
+        days=rules.MAX_AHEAD.days,
+    ),
     "timezone_missing": N_("Bitte geben Sie Datum und Uhrzeit an."),
     "invalid_email": N_(
         "Bitte geben Sie eine gültige E-Mail-Adresse an, zum Beispiel name@example.org."
@@ -63,6 +68,9 @@ FIELD_MESSAGES = {
         count=rules.MAX_NAME,
     ),
     ("email", "required"): N_("Bitte geben Sie die E-Mail-Adresse an."),
+    ("subject", "invalid"): N_(
+        "Der Betreff ist eine Zeile: bitte ohne Zeilenumbrüche und Steuerzeichen."
+    ),
     ("customer_number", "invalid"): N_(
         "Die Kundennummer darf nur Buchstaben, Ziffern, Leerzeichen, Punkt, Schrägstrich "
         "und Bindestrich enthalten (höchstens 40 Zeichen)."
@@ -126,9 +134,10 @@ def parse_start(values: dict[str, str], zone: ZoneInfo) -> tuple[datetime | None
     errors: list[FieldError] = []
     day: date | None = None
     clock: time | None = None
-    try:
-        day = date.fromisoformat(values.get("date", ""))
-    except ValueError:
+    typed = parse_day(values.get("date", ""))  # YYYY-MM-DD only, as the date field sends it
+    if isinstance(typed, date):
+        day = typed
+    else:
         errors.append(_fail("date", "required" if not values.get("date") else "invalid"))
     try:
         clock = time.fromisoformat(values.get("time", ""))
@@ -137,7 +146,11 @@ def parse_start(values: dict[str, str], zone: ZoneInfo) -> tuple[datetime | None
     if day is None or clock is None:
         return None, errors
     start = datetime.combine(day, clock.replace(tzinfo=None, microsecond=0), tzinfo=zone)
-    if start.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != start.replace(tzinfo=None):
+    try:
+        back = start.astimezone(UTC).astimezone(zone)
+    except OverflowError:  # the first or last day a date can hold: no appointment's day
+        return None, [_fail("date", "invalid")]
+    if back.replace(tzinfo=None) != start.replace(tzinfo=None):
         return None, [_fail("time", "nonexistent")]
     return start, []
 
@@ -146,10 +159,10 @@ def parse_duration(values: dict[str, str]) -> tuple[int | None, list[FieldError]
     text = values.get("duration_minutes", "")
     if not text:
         return None, [_fail("duration_minutes", "required")]
-    try:
-        return int(text), []
-    except ValueError:
+    # Only what a person types: ASCII digits (int() would take "4_5", "٣٠" and " 45 ").
+    if not (text.isascii() and text.isdigit() and len(text) <= 4):
         return None, [_fail("duration_minutes", "invalid")]
+    return int(text), []
 
 
 def _draft(values: dict[str, str], prefix: str, role: str) -> ParticipantDraft:

@@ -6,8 +6,9 @@ this module turns them into the form, its messages (German msgids) and the cooki
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, cast
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -15,6 +16,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from videotermin.context import AppContext
+from videotermin.domain.passwords import MAX_PASSWORD
+from videotermin.domain.rate_limit import RateLimiter
 from videotermin.domain.staff import StaffRole
 from videotermin.domain.text import N_, Text
 from videotermin.services.staff_auth import (
@@ -112,6 +115,20 @@ async def login_form(
     return await _login_page(request, ctx, db, next_path=safe_next(next_path, ""))
 
 
+ADDRESS_ATTEMPTS = 20
+"""Login attempts one client address may make in a row; one more every 15 seconds. The
+per-name lock stops guessing one account; this stops one address trying many names
+(and keeps it from filling the hashing threads)."""
+
+
+def _address_limit(request: Request) -> RateLimiter:
+    """The app's buckets, made on first use so that every app (and test) has its own."""
+    state = request.app.state
+    if not hasattr(state, "login_limit"):
+        state.login_limit = RateLimiter(capacity=ADDRESS_ATTEMPTS, per_second=1 / 15)
+    return cast(RateLimiter, state.login_limit)  # app.state's attributes are Any
+
+
 @router.post("/login", response_model=None)
 async def login_submit(request: Request, ctx: Ctx, db: Db, form: LoginForm) -> Response:
     values = forms.form_values(form)
@@ -119,11 +136,34 @@ async def login_submit(request: Request, ctx: Ctx, db: Db, form: LoginForm) -> R
     password = password if isinstance(password, str) else ""
     username = values.get("username", "")
     next_path = safe_next(values.get("next"))
+    address = request.client.host if request.client else "unknown"
+    wait = _address_limit(request).take(address, time.monotonic())
+    if wait:
+        return await _login_page(
+            request,
+            ctx,
+            db,
+            next_path=next_path,
+            values={"username": username},
+            errors={
+                forms.GENERAL: Text(
+                    "Von Ihrem Anschluss kamen sehr viele Anmeldeversuche. Bitte warten Sie "
+                    "%(seconds)s Sekunden und versuchen Sie es dann noch einmal.",
+                    seconds=RateLimiter.retry_after(wait),
+                )
+            },
+            status=429,
+            headers={"Retry-After": RateLimiter.retry_after(wait)},
+        )
     errors: dict[str, str] = {}
     if not username:
         errors["username"] = N_("Bitte geben Sie Ihren Benutzernamen an.")
     if not password:
         errors["password"] = N_("Bitte geben Sie Ihr Passwort an.")
+    elif len(password) > MAX_PASSWORD:  # never a set password; argon2 time grows with it
+        errors["password"] = Text(
+            "Ein Passwort hat höchstens %(count)s Zeichen.", count=MAX_PASSWORD
+        )
     if errors:
         return await _login_page(
             request, ctx, db, next_path=next_path, values=values, errors=errors, status=422

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from videotermin.domain.passwords import MIN_LENGTH, password_problem
+from videotermin.domain.passwords import MAX_PASSWORD, MIN_LENGTH, password_problem
 from videotermin.domain.text import N_, Text
 from videotermin.services.password_links import PasswordSet, link_owner, set_password
 from videotermin.services.units import default_unit_name
@@ -22,8 +22,6 @@ from videotermin.web.staff.view import redirect, staff_render
 from videotermin.web.templating import NO_STORE, PageRoute, message_page
 
 router = APIRouter(route_class=PageRoute)
-MAX_PASSWORD = 1024
-"""Longer input is refused before hashing: argon2 time grows with it."""
 
 
 def _invalid_link(request: Request, unit_name: str) -> HTMLResponse:
