@@ -10,6 +10,7 @@ the entry disappears from their calendar instead of lingering with a dead link.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC
 from enum import StrEnum
 
 from icalendar import Calendar, Event, vCalAddress
@@ -54,12 +55,15 @@ def calendar_bytes(
     ``DTSTAMP`` is the appointment's last change: it marks the revision, not the
     moment of sending, so a resent invitation is the same revision as before.
     """
+    # In UTC whatever zone the start came in (the form's named zone, the API's offset):
+    # a TZID would need a VTIMEZONE of its own, and a client without it guesses.
+    start = appointment.start_at.astimezone(UTC)
     event = Event()
     event.add("uid", appointment.ics_uid)
     event.add("sequence", appointment.ics_sequence)
-    event.add("dtstamp", appointment.updated_at)
-    event.add("dtstart", appointment.start_at)
-    event.add("dtend", end_of(appointment.start_at, appointment.duration_minutes))
+    event.add("dtstamp", appointment.updated_at.astimezone(UTC))
+    event.add("dtstart", start)
+    event.add("dtend", end_of(start, appointment.duration_minutes))
     event.add("summary", summary)
     event.add("description", description)
     if link is not None:
