@@ -38,3 +38,16 @@ def test_only_the_most_recent_clients_are_kept() -> None:
 
 def test_retry_after_is_whole_seconds_at_least_one() -> None:
     assert [RateLimiter.retry_after(w) for w in (0.01, 1.0, 1.2)] == ["1", "1", "2"]
+
+
+def test_what_is_given_back_can_be_taken_again_up_to_the_capacity() -> None:
+    limiter = RateLimiter(capacity=2, per_second=0.001)
+    assert limiter.take("a", 0.0) == 0.0
+    assert limiter.take("a", 0.0) == 0.0
+    assert limiter.take("a", 0.0) > 0
+    limiter.give_back("a")
+    assert limiter.take("a", 0.0) == 0.0
+    limiter.give_back("a", 5)
+    limiter.give_back("unknown")  # nothing taken, nothing kept
+    assert limiter.take("a", 0.0, cost=2) == 0.0
+    assert limiter.take("a", 0.0) > 0

@@ -113,6 +113,17 @@ async def test_one_address_trying_many_names_is_slowed_down(
         assert len(await failed_logins(db)) == audited, "no password was checked"
 
 
+async def test_an_office_behind_one_address_logs_in_without_waiting(
+    live_server: LiveServer, advisor: StaffUser
+) -> None:
+    """Only failures use up an address's budget: successful logins give theirs back."""
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=60) as client:
+        for _ in range(ADDRESS_ATTEMPTS + 5):
+            client.cookies.clear()
+            token = csrf_token((await client.get("/login")).text)
+            assert (await attempt(client, token, PASSWORD)).status_code == 303
+
+
 async def test_a_password_longer_than_any_set_one_is_not_hashed(
     live_server: LiveServer, advisor: StaffUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:

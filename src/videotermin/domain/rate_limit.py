@@ -53,6 +53,13 @@ class RateLimiter:
             return 0.0
         return (cost - bucket.tokens) / self.per_second
 
+    def give_back(self, client: str, cost: float = 1.0) -> None:
+        """Return what a request took when it turned out to cost nothing worth limiting
+        (a login that succeeded: only failures use up an address's budget)."""
+        bucket = self._buckets.get(client)
+        if bucket is not None:
+            bucket.tokens = min(self.capacity, bucket.tokens + cost)
+
     @staticmethod
     def retry_after(wait: float) -> str:
         """A ``Retry-After`` header value: whole seconds, at least one."""

@@ -116,9 +116,11 @@ async def login_form(
 
 
 ADDRESS_ATTEMPTS = 20
-"""Login attempts one client address may make in a row; one more every 15 seconds. The
+"""Failed logins one client address may make in a row; one more every 15 seconds. The
 per-name lock stops guessing one account; this stops one address trying many names
-(and keeps it from filling the hashing threads)."""
+(and keeps it from filling the hashing threads). Every attempt takes from the budget
+before its password is checked, and a successful one gives it back: a whole office
+behind one address logging in at eight is not slowed down, a guesser is."""
 
 
 def _address_limit(request: Request) -> RateLimiter:
@@ -175,6 +177,7 @@ async def login_submit(request: Request, ctx: Ctx, db: Db, form: LoginForm) -> R
                 session, ctx, attempt.user, request.cookies.get(SESSION_COOKIE)
             )
     if attempt.user is not None:
+        _address_limit(request).give_back(address)
         await logins_changed(ctx, opened.ended_for)
         if not values.get("next"):
             next_path = start_page(attempt.user.role)
