@@ -9,7 +9,8 @@ there (Jitsi trusted client-sent ids, Nextcloud Talk let anyone mute anyone).
   may, as they may act on any appointment elsewhere.
 - Only an admitted participant with a live connection takes part (signal,
   media, chat); admission survives a reload or a dropped connection while the
-  call runs, and ends with removal or hanging up.
+  call runs, and ends with removal or hanging up — and with its sitting: an
+  appointment moved to another time starts again in the waiting room.
 - The call is a mesh of at most ``max_participants`` people, the advisor
   included: every pair has its own connection, so each extra person costs
   every other one an upload.
@@ -25,6 +26,7 @@ import secrets
 from datetime import datetime
 
 from videotermin.domain.appointments import Status, end_of
+from videotermin.domain.journey import Slot, window_closes_at, window_opens_at
 
 ADVISOR = "advisor"
 """The subject whose peer id is the advisor's (participants use their id)."""
@@ -46,6 +48,19 @@ def call_running(status: str, start: datetime, duration_minutes: int, now: datet
 def rejoins(admitted_at: datetime | None, running: bool) -> bool:
     """A reload or reconnect goes straight back into the call, without a new admission."""
     return admitted_at is not None and running
+
+
+def admissions_hold(before: Slot, after: Slot, now: datetime, early_minutes: int) -> bool:
+    """Whether admissions survive moving or lengthening the appointment from ``before`` to
+    ``after``. An admission is for one sitting of the call: it holds only while that sitting
+    goes on, the join window open now under the old time and the new one. Otherwise the
+    next sitting starts in the waiting room — or a person admitted today would be back in
+    the call on the new day before the advisor has even opened it (a lobby bypass)."""
+
+    def open_now(slot: Slot) -> bool:
+        return window_opens_at(slot, early_minutes) <= now < window_closes_at(slot)
+
+    return open_now(before) and open_now(after)
 
 
 def may_take_part(admitted: bool, in_call: bool) -> bool:

@@ -20,6 +20,8 @@ from videotermin.context import AppContext
 from videotermin.domain import appointments as rules
 from videotermin.domain.appointments import ParticipantDraft, RuleViolation, Status
 from videotermin.domain.audit import AuditAction
+from videotermin.domain.call import admissions_hold
+from videotermin.domain.journey import Slot
 from videotermin.domain.outbox import MailKind
 from videotermin.domain.staff import ADVISOR_ROLES
 from videotermin.domain.support_code import new_support_code
@@ -202,6 +204,7 @@ async def reschedule(
     _raise_if(errors)
     changed: list[str] = []
     old_start = appointment.start_at
+    before = Slot(appointment.start_at, appointment.duration_minutes, appointment.status)
     if start is not None and start != appointment.start_at:
         appointment.start_at = start
         changed.append("start")
@@ -215,6 +218,11 @@ async def reschedule(
         return []
     appointment.ics_sequence += 1
     appointment.updated_at = now
+    after = Slot(appointment.start_at, appointment.duration_minutes, appointment.status)
+    moved = "start" in changed or "duration" in changed
+    if moved and not admissions_hold(before, after, now, ctx.settings.join_early_minutes):
+        for participant in appointment.participants:
+            participant.admitted_at = None
     # Only which fields changed: the subject itself may name the citizen's matter.
     detail = ", ".join(changed)
     record(
