@@ -132,6 +132,8 @@ async def test_login_and_skip_link_work_by_keyboard(
     await page.goto(live_server.url + "/login")
     await expect(page.get_by_label("Benutzername")).to_be_focused()  # autofocus has landed
 
+    await page.keyboard.press("Shift+Tab")  # the header's language choice comes first
+    await expect(page.get_by_role("link", name="English")).to_be_focused()
     await page.keyboard.press("Shift+Tab")
     skip = page.get_by_role("link", name="Zum Inhalt springen")
     await expect(skip).to_be_focused()
