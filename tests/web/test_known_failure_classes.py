@@ -662,11 +662,13 @@ _FETCHING = ("img-src", "media-src", "connect-src", "default-src", "font-src", "
 
 
 def fetch_sources(policy: str) -> dict[str, set[str]]:
-    directives = {}
+    """The sources each fetch directive allows, read as a browser reads the policy: the
+    first of a repeated directive counts, a missing one falls back to ``default-src``."""
+    directives: dict[str, set[str]] = {}
     for part in policy.split(";"):
         name, *sources = part.split()
-        directives[name] = set(sources)
-    return {name: directives[name] for name in _FETCHING}
+        directives.setdefault(name, set(sources))
+    return {name: directives.get(name, directives["default-src"]) for name in _FETCHING}
 
 
 @SQLITE
