@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request, Response
@@ -23,10 +24,11 @@ from videotermin.jobs.statistics import statistics_job
 from videotermin.mail.transport import transport_for
 from videotermin.media.echo import EchoService
 from videotermin.realtime import timing
+from videotermin.realtime.connection import refuse_unavailable
 from videotermin.realtime.service import Realtime
 from videotermin.settings import Settings
-from videotermin.store.db import create_engine, session_factory
-from videotermin.web import ops
+from videotermin.store.db import create_engine, session_factory, unreachable
+from videotermin.web import ops, unavailable
 from videotermin.web.admin import audit as admin_audit
 from videotermin.web.admin import staff as admin_staff
 from videotermin.web.admin import statistics as admin_statistics
@@ -50,6 +52,8 @@ from videotermin.web.support import desk
 from videotermin.web.support import live as support_live
 from videotermin.web.templating import message_page
 
+log = logging.getLogger("videotermin.web")
+
 SOCKETS = SocketRoutes(
     {
         "/ws/v/{token}": waiting_room.citizen_socket,  # the citizen's waiting room and call
@@ -72,7 +76,14 @@ class App(FastAPI):
         endpoint, params = found
         scope["app"] = self
         scope["path_params"] = params
-        await endpoint(WebSocket(scope, receive, send), **params)
+        websocket = WebSocket(scope, receive, send)
+        try:
+            await endpoint(websocket, **params)
+        except Exception as error:
+            if not unreachable(error):
+                raise
+            log.warning("socket_database_unreachable error=%s", type(error).__name__)
+            await refuse_unavailable(websocket)
 
 
 def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None = None) -> FastAPI:
@@ -141,6 +152,8 @@ def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None 
         app.include_router(router.router)
     app.include_router(ops.router)  # the operators' probes and metrics
     app.add_exception_handler(StarletteHTTPException, page_for_http_error)
+    for error in unavailable.CLASSES:  # the database is down or restarting: 503, not 500
+        app.add_exception_handler(error, unavailable.page)
     return app
 
 

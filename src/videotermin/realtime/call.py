@@ -248,19 +248,20 @@ class InCall:
         return seated
 
     async def roster_changed(self) -> None:
-        """Presence of the appointment changed. When the same connections still hold
-        the seats the client knows, only media flags or connectedness can differ:
-        those are told from the board, without reading the database (a mute, or
-        the media state a newcomer announces while the first offer is under way,
-        would otherwise cost every connection in the call a read). Anything else
-        reads the roster anew."""
+        """Presence of the appointment changed. When the seats still held are held by
+        the connections the client knows, only departures, media flags or connectedness
+        can differ: those are told from the board, without reading the database (a mute,
+        or the media state a newcomer announces while the first offer is under way,
+        would otherwise cost every connection in the call a read; and a departure is
+        shown while the database is down). Anything else reads the roster anew."""
         seats = {
             entry.call.peer: entry
             for entry in self.realtime.presence.board.of_appointment(self.member.appointment_id)
             if entry.call is not None and entry.call.peer != self.peer
         }
         held = {peer: entry.connection_id for peer, entry in seats.items()}
-        if held != {peer: seated.connection_id for peer, seated in self.known.items()}:
+        known = {peer: seated.connection_id for peer, seated in self.known.items()}
+        if not held.items() <= known.items():
             await self.refresh()
             return
         now = {}

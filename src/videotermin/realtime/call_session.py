@@ -144,11 +144,15 @@ class AdvisorCall(Session):
         self.arm(min(self.direction.call_ends, self.login.expires_at))
 
     async def finished(self, ending: Ending) -> None:
-        await self.quality.flush(self.realtime, self.appointment_id)
-        if self.call is not None and ending != Ending.REPLACED:
-            await self.realtime.presence.leave(
-                advisor_key(self.appointment_id), self.connection_id, grace=ending == Ending.GONE
-            )
+        try:
+            if self.call is not None and ending != Ending.REPLACED:
+                await self.realtime.presence.leave(
+                    advisor_key(self.appointment_id),
+                    self.connection_id,
+                    grace=ending == Ending.GONE,
+                )
+        finally:  # the statistics' write may fail (the database is down): presence first
+            await self.quality.flush(self.realtime, self.appointment_id)
 
     # --- who may, asked again and again ---------------------------------------------
 

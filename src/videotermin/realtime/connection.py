@@ -24,6 +24,7 @@ from videotermin.bus.events import BusEvent, read
 from videotermin.realtime.protocol import (
     PROTOCOL_VERSION,
     SUPPORTED_VERSIONS,
+    UNAVAILABLE_WHY,
     ClientMessage,
     CloseCode,
     ErrorCode,
@@ -174,6 +175,20 @@ class JsonSocket:
         text, data = message.get("text"), message.get("bytes")
         frame = text if text is not None else (data or b"")
         return parse(frame, self.accepted)
+
+
+async def refuse_unavailable(websocket: WebSocket) -> None:
+    """The database could not be read for this connection (stopped, restarting): say so
+    with ``error`` ``unavailable`` and close with 1013, try again later — the client
+    reconnects after its pause, as after any interruption."""
+    if websocket.application_state == WebSocketState.CONNECTING:
+        try:
+            await websocket.accept()
+        except (RuntimeError, OSError):
+            return  # the client is gone already
+    socket = JsonSocket(websocket, {})
+    await socket.send(Error(code=ErrorCode.UNAVAILABLE, message=UNAVAILABLE_WHY, ref=None))
+    await socket.close(CloseCode.UNAVAILABLE)
 
 
 class _BusSink:

@@ -54,8 +54,10 @@ _SIGNAL_PREFIX = re.compile(r'\s*\{\s*"type"\s*:\s*"signal"\s*[,}]')
 
 class CloseCode(IntEnum):
     """Why the server closed a connection; the reason string is the member's name in
-    lower case. 44xx codes mirror HTTP; 4410–4415 name the journey state."""
+    lower case. 44xx codes mirror HTTP; 4410–4415 name the journey state; 1013 is the
+    WebSocket standard's "try again later"."""
 
+    UNAVAILABLE = 1013
     LOGIN_REQUIRED = 4401
     FORBIDDEN = 4403
     UNKNOWN_LINK = 4404
@@ -76,9 +78,10 @@ class CloseCode(IntEnum):
         return self.name.lower()
 
 
-FINAL_CLOSE_CODES = frozenset(CloseCode) - {CloseCode.TIMEOUT}
+FINAL_CLOSE_CODES = frozenset(CloseCode) - {CloseCode.TIMEOUT, CloseCode.UNAVAILABLE}
 """Close codes after which reconnecting cannot help: the client stops and the page says
-why. Only a connection closed for silence (``TIMEOUT``) may simply reconnect."""
+why. Only a connection closed for silence (``TIMEOUT``) or while the database could not
+be reached (``UNAVAILABLE``) may simply reconnect."""
 
 
 JOURNEY_CLOSE = {
@@ -107,6 +110,11 @@ class ErrorCode(StrEnum):
     NOT_WAITING = "not_waiting"
     UNKNOWN_PEER = "unknown_peer"
     CALL_FULL = "call_full"
+    UNAVAILABLE = "unavailable"
+
+
+UNAVAILABLE_WHY = "the database cannot be reached; try again"
+"""The ``message`` of ``error`` ``unavailable``."""
 
 
 @dataclass(frozen=True)

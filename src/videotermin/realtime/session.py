@@ -39,6 +39,7 @@ The order of things is the same for all of them, and it is the protocol's
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 import uuid
 from datetime import datetime
@@ -58,6 +59,7 @@ from videotermin.realtime.connection import (
     Tick,
 )
 from videotermin.realtime.protocol import (
+    UNAVAILABLE_WHY,
     ClientMessage,
     CloseCode,
     ErrorCode,
@@ -69,6 +71,9 @@ from videotermin.realtime.server_messages import (
     Pong,
 )
 from videotermin.realtime.service import Realtime
+from videotermin.store.db import unreachable
+
+log = logging.getLogger(__name__)
 
 
 class Ending(Enum):
@@ -198,16 +203,40 @@ class Session:
                 if item.silent:
                     await self.socket.close(CloseCode.TIMEOUT)
                 return Ending.GONE
-            if isinstance(item, FromClient):
-                ending = await self._on_frame(item)
-            elif isinstance(item, FromBus):
-                ending = await self._on_notice(item.event)
-            elif isinstance(item, HelloDue):
-                ending = await self._on_hello_due()
-            else:
-                ending = await self._on_tick()
+            try:
+                ending = await self._on_item(item)
+            except Exception as error:
+                if not unreachable(error):
+                    raise
+                ending = await self._unreachable(item, error)
             if ending is not None:
                 return ending
+
+    async def _on_item(self, item: FromClient | FromBus | HelloDue | Tick) -> Ending | None:
+        if isinstance(item, FromClient):
+            return await self._on_frame(item)
+        if isinstance(item, FromBus):
+            return await self._on_notice(item.event)
+        if isinstance(item, HelloDue):
+            return await self._on_hello_due()
+        return await self._on_tick()
+
+    async def _unreachable(
+        self, item: FromClient | FromBus | HelloDue | Tick, error: Exception
+    ) -> Ending | None:
+        """The database could not be read (stopped, restarting): the connection goes on
+        with the authority it holds. A message that needed the database is answered
+        ``unavailable`` (the client may send it again); a ``hello`` that could not be
+        served closes with 1013, and the client reconnects. A re-read waits for the next."""
+        log.warning("socket_database_unreachable kind=%s error=%s", self.kind, type(error).__name__)
+        message = item.message if isinstance(item, FromClient) else None
+        if message is None or isinstance(message, ProtocolError):
+            return None
+        await self.socket.refuse(ErrorCode.UNAVAILABLE, UNAVAILABLE_WHY, message.type)
+        if not isinstance(message, self.hello):
+            return None
+        await self.socket.close(CloseCode.UNAVAILABLE)
+        return Ending.GONE
 
     async def _on_frame(self, frame: FromClient) -> Ending | None:
         message = frame.message

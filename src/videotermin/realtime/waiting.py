@@ -133,11 +133,13 @@ class CitizenSession(Session):
         return (appointment_channel(self.appointment_id),)
 
     async def finished(self, ending: Ending) -> None:
-        await self.quality.flush(self.realtime, self.appointment_id)
-        if self.greeted and ending != Ending.REPLACED:
-            await self.realtime.presence.leave(
-                self.participant_id, self.connection_id, grace=ending == Ending.GONE
-            )
+        try:
+            if self.greeted and ending != Ending.REPLACED:
+                await self.realtime.presence.leave(
+                    self.participant_id, self.connection_id, grace=ending == Ending.GONE
+                )
+        finally:  # the statistics' write may fail (the database is down): presence first
+            await self.quality.flush(self.realtime, self.appointment_id)
 
     # --- the rule, again and again -----------------------------------------------
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Result, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
@@ -41,6 +43,39 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+# SQLSTATEs of a server that cannot serve now: class 08 (connection exceptions) and the
+# operator's interventions (57P01 admin shutdown, 57P02 crash shutdown, 57P03 starting up).
+_UNREACHABLE_STATES = ("08", "57P01", "57P02", "57P03")
+_UNREACHABLE_ERRORS = (ConnectionError, TimeoutError, socket.gaierror, sa_exc.TimeoutError)
+UNREACHABLE_CLASSES: tuple[type[Exception], ...] = (
+    OSError,
+    sa_exc.DBAPIError,
+    sa_exc.TimeoutError,
+)
+"""The exception classes an unreachable database raises; :func:`unreachable` tells which
+of their instances really say so."""
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether ``error`` says that the database cannot be reached right now (stopped,
+    restarting, the connection lost, the pool exhausted), so the same request may succeed
+    a little later — rather than that the request or the code is wrong.
+
+    Follows the explicit causes (``raise … from``): SQLAlchemy wraps the driver's error,
+    and a refused connection arrives as the socket's own ``OSError``."""
+    found: BaseException | None = error
+    while found is not None:
+        if isinstance(found, _UNREACHABLE_ERRORS):
+            return True
+        if isinstance(found, sa_exc.DBAPIError) and found.connection_invalidated:
+            return True
+        state = getattr(found, "sqlstate", None)
+        if isinstance(state, str) and state.startswith(_UNREACHABLE_STATES):
+            return True
+        found = found.__cause__
+    return False
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -22,6 +22,7 @@ from videotermin.services import appointments as scheduling
 from videotermin.services.api_tokens import use_token
 from videotermin.services.audit import Actor
 from videotermin.store.models import ApiToken, Appointment, Participant
+from videotermin.web import unavailable
 from videotermin.web.api.models import (
     AppointmentIn,
     AppointmentOut,
@@ -222,5 +223,7 @@ def create_api(ctx: AppContext) -> FastAPI:
     api.include_router(router)
     api.add_exception_handler(RuleViolation, rule_violation)
     api.add_exception_handler(RequestValidationError, invalid_request)
+    for error in unavailable.CLASSES:
+        api.add_exception_handler(error, unavailable.api_answer)
     api.add_middleware(NoStoreMiddleware)
     return api

@@ -12,6 +12,7 @@ export const MAX_CHAT = 1000;
 
 /** Why the server closed a connection (CloseCode; docs/signaling.md, "Close codes"). */
 export const CLOSE_CODES = /** @type {const} */ ({
+  UNAVAILABLE: 1013,
   LOGIN_REQUIRED: 4401,
   FORBIDDEN: 4403,
   UNKNOWN_LINK: 4404,
@@ -64,6 +65,7 @@ export const ERROR_CODES = /** @type {const} */ ({
   NOT_WAITING: 'not_waiting',
   UNKNOWN_PEER: 'unknown_peer',
   CALL_FULL: 'call_full',
+  UNAVAILABLE: 'unavailable',
 });
 
 /**
