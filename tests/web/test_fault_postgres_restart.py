@@ -239,7 +239,7 @@ async def test_requests_fail_cleanly_while_postgresql_restarts_and_nothing_is_lo
     assert told == {
         "type": "error",
         "code": "unavailable",
-        "message": "the database cannot be reached; try again",
+        "message": "the database or the message bus cannot be reached; try again",
         "ref": None,
     }
     assert close == (1013, "unavailable")

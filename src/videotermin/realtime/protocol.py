@@ -113,8 +113,8 @@ class ErrorCode(StrEnum):
     UNAVAILABLE = "unavailable"
 
 
-UNAVAILABLE_WHY = "the database cannot be reached; try again"
-"""The ``message`` of ``error`` ``unavailable``."""
+UNAVAILABLE_WHY = "the database or the message bus cannot be reached; try again"
+"""The ``message`` of ``error`` ``unavailable`` (PostgreSQL or Redis is down or restarting)."""
 
 
 @dataclass(frozen=True)

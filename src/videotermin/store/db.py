@@ -64,7 +64,8 @@ def unreachable(error: BaseException) -> bool:
     a little later — rather than that the request or the code is wrong.
 
     Follows the explicit causes (``raise … from``): SQLAlchemy wraps the driver's error,
-    and a refused connection arrives as the socket's own ``OSError``."""
+    and a refused connection arrives as the socket's own ``OSError`` (so does Redis's,
+    wrapped by redis-py: a request that needs the bus while it is down is answered alike)."""
     found: BaseException | None = error
     while found is not None:
         if isinstance(found, _UNREACHABLE_ERRORS):
