@@ -86,6 +86,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="py-spy samples (collapsed stacks) of the server, idle phase and burst",
+    )
     args = parser.parse_args()
     videotermin = str(Path(sys.executable).with_name("videotermin"))
     with tempfile.TemporaryDirectory() as folder:
@@ -99,8 +104,30 @@ def main() -> None:
         }
         subprocess.run([videotermin, "migrate"], env=env, check=True, capture_output=True)
         server = started([videotermin, "serve", "--port", str(port)], env, f"{base}/healthz")
+        spy = None
+        if args.profile:  # starts with the idle phase: its first samples are the idle server
+            spy = subprocess.Popen(
+                [
+                    str(Path(sys.executable).with_name("py-spy")),
+                    "record",
+                    "--threads",
+                    "--pid",
+                    str(server.pid),
+                    "--output",
+                    str(args.profile),
+                    "--format",
+                    "raw",
+                    "--duration",
+                    str(int(2 * args.seconds + 2)),
+                    "--nonblocking",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         try:
             asyncio.run(measure(base, args.clients, args.seconds))
+            if spy is not None:
+                spy.wait(30)
         finally:
             server.terminate()
             server.wait(10)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,9 +31,12 @@ from videotermin.store.models import LoginThrottle, StaffSession, StaffUser, UTC
 
 # Verified when the username is unknown, so that case costs the same argon2 time.
 _DUMMY_HASH = hash_password("no such user, no such password")
-# argon2 takes ~50 ms of one core per check: two threads keep a burst of logins from
-# taking every core (and the default executor's threads) from pages and sockets.
-_HASHING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="argon2")
+# argon2 takes ~50 ms of one core per check. It runs in threads of its own, one core
+# fewer than the machine has: a burst of logins then leaves the event loop a core (a
+# profile of a burst on 2 cores showed the loop waiting for the CPU, not for argon2).
+_HASHING = ThreadPoolExecutor(
+    max_workers=max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="argon2"
+)
 
 
 @dataclass(frozen=True)
