@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import BaseRoute, Match
+from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
@@ -38,6 +40,7 @@ from videotermin.web.admin import units as admin_units
 from videotermin.web.api import v1 as api_v1
 from videotermin.web.citizen import device_check, link, privacy, survey, waiting_room
 from videotermin.web.compression import CompressionMiddleware
+from videotermin.web.deps import storable_address
 from videotermin.web.language import chosen_language
 from videotermin.web.middleware import (
     AccessLogMiddleware,
@@ -134,6 +137,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None 
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        dependencies=[Depends(storable_address)],  # an address with NUL names nothing
     )
     app.state.ctx = ctx
     app.add_middleware(CompressionMiddleware)  # innermost: it sees the app's own headers
@@ -142,7 +146,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None 
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)
     app.mount("/static", VersionedStaticFiles(), name="static")
-    app.mount("/api/v1", api_v1.create_api(ctx))
+    app.router.routes.append(api_mount(api_v1.create_api(ctx)))
     for router in (link, device_check, waiting_room, survey, privacy):  # the citizen's pages
         app.include_router(router.router)
     for router in (login, password, appointments, call, desk):  # the staff's
@@ -152,9 +156,19 @@ def create_app(settings: Settings, clock: Clock = system_clock, bus: Bus | None 
         app.include_router(router.router)
     app.include_router(ops.router)  # the operators' probes and metrics
     app.add_exception_handler(StarletteHTTPException, page_for_http_error)
+    app.add_exception_handler(RequestValidationError, page_for_invalid_request)
     for error in unavailable.CLASSES:  # the database is down or restarting: 503, not 500
         app.add_exception_handler(error, unavailable.page)
     return app
+
+
+def api_mount(api: FastAPI) -> Mount:
+    """The API at ``/api/v1``, for every path below it: Starlette's mount matches the rest
+    of the path with ``.*``, which stops at an encoded line break (``%0A``) — such a path
+    would fall through to the pages and get an HTML page instead of the API's JSON."""
+    mount = Mount("/api/v1", app=api)
+    mount.path_regex = re.compile(mount.path_regex.pattern, re.DOTALL)
+    return mount
 
 
 async def page_for_http_error(request: Request, exc: Exception) -> Response:
@@ -183,6 +197,15 @@ async def page_for_http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 405:
         page.headers["Allow"] = ", ".join(_allowed_methods(request))
     return page
+
+
+async def page_for_invalid_request(request: Request, exc: Exception) -> Response:
+    """A page address whose path or query does not fit its type (a word for a number, a
+    filter longer than any): not found when the path is wrong, a calm 422 page when the
+    query is — never FastAPI's JSON, which would echo the input back."""
+    assert isinstance(exc, RequestValidationError)
+    in_path = any(error["loc"][0] == "path" for error in exc.errors())
+    return await page_for_http_error(request, StarletteHTTPException(404 if in_path else 422))
 
 
 def _allowed_methods(request: Request) -> list[str]:

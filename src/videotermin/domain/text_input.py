@@ -27,3 +27,12 @@ def has_lone_surrogate(text: str) -> bool:
     """A decoded JSON string can hold half a surrogate pair (``"\\ud800"``): such a
     text is not Unicode and must be refused before it reaches the store."""
     return not text.isascii() and _LONE_SURROGATE.search(text) is not None
+
+
+def storable(text: str) -> bool:
+    """Can ``text`` be stored, or looked up, at all? Not with half a surrogate pair (not
+    Unicode; SQLite refuses it) nor with NUL (PostgreSQL refuses it, even in a lookup).
+    An address, an API body or a socket frame holding either is refused where it arrives,
+    whichever field it is; form fields are judged by their own rules (a one-line field
+    holds no control character), and a typed name that is not storable is nobody's."""
+    return "\x00" not in text and not has_lone_surrogate(text)

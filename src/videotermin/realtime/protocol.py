@@ -33,7 +33,7 @@ from pydantic import (
 )
 
 from videotermin.domain.journey import Journey
-from videotermin.domain.text_input import has_lone_surrogate
+from videotermin.domain.text_input import storable
 
 PROTOCOL_VERSION = 1
 SUPPORTED_VERSIONS = frozenset({PROTOCOL_VERSION})
@@ -336,15 +336,27 @@ def _limit(frame: str, accepted: Mapping[str, type[ClientMessage]]) -> int:
     return MAX_MESSAGE_BYTES
 
 
-def _holds_lone_surrogate(value: object) -> bool:
-    """Half a surrogate pair can only come from a ``\\uD8xx`` escape: not Unicode."""
-    if isinstance(value, str):
-        return has_lone_surrogate(value)
-    if isinstance(value, dict):
-        return any(_holds_lone_surrogate(k) or _holds_lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_lone_surrogate(item) for item in value)
+def _holds_unstorable(value: object) -> bool:
+    """Text no database stores (:func:`storable`) can only come from an escape: half a
+    surrogate pair from ``\\uD8xx``, NUL from ``\\u0000``. Walked with a list, not by
+    recursion: the frame may nest as deep as the JSON parser allowed, and a recursion
+    that deep would fail where the parser did not."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not storable(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return False
+
+
+_ESCAPES = ("\\ud", "\\uD", "\\u0000")
+_UNSTORABLE = "text must be valid Unicode without NUL"
 
 
 def parse(
@@ -368,12 +380,14 @@ def parse(
     kind = data.get("type")
     if not isinstance(kind, str):
         return ProtocolError(ErrorCode.INVALID_MESSAGE, "type: a message needs a string type")
+    if not storable(kind):  # not even the error could name it
+        return ProtocolError(ErrorCode.INVALID_MESSAGE, f"type: {_UNSTORABLE}")
     ref = kind[:40]
     model = accepted.get(kind)
     if model is None:
         return ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {ref!r}", ref)
-    if ("\\ud" in frame or "\\uD" in frame) and _holds_lone_surrogate(data):
-        return ProtocolError(ErrorCode.INVALID_MESSAGE, "text must be valid Unicode", ref)
+    if any(escape in frame for escape in _ESCAPES) and _holds_unstorable(data):
+        return ProtocolError(ErrorCode.INVALID_MESSAGE, _UNSTORABLE, ref)
     try:
         return model.model_validate(data)
     except ValidationError as error:

@@ -25,6 +25,7 @@ from videotermin.context import AppContext
 from videotermin.domain import login_throttle
 from videotermin.domain.audit import AuditAction
 from videotermin.domain.passwords import hash_password, needs_rehash, verify_password
+from videotermin.domain.text_input import storable
 from videotermin.domain.tokens import hash_token, looks_like_token, new_token
 from videotermin.services.audit import Actor, record
 from videotermin.store.models import LoginThrottle, StaffSession, StaffUser, UTCDateTime
@@ -82,8 +83,12 @@ async def authenticate(
     now, settings = ctx.clock(), ctx.settings
     key = hash_token("login:" + username.casefold())
     turn = await _take_turn(ctx, key, now)
-    user = await db.scalar(
-        select(StaffUser).where(StaffUser.username == username, StaffUser.active.is_(True))
+    user = (  # a name no database can hold (NUL) is no account's, and cannot be looked up
+        await db.scalar(
+            select(StaffUser).where(StaffUser.username == username, StaffUser.active.is_(True))
+        )
+        if storable(username)
+        else None
     )
     # A failure names the account when there is one; what was typed for an unknown
     # name is not kept (it may be a password typed into the wrong field).

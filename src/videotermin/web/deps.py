@@ -13,10 +13,11 @@ long and none can forget a check (the style of the FastAPI project template's
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from itertools import chain
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
@@ -25,6 +26,7 @@ from starlette.requests import HTTPConnection
 from videotermin.context import AppContext
 from videotermin.domain.staff import ADVISOR_ROLES, may_administer, may_look_up
 from videotermin.domain.text import N_
+from videotermin.domain.text_input import storable
 from videotermin.domain.tokens import looks_like_token, tokens_equal
 from videotermin.observability import Metrics
 from videotermin.realtime.service import Realtime
@@ -173,6 +175,15 @@ def csrf_refused(language: str, login: Login | None = None) -> PageExit:
             language=language,
         )
     )
+
+
+def storable_address(request: Request) -> None:
+    """An address holding NUL (``%00``, in its path or its query) names nothing here: no
+    id, token or filter has one, and PostgreSQL cannot even look it up. Not found, before
+    any handler reads it (the app's and the API's dependency)."""
+    texts = [request.scope["path"], *chain.from_iterable(request.query_params.multi_items())]
+    if not all(map(storable, texts)):
+        raise HTTPException(404)
 
 
 async def checked_form(request: Request, login: CurrentLogin) -> FormData:

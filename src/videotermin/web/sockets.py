@@ -25,6 +25,8 @@ from typing import Any
 from starlette.convertors import Convertor
 from starlette.routing import compile_path
 
+from videotermin.domain.text_input import storable
+
 Endpoint = Callable[..., Awaitable[None]]
 
 
@@ -48,7 +50,11 @@ class SocketRoutes:
             self._routes.append(_Route(pattern, convertors, endpoint))
 
     def match(self, path: str) -> tuple[Endpoint, dict[str, Any]] | None:
-        """The endpoint for ``path`` and its converted parameters, or ``None``."""
+        """The endpoint for ``path`` and its converted parameters, or ``None`` — also for a
+        path holding NUL (``%00``), which names no link or appointment (and which
+        PostgreSQL could not even look up)."""
+        if not storable(path):
+            return None
         for route in self._routes:
             found = route.pattern.match(path)
             if found is not None:

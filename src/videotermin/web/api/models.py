@@ -5,10 +5,11 @@ A refusal names each bad field in FastAPI's usual ``detail`` list (``loc``,
 """
 
 from datetime import datetime, timedelta
-from typing import Literal, Self
+from typing import Any, Literal, Self
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from videotermin.domain.appointments import (
     MAX_DURATION,
@@ -16,7 +17,7 @@ from videotermin.domain.appointments import (
     FieldError,
     ParticipantDraft,
 )
-from videotermin.domain.text_input import has_lone_surrogate
+from videotermin.domain.text_input import storable
 from videotermin.services.appointments import IssuedLink
 from videotermin.store.models import Appointment, OutboxMail, Participant
 
@@ -29,16 +30,16 @@ LanguageName = Literal["de", "en"]
 
 class Strict(BaseModel):
     """Shapes and types only: the values are judged by the domain rules, all at once.
-    Text must be Unicode: JSON can spell half a surrogate pair (``"\\ud800"``), which
-    no database stores, so it is refused here like a wrong type."""
+    Text must be storable: JSON can spell half a surrogate pair (``"\\ud800"``) and NUL
+    (``"\\u0000"``), which no database stores, so they are refused here like a wrong type."""
 
     model_config = ConfigDict(extra="forbid")
 
     @field_validator("*")
     @classmethod
     def _unicode(cls, value: object) -> object:
-        if isinstance(value, str) and has_lone_surrogate(value):
-            raise ValueError("text must be valid Unicode (no lone surrogates)")
+        if isinstance(value, str) and not storable(value):
+            raise PydanticCustomError("invalid", "text must be valid Unicode without NUL")
         return value
 
 
@@ -159,6 +160,41 @@ class AppointmentOut(BaseModel):
 class ResendOut(BaseModel):
     participant_id: str
     invitation: InvitationOut
+
+
+Responses = dict[int | str, dict[str, Any]]
+
+
+class Message(BaseModel):
+    """A refusal that names no field: no valid token, no such appointment, no database."""
+
+    detail: str
+
+
+class FieldProblem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problems(BaseModel):
+    """A refusal that names each bad field, like the 422 answer."""
+
+    detail: list[FieldProblem]
+
+
+REFUSED: Responses = {
+    401: {"model": Message, "description": "No valid API token."},
+    503: {"model": Message, "description": "The database cannot be reached; try again later."},
+}
+"""What any operation may answer instead (the OpenAPI document lists every answer)."""
+UNREADABLE: Responses = {400: {"model": Message, "description": "The body is not JSON."}}
+NOT_FOUND: Responses = {
+    404: {"model": Message, "description": "No such appointment or participant."}
+}
+CONFLICT: Responses = {
+    409: {"model": Problems, "description": "The appointment is cancelled or over."}
+}
 
 
 def problem(errors: list[FieldError]) -> list[dict[str, object]]:

@@ -24,6 +24,10 @@ from videotermin.services.audit import Actor
 from videotermin.store.models import ApiToken, Appointment, Participant
 from videotermin.web import unavailable
 from videotermin.web.api.models import (
+    CONFLICT,
+    NOT_FOUND,
+    REFUSED,
+    UNREADABLE,
     AppointmentIn,
     AppointmentOut,
     AppointmentPatch,
@@ -33,7 +37,7 @@ from videotermin.web.api.models import (
     ResendOut,
     problem,
 )
-from videotermin.web.deps import Ctx, Db
+from videotermin.web.deps import Ctx, Db, storable_address
 from videotermin.web.middleware import NoStoreMiddleware
 
 CONFLICT_CODES = {"not_scheduled"}
@@ -87,10 +91,15 @@ async def commit(ctx: AppContext, db: AsyncSession) -> None:
     ctx.outbox_wakeup.set()
 
 
-router = APIRouter(dependencies=[Depends(authenticated)])
+router = APIRouter(dependencies=[Depends(authenticated)], responses=REFUSED)
 
 
-@router.post("/appointments", status_code=status.HTTP_201_CREATED, response_model=AppointmentOut)
+@router.post(
+    "/appointments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AppointmentOut,
+    responses=UNREADABLE,
+)
 async def create_appointment(
     body: AppointmentIn, ctx: Ctx, db: Db, actor: Caller
 ) -> AppointmentOut:
@@ -113,12 +122,16 @@ async def create_appointment(
     return out
 
 
-@router.get("/appointments/{appointment_id}", response_model=AppointmentOut)
+@router.get("/appointments/{appointment_id}", response_model=AppointmentOut, responses=NOT_FOUND)
 async def read_appointment(appointment: Found) -> AppointmentOut:
     return AppointmentOut.of(appointment)
 
 
-@router.patch("/appointments/{appointment_id}", response_model=AppointmentOut)
+@router.patch(
+    "/appointments/{appointment_id}",
+    response_model=AppointmentOut,
+    responses={**UNREADABLE, **NOT_FOUND, **CONFLICT},
+)
 async def reschedule(
     body: AppointmentPatch, appointment: Found, ctx: Ctx, db: Db, actor: Caller
 ) -> AppointmentOut:
@@ -143,7 +156,11 @@ async def reschedule(
     return out
 
 
-@router.post("/appointments/{appointment_id}/cancel", response_model=AppointmentOut)
+@router.post(
+    "/appointments/{appointment_id}/cancel",
+    response_model=AppointmentOut,
+    responses={**NOT_FOUND, **CONFLICT},
+)
 async def cancel(appointment: Found, ctx: Ctx, db: Db, actor: Caller) -> AppointmentOut:
     """Cancel; each participant is told and their link shows the cancelled page."""
     await scheduling.cancel(db, ctx, appointment, actor)
@@ -156,6 +173,7 @@ async def cancel(appointment: Found, ctx: Ctx, db: Db, actor: Caller) -> Appoint
     "/appointments/{appointment_id}/participants",
     status_code=status.HTTP_201_CREATED,
     response_model=ParticipantOut,
+    responses={**UNREADABLE, **NOT_FOUND, **CONFLICT},
 )
 async def add_participant(
     body: ParticipantIn, appointment: Found, ctx: Ctx, db: Db, actor: Caller
@@ -168,6 +186,7 @@ async def add_participant(
 @router.delete(
     "/appointments/{appointment_id}/participants/{participant_id}",
     status_code=status.HTTP_204_NO_CONTENT,
+    responses={**NOT_FOUND, **CONFLICT},
 )
 async def remove_participant(
     participant_id: str, appointment: Found, ctx: Ctx, db: Db, actor: Caller
@@ -183,6 +202,7 @@ async def remove_participant(
     "/appointments/{appointment_id}/participants/{participant_id}/resend",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ResendOut,
+    responses={**NOT_FOUND, **CONFLICT},
 )
 async def resend(
     participant_id: str, appointment: Found, ctx: Ctx, db: Db, actor: Caller
@@ -218,6 +238,7 @@ def create_api(ctx: AppContext) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(storable_address)],  # an address with NUL names nothing
     )
     api.state.ctx = ctx
     api.include_router(router)
