@@ -50,6 +50,7 @@ from websockets.sync.client import ClientConnection, connect
 from conftest import LiveServer, add_staff
 from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
+from videotermin.realtime import timing
 from videotermin.realtime.protocol import (
     CALL_MESSAGES,
     CITIZEN_MESSAGES,
@@ -707,7 +708,17 @@ async def support_code(db: async_sessionmaker[AsyncSession], participant_id: str
 
 
 @pytest.fixture
+def unlimited_frames(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fuzzing sends thousands of frames a second on one connection: the flood limit
+    (a 4429 close, tested in test_waiting_socket.py) is lifted so that every frame is
+    parsed and answered. Request it before ``live_server``: the app reads it at start."""
+    lifted = dataclasses.replace(timing.DEFAULT, frames_burst=1e9, frames_per_second=1e9)
+    monkeypatch.setattr(timing, "DEFAULT", lifted)
+
+
+@pytest.fixture
 async def scene(
+    unlimited_frames: None,
     advisor: StaffUser,
     db: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -905,9 +916,10 @@ def flood_of(count: int) -> tuple[list[str], list[Answer]]:
 
 
 async def test_a_flood_is_answered_frame_by_frame_while_the_others_go_on(scene: Scene) -> None:
-    """There is no rate-limit close: a client that sends without reading is slowed down
-    by TCP (the server reads at most eight frames ahead), every frame of its flood is
-    answered in order, and the bystanders answer their pings in between."""
+    """With the flood limit lifted (see ``unlimited_frames``), a client that sends without
+    reading is slowed down by TCP (the server reads at most eight frames ahead), every
+    frame of its flood is answered in order, and the bystanders answer their pings in
+    between."""
     frames, want = flood_of(FLOOD)
     flooder = Wire(scene.url, scene.endpoints["citizen"])
 

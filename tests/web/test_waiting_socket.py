@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import time
 from datetime import timedelta
 
@@ -244,6 +245,38 @@ async def test_oversized_socket_frames_close_at_the_server_limit_and_others_go_o
             assert await receive(ws) == {"type": "pong", "id": 3}
         await send(neighbour, {"type": "ping", "id": 4})
         assert await receive(neighbour) == {"type": "pong", "id": 4}
+
+
+async def test_a_flood_is_closed_with_4429_and_a_steady_client_never_is(
+    booking: Booking,
+    live_server: LiveServer,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+) -> None:
+    """A client sending frames faster than its budget (``frames_burst`` at once, then
+    ``frames_per_second``) is closed with 4429 before it is read any further; one that
+    keeps to the rate is never closed, and a neighbour notices nothing."""
+    budget = timing.DEFAULT
+    nora = ParticipantDraft(name="Nora Nachbar", email="nora@example.org")
+    neighbours = await book(db, settings, clock, participants=[nora])
+    await record_consent(db, settings, neighbours.participant_ids[0])
+    async with citizen(live_server, neighbours.tokens[0]) as neighbour:
+        await greet(neighbour)
+        async with citizen(live_server, booking.tokens[0]) as steady:
+            await greet(steady)
+            for n in range(int(budget.frames_burst) + 50):  # past the burst, at the rate
+                await send(steady, {"type": "ping", "id": n})
+                assert await receive(steady) == {"type": "pong", "id": n}
+                await asyncio.sleep(1.2 / budget.frames_per_second)
+        async with citizen(live_server, booking.tokens[0]) as flooder:
+            await greet(flooder)
+            for n in range(int(budget.frames_burst) * 3):
+                await flooder.send(json.dumps({"type": "ping", "id": n}))
+            code, reason = await closed(flooder)
+            assert (code, reason) == (4429, "rate_limited")
+        await send(neighbour, {"type": "ping", "id": 7})
+        assert await receive(neighbour) == {"type": "pong", "id": 7}
 
 
 # --- one connection per link ----------------------------------------------------------------

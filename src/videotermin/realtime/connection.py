@@ -114,9 +114,11 @@ class HelloDue:
 
 @dataclass(frozen=True)
 class Gone:
-    """The client closed the connection, or stayed silent past ``idle_seconds``."""
+    """The client closed the connection, stayed silent past ``idle_seconds``, or sent
+    frames faster than its budget allows."""
 
     silent: bool
+    flooded: bool = False
 
 
 Item = FromClient | FromBus | Tick | HelloDue | Gone
@@ -212,8 +214,10 @@ class Inbox:
     """Client frames, bus events and ticks, in arrival order, for one session.
 
     At most :data:`CLIENT_BACKLOG` client frames wait unhandled; then the inbox
-    stops reading the socket, so a flooding client is slowed down by TCP instead
-    of filling the server's memory.
+    stops reading the socket, so a client is slowed down by TCP instead of filling
+    the server's memory. A client sending more than ``frames`` allows (a burst, then
+    a rate: a token bucket on the loop's clock) is flooding: the inbox stops reading it
+    and the session closes it with 4429.
 
     Ticks come after ``tick_every()`` seconds, asked anew for each one (the safety
     re-read; none when ``None``), and when an alarm asks for one; :meth:`hello_due_after`
@@ -228,9 +232,11 @@ class Inbox:
         *,
         idle_seconds: float,
         tick_every: Callable[[], float] | None,
+        frames: tuple[float, float] = (300, 100),
     ) -> None:
         self._socket = socket
         self._idle = idle_seconds
+        self._burst, self._refill = frames  # frames at once, frames per second after
         self._tick_every = tick_every
         self._queue: asyncio.Queue[Item] = asyncio.Queue()
         self._backlog = asyncio.Semaphore(self.CLIENT_BACKLOG)
@@ -290,13 +296,19 @@ class Inbox:
         loop = asyncio.get_running_loop()
         self._heard = loop.time()
         self._silence = loop.call_at(self._heard + self._idle, self._check_silence)
+        budget = self._burst
         try:
             while True:
                 await self._backlog.acquire()
                 message = await self._socket.receive()
-                self._heard = loop.time()
+                now = loop.time()
+                budget = min(self._burst, budget + (now - self._heard) * self._refill) - 1
+                self._heard = now
                 if message is None:
                     self._queue.put_nowait(Gone(silent=False))
+                    return
+                if budget < 0:  # a flood: nothing more is read, the session closes (4429)
+                    self._queue.put_nowait(Gone(silent=False, flooded=True))
                     return
                 self._queue.put_nowait(FromClient(message))
         finally:

@@ -72,13 +72,18 @@ class CloseCode(IntEnum):
     REMOVED = 4417
     LEFT = 4418
     UNSUPPORTED_VERSION = 4426
+    RATE_LIMITED = 4429
 
     @property
     def reason(self) -> str:
         return self.name.lower()
 
 
-FINAL_CLOSE_CODES = frozenset(CloseCode) - {CloseCode.TIMEOUT, CloseCode.UNAVAILABLE}
+FINAL_CLOSE_CODES = frozenset(CloseCode) - {
+    CloseCode.TIMEOUT,
+    CloseCode.UNAVAILABLE,
+    CloseCode.RATE_LIMITED,
+}
 """Close codes after which reconnecting cannot help: the client stops and the page says
 why. Only a connection closed for silence (``TIMEOUT``) or while the database could not
 be reached (``UNAVAILABLE``) may simply reconnect."""

@@ -180,6 +180,7 @@ class Session:
                         self.socket,
                         idle_seconds=timing.idle_seconds,
                         tick_every=timing.recheck_period if self.safety_ticks else None,
+                        frames=(timing.frames_burst, timing.frames_per_second),
                     )
                 )
                 self.inbox.hello_due_after(timing.hello_seconds)
@@ -202,6 +203,8 @@ class Session:
             if isinstance(item, Gone):
                 if item.silent:
                     await self.socket.close(CloseCode.TIMEOUT)
+                elif item.flooded:
+                    await self.socket.close(CloseCode.RATE_LIMITED)
                 return Ending.GONE
             try:
                 ending = await self._on_item(item)

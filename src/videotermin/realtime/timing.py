@@ -45,6 +45,11 @@ class Timing:
     """Presence of an instance not heard of this long is dropped (it crashed)."""
     sweep_seconds: float = 0.5
     """How often ended graces, silent instances and alarms that came due are looked for."""
+    frames_burst: float = 300
+    """Client frames a connection may send at once (a call's trickled ICE candidates, a
+    reconnect's catch-up); beyond it, ``frames_per_second`` refill the budget. A client
+    that outruns both is flooding and is closed with 4429."""
+    frames_per_second: float = 100
 
 
 DEFAULT = Timing()

@@ -27,6 +27,7 @@ export const CLOSE_CODES = /** @type {const} */ ({
   REMOVED: 4417,
   LEFT: 4418,
   UNSUPPORTED_VERSION: 4426,
+  RATE_LIMITED: 4429,
 });
 
 /**
