@@ -13,6 +13,8 @@ from websockets.asyncio.client import ClientConnection
 from conftest import LiveServer
 from videotermin.store.models import Appointment, Participant
 
+# A minimal SDP offer: the server relays signals without reading them.
+OFFER = {"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}
 CALL_TYPES = {"admitted", "peer_joined", "peer_updated", "peer_left", "signal", "chat"}
 
 

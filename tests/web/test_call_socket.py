@@ -13,6 +13,7 @@ import httpx
 import pytest
 from call_helpers import (
     CALL_TYPES,
+    OFFER,
     admitted_at,
     advisor_call,
     collect,
@@ -49,7 +50,6 @@ from videotermin.store.models import DeviceCheck, StaffUser
 __all__ = ["fast_timing"]
 
 TURN_SECRET = "geheim-fuer-turn"
-OFFER = {"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
-from call_helpers import advisor_call, open_call, until_pong
+from call_helpers import OFFER, advisor_call, open_call, until_pong
 from page_helpers import VALID, Booking, book, csrf_token, login
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -57,7 +57,6 @@ __all__ = ["fast_timing"]
 pytestmark = pytest.mark.postgres
 
 CALM_TITLE = "Gerade nicht erreichbar"
-OFFER = {"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}
 NEW_APPOINTMENT = {**VALID, "subject": "Vor dem Ausfall angenommen"}
 DURING = {**VALID, "subject": "Während des Ausfalls abgeschickt"}
 AFTER = {**VALID, "subject": "Nach dem Ausfall angenommen"}

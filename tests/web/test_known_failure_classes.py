@@ -20,7 +20,7 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 from aiortc.rtcicetransport import RTCIceGatherer
-from call_helpers import CALL_TYPES, admitted_at, advisor_call, open_call, until_pong
+from call_helpers import CALL_TYPES, OFFER, admitted_at, advisor_call, open_call, until_pong
 from device_check_helpers import agree, page_config, page_headers
 from page_helpers import Booking, book, csrf_token, login, post_form
 from sqlalchemy import select
@@ -56,7 +56,6 @@ SQLITE = pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
 """One database is enough: nothing here depends on the store's dialect."""
 
 TURN_SECRET = "geheim-fuer-turn-1234"
-OFFER = {"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}
 ROOT = Path(videotermin.__file__).resolve().parents[2]
 
 
