@@ -36,6 +36,12 @@ from videotermin.web.language import chosen_language
 from videotermin.web.templating import PageExit, message_page
 
 
+def client_address(request: Request) -> str:
+    """The client's address for per-address limits (a trusted proxy's X-Forwarded-For,
+    as uvicorn resolved it)."""
+    return request.client.host if request.client else "unknown"
+
+
 def context_of(connection: HTTPConnection) -> AppContext:
     """The app's context, for a request or a WebSocket."""
     ctx = connection.app.state.ctx

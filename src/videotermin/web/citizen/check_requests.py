@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from videotermin.domain.rate_limit import RateLimiter
 from videotermin.domain.tokens import looks_like_token, tokens_equal
 from videotermin.web.citizen.check_payload import field_errors
+from videotermin.web.deps import client_address
 from videotermin.web.templating import NO_STORE, PageExit
 
 # What one device check's speed test may move each way (speedtest.js stops earlier on a
@@ -35,10 +36,6 @@ Model = TypeVar("Model", bound=BaseModel)
 def refusal(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> PageExit:
     """A JSON answer to raise from handlers and dependencies instead of a page."""
     return PageExit(JSONResponse(body, status_code=status, headers={**NO_STORE, **(headers or {})}))
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def checked_script_request(request: Request) -> None:

@@ -51,13 +51,12 @@ from videotermin.web.citizen.check_requests import (
     FromPage,
     Limits,
     bounded_body,
-    client_address,
     refusal,
     validated,
 )
 from videotermin.web.citizen.device_memory import DEVICE_COOKIE
 from videotermin.web.citizen.link import LinkPages
-from videotermin.web.deps import Ctx, Db
+from videotermin.web.deps import Ctx, Db, client_address
 from videotermin.web.templating import NO_STORE, PageRoute
 
 router = APIRouter(route_class=PageRoute)

@@ -37,7 +37,15 @@ from videotermin.web.cookies import (
     safe_next,
     set_session_cookie,
 )
-from videotermin.web.deps import Ctx, CurrentLogin, Db, LoginForm, OptionalLogin, checked_form
+from videotermin.web.deps import (
+    Ctx,
+    CurrentLogin,
+    Db,
+    LoginForm,
+    OptionalLogin,
+    checked_form,
+    client_address,
+)
 from videotermin.web.staff import forms
 from videotermin.web.staff.view import redirect, staff_render
 from videotermin.web.templating import PageRoute
@@ -138,7 +146,7 @@ async def login_submit(request: Request, ctx: Ctx, db: Db, form: LoginForm) -> R
     password = password if isinstance(password, str) else ""
     username = values.get("username", "")
     next_path = safe_next(values.get("next"))
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request)
     wait = _address_limit(request).take(address, time.monotonic())
     if wait:
         return await _login_page(
