@@ -82,6 +82,14 @@ class Firefox:
         """Evaluate ``expression`` again until it is truthy; that value."""
         return await self._call("until", expression=expression, timeout=timeout_ms)
 
+    async def viewport(self, width: int, height: int) -> None:
+        """Size the page's window (a phone is 360 px wide), as a person's screen would."""
+        await self._call("viewport", width=width, height=height)
+
+    async def screenshot(self, path: Path) -> None:
+        """The whole page as a PNG at ``path``, to look at what Firefox drew."""
+        await self._call("screenshot", path=str(path))
+
     async def errors(self) -> list[str]:
         """Console errors and uncaught exceptions the page reported so far."""
         return list(await self._call("errors"))

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from test_call_browser import (
     INBOUND,
     PEER_CONNECTIONS,
+    RECEIVED_AUDIO,
     RECEIVED_VIDEO,
     START,
     advisor_call_page,
@@ -58,6 +59,9 @@ TILE_VIDEO = """[...document.querySelectorAll('figure.tile')]
   ?.querySelector('video')"""
 
 
+TILE_AUDIO = TILE_VIDEO.replace("querySelector('video')", "querySelector('audio')")
+
+
 def tile_video(name: str) -> str:
     return TILE_VIDEO % json.dumps(name)
 
@@ -66,6 +70,18 @@ async def frames_decoded(fox: Firefox, more_than: int) -> int:
     """Wait until Firefox has decoded more than ``more_than`` video frames in all; the count."""
     expression = f"({INBOUND})(['video', 'framesDecoded']).then((n) => n > {more_than} && n)"
     return int(await fox.until(expression, timeout_ms=20_000))
+
+
+async def firefox_hears(fox: Firefox, name: str) -> None:
+    """``name``'s tile in Firefox plays a track received from a peer connection, and
+    Firefox receives more and more audio packets."""
+    audio = TILE_AUDIO % json.dumps(name)
+    await fox.until(
+        f"(() => {{ const a = {audio}; return Boolean(a) && ({RECEIVED_AUDIO})(a); }})()"
+    )
+    expression = f"({INBOUND})(['audio', 'packetsReceived'])"
+    first = int(await fox.until(f"{expression}.then((n) => n > 0 && n)", timeout_ms=20_000))
+    await fox.until(f"{expression}.then((n) => n > {first})")
 
 
 async def firefox_sees_video(fox: Firefox, name: str) -> dict[str, Any]:
@@ -118,6 +134,7 @@ async def test_a_firefox_citizen_and_a_chromium_advisor_see_each_other_chat_and_
         await desk.get_by_role("button", name=f"Abholen: {CITIZEN}").click()
         await fox.wait("#call-title", "Videogespräch")
         seen_by_citizen = await firefox_sees_video(fox, ADVISOR)
+        await firefox_hears(fox, ADVISOR)
         await sees_video_and_hears(desk, CITIZEN)
         seen_by_advisor = (
             await tile(desk, CITIZEN)

@@ -2,9 +2,10 @@
 link, the public check, the staff's, the support desk's, the administration's, and the
 error and refusal pages — at 360 px and 1280 px in Chromium, German and English, checked
 for what a person notices: a page wider than its window, a word broken across lines
-("J/a", "N/ei/n"), controls or headings drawn over each other, and radio buttons or
-checkboxes of different sizes. A screenshot of each is kept in ``LAYOUT_SHOTS``
-(default: a temporary folder) to look at."""
+("J/a", "N/ei/n"), controls or headings drawn over each other, radio buttons or
+checkboxes of different sizes, and a rating scale wrapped into two rows. A screenshot of
+each is kept in ``LAYOUT_SHOTS`` (default: a temporary folder) to look at. The same audit
+runs on the citizen's pages in Firefox (test_full_journey_firefox.py)."""
 
 from __future__ import annotations
 
@@ -103,6 +104,12 @@ AUDIT = """() => {
       return `${Math.round(box.width)}x${Math.round(box.height)}`;
     }));
   if (sizes.size > 1) problems.push(`choice controls come in ${sizes.size} sizes: ${[...sizes]}`);
+  // A rating scale is read as one line: 1 to 5 side by side, never 5 below the rest.
+  for (const scale of [...document.querySelectorAll('.scale')].filter(visible)) {
+    const rows = new Set([...scale.children]
+      .map((el) => Math.round(el.getBoundingClientRect().top)));
+    if (rows.size > 1) problems.push(`a rating scale is drawn in ${rows.size} rows`);
+  }
   return problems;
 }"""
 

@@ -14,7 +14,9 @@
 //              {"id": 4, "op": "evaluate", "expression": "document.title"}
 //              {"id": 5, "op": "until", "expression": "video.videoWidth > 0", "timeout": 9000}
 //              {"id": 6, "op": "errors"}   console errors and uncaught page errors so far
-//              {"id": 7, "op": "close"}
+//              {"id": 7, "op": "viewport", "width": 360, "height": 740}
+//              {"id": 8, "op": "screenshot", "path": "/tmp/page.png"}   the whole page, as PNG
+//              {"id": 9, "op": "close"}
 //   answer:    {"id": 1, "ok": true, "value": …} or {"id": 1, "ok": false, "error": "…"}
 // `wait` and `click` look for the first element that matches the CSS selector, is
 // visible and (with "text") contains the text; `wait` answers its text content.
@@ -112,6 +114,12 @@ async function perform(command) {
         }
         case 'errors':
             return [...errors];
+        case 'viewport':
+            await page.setViewport({ width: command.width, height: command.height });
+            return null;
+        case 'screenshot':
+            await page.screenshot({ path: command.path, fullPage: true });
+            return null;
         default:
             throw new Error(`unknown op ${JSON.stringify(command.op)}`);
     }
