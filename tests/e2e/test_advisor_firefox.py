@@ -32,6 +32,7 @@ from test_call_browser import (
     waiting,
 )
 from test_call_firefox import firefox_hears, firefox_sees_video
+from test_every_page_layout import AUDIT, SHOTS
 
 from conftest import PASSWORD, LiveServer
 from videotermin.domain.clock import FakeClock
@@ -93,7 +94,10 @@ async def test_a_firefox_advisor_sees_her_wait_picks_her_up_and_controls_the_cal
             " && document.querySelector('#waiting-summary').textContent"
         )
 
+        await fox.viewport(1280, 800)
         seen_by_advisor = await firefox_sees_video(fox, CITIZEN)
+        await fox.screenshot(SHOTS / "firefox-advisor-call-1280.png")
+        call_layout = await fox.evaluate(f"({AUDIT})()")
         await firefox_hears(fox, CITIZEN)
         await sees_video_and_hears(room, "Bea Berater")
 
@@ -143,6 +147,7 @@ async def test_a_firefox_advisor_sees_her_wait_picks_her_up_and_controls_the_cal
     assert "wartet seit 09:58 Uhr" in waiting_row and stayed, "the list updated without a reload"
     assert f"{CITIZEN} (Kundin/Kunde) wartet im Warteraum" in alert
     assert min(seen_by_advisor.values()) > 0, seen_by_advisor
+    assert call_layout == [], f"the call page in Firefox at 1280 px; shot in {SHOTS}"
     assert not stale, "no stale frame after the camera went off"
     assert markup_at_citizen == 0, "text, never HTML"
     assert CITIZEN in line_at_advisor
