@@ -94,22 +94,40 @@ def require_login(request: Request, login: OptionalLogin) -> Login:
 CurrentLogin = Annotated[Login, Depends(require_login)]
 
 
+def _area_refused(
+    request: Request,
+    login: Login,
+    title: str,
+    text: str,
+    next_step: tuple[str, str] | None = None,
+) -> PageExit:
+    """The 403 page of a staff area the account's role does not open: what the area is,
+    why this account cannot use it, and whom to ask."""
+    return PageExit(
+        message_page(
+            403,
+            title,
+            text,
+            login.user.unit.name,
+            next_step=next_step,
+            staff=login.page_context,
+            language=chosen_language(request),
+        )
+    )
+
+
 def require_advisor(request: Request, login: CurrentLogin) -> Login:
     """Appointments are the advisors' (and admins') area; support staff get a clear refusal."""
     if login.user.role not in ADVISOR_ROLES:
-        raise PageExit(
-            message_page(
-                403,
-                N_("Dieser Bereich ist für Beraterinnen und Berater"),
-                N_(
-                    "Mit Ihrem Konto (Rolle: Support) können Sie keine Termine ansehen oder "
-                    "anlegen. Wenn Sie Termine betreuen, bitten Sie Ihre Administration, "
-                    "Ihrem Konto die Rolle „Beratung“ zu geben."
-                ),
-                login.user.unit.name,
-                staff=login.page_context,
-                language=chosen_language(request),
-            )
+        raise _area_refused(
+            request,
+            login,
+            N_("Dieser Bereich ist für Beraterinnen und Berater"),
+            N_(
+                "Mit Ihrem Konto (Rolle: Support) können Sie keine Termine ansehen oder "
+                "anlegen. Wenn Sie Termine betreuen, bitten Sie Ihre Administration, "
+                "Ihrem Konto die Rolle „Beratung“ zu geben."
+            ),
         )
     return login
 
@@ -120,19 +138,15 @@ CurrentAdvisor = Annotated[Login, Depends(require_advisor)]
 def require_support(request: Request, login: CurrentLogin) -> Login:
     """The support desk is for support staff and admins; advisors get a clear refusal."""
     if not may_look_up(login.user.role):
-        raise PageExit(
-            message_page(
-                403,
-                N_("Dieser Bereich ist für den Support"),
-                N_(
-                    "Mit Ihrem Konto können Sie keine Support-Codes nachschlagen. Wenn Sie "
-                    "Anrufende unterstützen, bitten Sie Ihre Administration um die Rolle „Support“."
-                ),
-                login.user.unit.name,
-                next_step=("/termine", N_("Zu „Meine Termine“")),
-                staff=login.page_context,
-                language=chosen_language(request),
-            )
+        raise _area_refused(
+            request,
+            login,
+            N_("Dieser Bereich ist für den Support"),
+            N_(
+                "Mit Ihrem Konto können Sie keine Support-Codes nachschlagen. Wenn Sie "
+                "Anrufende unterstützen, bitten Sie Ihre Administration um die Rolle „Support“."
+            ),
+            next_step=("/termine", N_("Zu „Meine Termine“")),
         )
     return login
 
@@ -143,19 +157,15 @@ CurrentSupport = Annotated[Login, Depends(require_support)]
 def require_admin(request: Request, login: CurrentLogin) -> Login:
     """The administration is for admins; everyone else gets a clear refusal."""
     if not may_administer(login.user.role):
-        raise PageExit(
-            message_page(
-                403,
-                N_("Dieser Bereich ist für die Administration"),
-                N_(
-                    "Mit Ihrem Konto können Sie Dienststellen, Konten, API-Tokens und das "
-                    "Protokoll nicht verwalten."
-                ),
-                login.user.unit.name,
-                next_step=("/", N_("Zur Startseite")),
-                staff=login.page_context,
-                language=chosen_language(request),
-            )
+        raise _area_refused(
+            request,
+            login,
+            N_("Dieser Bereich ist für die Administration"),
+            N_(
+                "Mit Ihrem Konto können Sie Dienststellen, Konten, API-Tokens und das "
+                "Protokoll nicht verwalten."
+            ),
+            next_step=("/", N_("Zur Startseite")),
         )
     return login
 
