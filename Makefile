@@ -46,8 +46,9 @@ typecheck: node_modules/.bin/tsc
 pytypes: $(VENV)/.test-deps
 	$(BIN)/mypy
 
+# The slowest tests are listed at the end, to keep the suite's time in view.
 test: $(VENV)/.test-deps system-packages lint imports typecheck pytypes
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=25
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache node_modules
