@@ -14,6 +14,7 @@ GOOD = UnitDraft(
     email="nord@agentur.example",
     hotline="0800 1",
     hotline_hours="Mo–Fr 8–18 Uhr",
+    hotline_hours_en="Mon–Fri 8 am–6 pm",
     timezone="Europe/Berlin",
 )
 
@@ -24,7 +25,8 @@ def fields(draft: UnitDraft, *, new: bool = True) -> set[str]:
 
 def test_a_complete_unit_passes() -> None:
     assert fields(GOOD) == set()
-    assert fields(replace(GOOD, phone="", email="", hotline="", hotline_hours="")) == set()
+    blank = dict.fromkeys(("phone", "email", "hotline", "hotline_hours", "hotline_hours_en"), "")
+    assert fields(replace(GOOD, **blank)) == set()
 
 
 def test_each_field_at_its_edge() -> None:

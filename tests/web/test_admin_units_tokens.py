@@ -50,6 +50,7 @@ UNIT = {
     "email": "nord@agentur.example",
     "hotline": "0800 222",
     "hotline_hours": "Mo–Fr 8–16 Uhr",
+    "hotline_hours_en": "Mon–Fri 8 am–4 pm",
     "timezone": "Europe/Berlin",
 }
 

@@ -51,6 +51,7 @@ NAME_FIELDS = {
     "subject",
     "waiting_message",
     "hotline_hours",
+    "hotline_hours_en",
 }
 """Fields where a right-to-left name is fine: a form that refuses it only there is wrong."""
 CHANGING_ON_REFUSAL = {"login_throttle", "staff_sessions"}

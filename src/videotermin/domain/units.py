@@ -1,5 +1,8 @@
 """A unit's details as an admin enters them: what the citizen's pages, mails and the
-support desk show, and the time zone every date of the unit is shown in."""
+support desk show, and the time zone every date of the unit is shown in.
+
+The hotline's hours are free text, so they come in German and, optionally, in English;
+:func:`hotline_hours` picks the one a reader of a page or a mail gets."""
 
 from __future__ import annotations
 
@@ -10,7 +13,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from videotermin.domain.appointments import FieldError, normalise_email
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,59}$")
-LIMITS = {"name": 200, "address": 300, "phone": 60, "hotline": 60, "hotline_hours": 200}
+LIMITS = {
+    "name": 200,
+    "address": 300,
+    "phone": 60,
+    "hotline": 60,
+    "hotline_hours": 200,
+    "hotline_hours_en": 200,
+}
 ZONE_NAME = re.compile(r"^[A-Za-z]+(?:[/_+-][A-Za-z0-9]+)*$")
 
 
@@ -23,7 +33,27 @@ class UnitDraft:
     email: str
     hotline: str
     hotline_hours: str
+    hotline_hours_en: str
     timezone: str
+
+
+@dataclass(frozen=True)
+class HotlineHours:
+    """The hours as shown: the text, the language it is written in, and whether it
+    stands in for the reader's language (German hours for an English reader), so a
+    page marks it ``lang="de"`` and a screen reader pronounces it as German."""
+
+    text: str
+    language: str
+    fallback: bool
+
+
+def hotline_hours(language: str, *, german: str, english: str) -> HotlineHours:
+    """The hotline's hours for a reader of ``language``: the English text for English
+    when the admin entered one, otherwise the German text (which may be empty too)."""
+    if language == "en" and english:
+        return HotlineHours(english, "en", fallback=False)
+    return HotlineHours(german, "de", fallback=language != "de")
 
 
 def known_zone(name: str) -> bool:

@@ -27,6 +27,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from videotermin.domain.dates import long_datetime
 from videotermin.domain.outbox import MailKind
+from videotermin.domain.units import hotline_hours
 from videotermin.mail.ics import Method, Person, calendar_bytes
 from videotermin.mail.qr import qr_png
 from videotermin.mail.transport import smtp_address
@@ -148,6 +149,11 @@ def _facts(
         "subject": appointment.subject or "",
         "link": link or "",
         "unit": appointment.unit,
+        "hotline_hours": hotline_hours(
+            language,
+            german=appointment.unit.hotline_hours,
+            english=appointment.unit.hotline_hours_en,
+        ),
         "advisor": appointment.advisor,
         "sender": parseaddr(settings.mail_from)[1],
         "join_early_minutes": settings.join_early_minutes,

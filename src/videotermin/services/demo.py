@@ -28,6 +28,7 @@ DEMO_UNIT = {
     "email": "musterstadt@agentur.example",
     "hotline": "0800 000 1234",
     "hotline_hours": "Montag bis Freitag, 8 bis 18 Uhr",
+    "hotline_hours_en": "Monday to Friday, 8 am to 6 pm",
 }
 DEMO_STAFF = [
     ("admin", "admin", "Alex Admin"),

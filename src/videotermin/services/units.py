@@ -16,7 +16,16 @@ from videotermin.domain.units import UnitDraft, check_unit
 from videotermin.services.audit import Actor, record
 from videotermin.store.models import Unit
 
-EDITABLE = ("name", "address", "phone", "email", "hotline", "hotline_hours", "timezone")
+EDITABLE = (
+    "name",
+    "address",
+    "phone",
+    "email",
+    "hotline",
+    "hotline_hours",
+    "hotline_hours_en",
+    "timezone",
+)
 
 
 async def default_unit(session: AsyncSession) -> Unit | None:

@@ -26,6 +26,7 @@ DEFAULT_UNIT = {
     "email": "",
     "hotline": "",
     "hotline_hours": "Montag bis Freitag, 8 bis 18 Uhr",
+    "hotline_hours_en": "Monday to Friday, 8 am to 6 pm",
 }
 
 

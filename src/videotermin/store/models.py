@@ -89,6 +89,8 @@ class Unit(Base):
     email: Mapped[str] = mapped_column(String(254), default="")
     hotline: Mapped[str] = mapped_column(String(60), default="")
     hotline_hours: Mapped[str] = mapped_column(String(200), default="")
+    # The hours in English for English pages and mails; empty: the German ones are shown.
+    hotline_hours_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -29,6 +29,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from videotermin.domain.appointments import ROLE_LABELS, is_over
 from videotermin.domain.dates import clock_time, long_date, long_datetime
 from videotermin.domain.text import Text
+from videotermin.domain.units import HotlineHours, hotline_hours
 from videotermin.web.static_files import static_url
 
 WEB = Path(__file__).parent
@@ -75,6 +76,11 @@ def translate(language: str, message: str) -> str:
     return catalog.gettext(message)
 
 
+def _hotline_hours(unit: Any, language: str) -> HotlineHours:
+    """A unit's hotline hours for a page in ``language`` (German when no English given)."""
+    return hotline_hours(language, german=unit.hotline_hours, english=unit.hotline_hours_en)
+
+
 def _input_date(moment: Any, zone: Any) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d")
 
@@ -103,6 +109,7 @@ def environment(language: str) -> Environment:
         input_time=_input_time,
         zip=zip,
         t=partial(translate, language),
+        hotline_hours=partial(_hotline_hours, language=language),
     )
     env.globals["is_over"] = is_over
     env.globals["ROLE_LABELS"] = ROLE_LABELS

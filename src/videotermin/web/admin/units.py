@@ -1,5 +1,6 @@
 """Units in the administration: ``/admin/dienststellen`` lists them, creates one and
-changes name, address, phone, e-mail, hotline and its hours, and the time zone
+changes name, address, phone, e-mail, hotline and its hours (in German and English), and the
+time zone
 (:mod:`videotermin.services.units`; every change is an audit entry).
 """
 
@@ -24,7 +25,7 @@ from videotermin.web.templating import PageExit, PageRoute, message_page
 
 router = APIRouter(route_class=PageRoute)
 
-FIELDS = ("slug", "name", "address", "phone", "email", "hotline", "hotline_hours", "timezone")
+FIELDS = ("slug", *units.EDITABLE)
 MESSAGES = {
     ("slug", "invalid"): N_(
         "Das Kürzel hat 2 bis 60 Zeichen: Kleinbuchstaben, Ziffern und Bindestriche."
