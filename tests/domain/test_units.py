@@ -39,6 +39,19 @@ def test_each_field_at_its_edge() -> None:
     assert fields(replace(GOOD, email="nord@")) == {"email"}
 
 
+def test_text_pasted_from_a_letter_is_taken() -> None:
+    """No-break spaces, a narrow one before "Uhr", a soft hyphen and Arabic letters are
+    what people paste from letters and web pages: one line, nothing hidden."""
+    pasted = replace(
+        GOOD,
+        name="Dienst\u00adstelle Nord",
+        address="Nordstraße\u00a01, 12345\u00a0Musterstadt",
+        hotline_hours="Mo–Fr 8–18\u202fUhr",
+        hotline_hours_en="مكتب الشمال",
+    )
+    assert fields(pasted) == set()
+
+
 def test_only_real_zones_and_never_paths() -> None:
     assert (
         known_zone("Europe/Berlin")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from videotermin.domain.appointments import FieldError, normalise_email
+from videotermin.domain.text_input import is_one_line
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,59}$")
 LIMITS = {
@@ -77,8 +78,9 @@ def check_unit(draft: UnitDraft, *, new: bool) -> list[FieldError]:
         errors.append(FieldError("name", "required", "a name is required"))
     for field, limit in LIMITS.items():
         value = getattr(draft, field)
-        if len(value) > limit or not all(ch.isprintable() for ch in value):
-            errors.append(FieldError(field, "invalid", f"at most {limit} printable characters"))
+        # One line as every typed field (a no-break space pasted from a letter is fine).
+        if len(value) > limit or not is_one_line(value):
+            errors.append(FieldError(field, "invalid", f"at most {limit} characters, one line"))
     if draft.email and normalise_email(draft.email) is None:
         errors.append(FieldError("email", "invalid", "not a valid e-mail address"))
     if not known_zone(draft.timezone):
