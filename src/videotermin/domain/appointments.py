@@ -43,13 +43,10 @@ ROLE_LABELS: dict[str, str] = {
     Role.COMPANION: N_("Begleitperson"),
     Role.COLLEAGUE: N_("Kollegin/Kollege"),
 }
-"""A role as the advisor's pages and the call name it: German msgids, which a page
-translates where it shows them (the templates' ``t`` filter)."""
-
-
-def shown_name(name: str | None, role: str) -> str:
-    """A participant's name, or their role when there is none (never given, or erased)."""
-    return name or ROLE_LABELS.get(role, role)
+"""A role as the advisor's pages name it: German msgids, which a page translates where
+it shows them (the templates' ``t`` filter). The call's pages name roles in the browser,
+in the page's language (``role_*`` in ``templates/_call.html``): over the sockets a
+participant without a name has an empty one, never a German word."""
 
 
 class Status(StrEnum):

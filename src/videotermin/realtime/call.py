@@ -183,6 +183,7 @@ class Member:
     """A participant id, or :data:`~videotermin.domain.call.ADVISOR`."""
     peer: str
     name: str
+    """Empty for a participant without a name: the pages show the role in their language."""
     role: str
     call_ends: datetime | None
     """The end of the appointment: the call's TURN credentials expire soon after."""

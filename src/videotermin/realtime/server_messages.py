@@ -143,13 +143,20 @@ class IceServer(BaseModel):
     credential: str | None = None
 
 
+NAME_WHY = (
+    "plain text (show it as text, never as HTML); empty when the participant has no name "
+    "(never given, or erased): show the role's label in the page's language instead"
+)
+"""What a person's ``name`` is, in every message that carries one."""
+
+
 class Peer(BaseModel):
-    """Someone in the call. `name` is plain text (show it as text, never as HTML)."""
+    """Someone in the call."""
 
     model_config = ConfigDict(frozen=True)
 
     id: str
-    name: str
+    name: str = Field(description=NAME_WHY)
     role: str
     audio: bool
     video: bool
@@ -203,7 +210,7 @@ class ChatLine(ServerMessage):
 
     type: Literal["chat"] = "chat"
     from_: str = Field(alias="from")
-    name: str
+    name: str = Field(description=NAME_WHY)
     role: str
     text: str
     at: datetime
@@ -222,7 +229,7 @@ class WaitingPerson(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: str
-    name: str
+    name: str = Field(description=NAME_WHY)
     role: str
     since: datetime
     verdict: Verdict | None

@@ -40,7 +40,6 @@ from videotermin.bus.events import (
     appointment_channel,
     seat_channel,
 )
-from videotermin.domain.appointments import shown_name
 from videotermin.domain.call import peer_id, rejoins
 from videotermin.domain.journey import Journey
 from videotermin.realtime.call import InCall, Member, QualityTally, follow_presence
@@ -243,7 +242,7 @@ class CitizenSession(Session):
             appointment_id=self.appointment_id,
             subject=self.participant_id,
             peer=peer_id(key, self.participant_id),
-            name=shown_name(participation.name, participation.role),
+            name=participation.name or "",
             role=participation.role,
             call_ends=participation.closes_at,
         )

@@ -31,7 +31,7 @@ from videotermin.bus.events import (
     seat_channel,
 )
 from videotermin.context import AppContext
-from videotermin.domain.appointments import Status, end_of, shown_name
+from videotermin.domain.appointments import Status, end_of
 from videotermin.domain.audit import AuditAction
 from videotermin.domain.call import (
     ADMIT_ALL,
@@ -86,6 +86,7 @@ class Waiter:
 
     id: str
     name: str
+    """Empty when they have no name (never given, or erased): the page shows their role."""
     role: str
     since: datetime
     verdict: str | None
@@ -95,7 +96,7 @@ class Waiter:
 @dataclass(frozen=True)
 class Seats:
     """Who may hold a seat in the call: the advisor's name, and the admitted participants'
-    shown names and roles by participant id."""
+    names (empty when there is none) and roles by participant id."""
 
     advisor_name: str
     admitted: Mapping[str, tuple[str, str]]
@@ -193,7 +194,7 @@ async def seats(ctx: AppContext, appointment_id: str) -> Seats:
                 *_admitted(appointment_id)
             )
         )
-        admitted = {row.id: (shown_name(row.name, row.role), row.role) for row in rows}
+        admitted = {row.id: (row.name or "", row.role) for row in rows}
     return Seats(advisor or "", admitted)
 
 
@@ -226,7 +227,7 @@ async def waiting_list(
         people = [
             Waiter(
                 id=row.id,
-                name=shown_name(row.name, row.role),
+                name=row.name or "",
                 role=row.role,
                 since=since[row.id],
                 verdict=row.verdict if row.verdict in VERDICTS else None,

@@ -16,6 +16,7 @@ import { find, make } from './dom.js';
  * @property {string} lang
  * @property {string} zone IANA time zone for chat times
  * @property {(key: string, values?: Record<string, string>) => string} text the page's texts
+ * @property {(person: {name: string, role: string}) => string} nameOf what the page calls the sender
  * @property {(message: string) => void} announce tell screen readers
  */
 
@@ -57,11 +58,11 @@ export class ChatPanel {
 
   /** @param {ChatFromMessage} message */
   add(message) {
-    const { text } = this.options;
+    const { text, nameOf } = this.options;
     const own = message.from === this.call.self;
     const item = make('li', own ? 'call-chat__line call-chat__line--own' : 'call-chat__line');
     const head = make('p', 'call-chat__head');
-    const who = make('span', 'call-chat__who', own ? text('you') : message.name);
+    const who = make('span', 'call-chat__who', own ? text('you') : nameOf(message));
     const time = /** @type {HTMLTimeElement} */ (make('time', 'call-chat__time', this.#clock(message.at)));
     time.dateTime = message.at;
     head.append(who, ' · ', time);
@@ -72,7 +73,7 @@ export class ChatPanel {
     if (!own && panel instanceof HTMLElement && panel.hidden) {
       this.#unread += 1;
       this.#renderUnread();
-      this.options.announce(text('chat_new', { name: message.name }));
+      this.options.announce(text('chat_new', { name: nameOf(message) }));
     }
   }
 

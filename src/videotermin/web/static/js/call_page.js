@@ -11,7 +11,7 @@
  * the query, so a reload admits nobody. Texts come from #call-config.
  */
 import { CLOSE_CODES, ERROR_CODES, PROTOCOL_VERSION } from './constants.js';
-import { ServerConnection, socketUrl } from './protocol.js';
+import { ServerConnection, socketUrl, turnedAway } from './protocol.js';
 import { Call } from './call.js';
 import { LocalMedia } from './local_media.js';
 import { CallView } from './call_ui.js';
@@ -123,10 +123,11 @@ function renderWaiting(message) {
     item.dataset.participantId = person.id;
     const who = document.createElement('span');
     who.className = 'call-waiting__name';
-    who.textContent = person.name || view.roleLabel(person.role);
+    who.textContent = view.nameOf(person);
     const details = document.createElement('span');
     details.className = 'call-waiting__details';
-    details.textContent = ` (${view.roleLabel(person.role)}) – ${text('since', { time: clock(person.since) })} – ${text(`verdict_${person.verdict ?? 'none'}`)}`;
+    const role = person.name ? ` (${view.roleLabel(person.role)})` : '';
+    details.textContent = `${role} – ${text('since', { time: clock(person.since) })} – ${text(`verdict_${person.verdict ?? 'none'}`)}`;
     const button = document.createElement('button');
     button.type = 'button';
     button.className = 'call-waiting__admit';
@@ -163,10 +164,22 @@ function renderWaiting(message) {
   }
 }
 
-/** @param {import('./messages.js').ErrorMessage} error */
+/**
+ * The server refused what the advisor did. `unavailable` (its database or Redis is down
+ * for a moment) refused only that: the call goes on, and the advisor may try again. When
+ * it turned the connection itself away, the call's status line says so (call_ui.js) and
+ * the page reconnects by itself.
+ * @param {import('./messages.js').ErrorMessage} error
+ */
 function refused(error) {
+  if (turnedAway(error)) return;
   /** @type {string[]} */
-  const known = [ERROR_CODES.CALL_FULL, ERROR_CODES.NOT_WAITING, ERROR_CODES.UNKNOWN_PEER];
+  const known = [
+    ERROR_CODES.CALL_FULL,
+    ERROR_CODES.NOT_WAITING,
+    ERROR_CODES.UNKNOWN_PEER,
+    ERROR_CODES.UNAVAILABLE,
+  ];
   const key = known.includes(error.code) ? `error_${error.code}` : 'error_other';
   showNotice(text(key, { count: String(maxParticipants) }));
 }
@@ -206,7 +219,7 @@ const view = new CallView(element('call'), call, media, {
   selfRole: 'advisor',
   onhangup: () => call.hangUp(),
   onremove: async (peer) => {
-    const question = text('confirm_remove', { name: peer.info.name });
+    const question = text('confirm_remove', { name: view.nameOf(peer.info) });
     if (await confirmAction(question, text('confirm_remove_yes'))) {
       connection.send('remove', { participant: peer.id });
     }

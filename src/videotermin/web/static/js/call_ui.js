@@ -10,6 +10,9 @@
  * While the call is shown it is the whole page (`body.in-call`).
  *
  * Everything other people wrote (names, chat) is set as text, never as HTML.
+ * Someone without a name (never given, or erased: the server sends '') is
+ * named by their role in the page's language: `nameOf` is the one place that
+ * turns a person into the words the page shows.
  * A picture is shown only while its owner says the camera is on — with the
  * stream detached otherwise, so no frozen last frame can stay on screen.
  */
@@ -25,12 +28,13 @@ import { canShareScreen } from './local_media.js';
  * @typedef {import('./local_media.js').LocalMedia} LocalMedia
  * @typedef {import('./remote_peer.js').RemotePeer} RemotePeer
  * @typedef {import('./local_media.js').DeviceKind} DeviceKind
+ * @typedef {{name: string, role: string}} Person a name ('' when there is none) and a role
  *
  * @typedef {object} ViewOptions
  * @property {string} lang
  * @property {string} zone IANA time zone for chat times
  * @property {Record<string, string>} texts
- * @property {string} selfName
+ * @property {string} selfName your own name, or '' (you are then named by your role)
  * @property {string} selfRole
  * @property {() => void} onhangup the hang-up button was pressed
  * @property {((peer: RemotePeer) => void) | null} [onremove] advisor only: "Entfernen"
@@ -70,6 +74,7 @@ export class CallView {
       lang: options.lang,
       zone: options.zone,
       text: (key, values) => this.text(key, values),
+      nameOf: (person) => this.nameOf(person),
       announce: (message) => this.announce(message),
     });
     this.participants = find(root, '.call-participants__list');
@@ -102,6 +107,34 @@ export class CallView {
     return this.texts[`role_${role}`] ?? role;
   }
 
+  /**
+   * What the page calls someone: their name, or their role when they have none.
+   * @param {Person} person
+   */
+  nameOf(person) {
+    return person.name || this.roleLabel(person.role);
+  }
+
+  /**
+   * Someone's name with their role, "Ivo Ivanov (Interpreter)"; the role alone when
+   * it is all the page can call them.
+   * @param {Person} person
+   */
+  labelOf(person) {
+    const role = this.roleLabel(person.role);
+    return person.name ? `${person.name} (${role})` : role;
+  }
+
+  /** You, as a person the call shows. @returns {Person} */
+  get me() {
+    return { name: this.options.selfName, role: this.options.selfRole };
+  }
+
+  /** You, as the call names you: "Clara Kundin (you)", "Interpreter (you)". */
+  get selfLabel() {
+    return this.text('you_named', { name: this.nameOf(this.me) });
+  }
+
   /** Open the call view (admitted); the focus moves to it so nobody is lost. */
   show() {
     const opening = this.root.hidden;
@@ -111,7 +144,7 @@ export class CallView {
     if (this.options.help && help) help.append(this.options.help);
     this.renderSelf();
     this.renderParticipants();
-    this.renderStatus('open');
+    this.renderStatus();
     this.fillDevices();
     if (opening) find(this.root, '.call-title').focus();
   }
@@ -122,7 +155,7 @@ export class CallView {
     call.onpeerleft = (peer, reason) => {
       this.#removeTiles(peer.id);
       this.renderParticipants();
-      this.announce(this.text(reason === 'removed' ? 'peer_removed' : 'peer_left', { name: peer.info.name }));
+      this.announce(this.text(reason === 'removed' ? 'peer_removed' : 'peer_left', { name: this.nameOf(peer.info) }));
     };
     media.watch(() => {
       this.renderSelf();
@@ -164,12 +197,19 @@ export class CallView {
     this.announcer.textContent = message;
   }
 
-  /** The signaling connection's state, in words. @param {import('./protocol.js').ConnectionStatus} status */
-  renderStatus(status) {
+  /**
+   * The signaling connection's state, in words; while the server turns it away for now
+   * (its database or Redis is down), that is what the page says. Without `status`, the
+   * connection's own (a tile or a departure changes "alone" and "in the call", never
+   * what the connection is doing).
+   * @param {import('./protocol.js').ConnectionStatus} [status]
+   */
+  renderStatus(status = this.call.connection.status) {
     this.status.dataset.state = status;
+    const away = this.call.connection.unavailable;
     this.status.textContent =
       status === 'reconnecting' || status === 'connecting'
-        ? this.text('call_reconnecting')
+        ? this.text(away ? 'call_unavailable' : 'call_reconnecting')
         : this.text(this.call.peers.size ? 'in_call' : 'alone');
   }
 
@@ -177,8 +217,8 @@ export class CallView {
     const { media } = this;
     const state = media.state;
     this.self.render({
-      name: this.options.selfName,
-      label: this.text('you_named', { name: this.options.selfName }),
+      name: this.nameOf(this.me),
+      label: this.selfLabel,
       video: state.video ? media.stream : null,
       muted: !state.audio,
       mutedText: this.text('muted'),
@@ -205,12 +245,12 @@ export class CallView {
       tile = new Tile(peer.id, false, true);
       this.#tiles.set(peer.id, tile);
       this.grid.append(tile.root);
-      this.announce(this.text('peer_joined', { name: peer.info.name }));
+      this.announce(this.text('peer_joined', { name: this.nameOf(peer.info) }));
     }
     const { info } = peer;
     tile.render({
-      name: info.name,
-      label: `${info.name} (${this.roleLabel(info.role)})`,
+      name: this.nameOf(info),
+      label: this.labelOf(info),
       video: info.video && !peer.reconnecting ? peer.camera : null,
       audio: peer.audio,
       muted: !info.audio,
@@ -221,10 +261,10 @@ export class CallView {
     this.#renderScreen(
       peer.id,
       info.screen ? peer.screen : null,
-      this.text('screen_of', { name: info.name }),
+      this.text('screen_of', { name: this.nameOf(info) }),
     );
     this.renderParticipants();
-    this.renderStatus('open');
+    this.renderStatus();
   }
 
   /**
@@ -259,22 +299,17 @@ export class CallView {
       this.#tiles.delete(key);
     }
     this.#layout();
-    this.renderStatus('open');
+    this.renderStatus();
   }
 
   renderParticipants() {
     const items = [];
     const state = this.media.state;
-    items.push(
-      this.#participantItem(
-        this.text('you_named', { name: this.options.selfName }),
-        this.options.selfRole,
-        state,
-        null,
-      ),
-    );
+    const selfRole = this.options.selfName ? this.roleLabel(this.options.selfRole) : '';
+    items.push(this.#participantItem(this.selfLabel, selfRole, state, null));
     for (const peer of this.call.peers.values()) {
-      items.push(this.#participantItem(peer.info.name, peer.info.role, peer.info, peer));
+      const { info } = peer;
+      items.push(this.#participantItem(this.nameOf(info), info.name ? this.roleLabel(info.role) : '', info, peer));
     }
     this.participants.replaceChildren(...items);
     this.#layout();
@@ -292,14 +327,15 @@ export class CallView {
   }
 
   /**
-   * @param {string} name
-   * @param {string} role
+   * @param {string} name as the page calls them
+   * @param {string} role their role's label, or '' when `name` is that already
    * @param {{audio: boolean, video: boolean, screen: boolean}} state
    * @param {RemotePeer | null} peer
    */
   #participantItem(name, role, state, peer) {
     const item = make('li', 'call-participants__item');
-    item.append(make('span', 'call-participants__name', name), ` (${this.roleLabel(role)})`);
+    item.append(make('span', 'call-participants__name', name));
+    if (role) item.append(` (${role})`);
     const notes = [];
     if (!state.audio) notes.push(this.text('muted'));
     if (!state.video) notes.push(this.text('camera_off'));

@@ -12,7 +12,11 @@
  * 30 s, jittered so a restarted server is not hit by everybody at once) —
  * except after a close code that says reconnecting cannot help (the link is
  * no longer valid, the appointment is over, another window took over …):
- * then `onclose` reports the end and the page explains it.
+ * then `onclose` reports the end and the page explains it. A server that
+ * cannot serve the connection right now (its database or Redis is down) says
+ * `error` `unavailable` and closes ("try again later"): the connection reconnects as
+ * after any interruption, and `unavailable` stays true until a `welcome`
+ * arrives again, so the page can say why it waits.
  *
  * The call (docs/signaling.md, "The call") rides on the same connection:
  * `send(type, fields)` sends any client message, `on(type, handler)` hears any
@@ -22,7 +26,7 @@
  * constants.js, generated from the server's definitions.
  */
 
-import { FINAL_CLOSE_CODES } from './constants.js';
+import { ERROR_CODES, FINAL_CLOSE_CODES } from './constants.js';
 
 /** Pauses before reconnect attempts, in milliseconds; the last one repeats. */
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000, 30000];
@@ -70,6 +74,9 @@ export class ServerConnection {
 
   /** @type {ConnectionStatus} */
   status = 'closed';
+  /** The server turned the connection away for now (`turnedAway`); false again at the next
+   * `welcome`. `onstatus` is called again when it turns true. */
+  unavailable = false;
 
   /** @type {Map<string, Set<(message: any) => void>>} */
   #handlers = new Map();
@@ -190,6 +197,7 @@ export class ServerConnection {
     switch (message.type) {
       case 'welcome':
         this.#attempt = 0;
+        this.unavailable = false;
         this.#pingMs = (message.ping_interval || DEFAULT_PING_SECONDS) * 1000;
         this.#startPings();
         this.#setStatus('open');
@@ -208,6 +216,10 @@ export class ServerConnection {
         this.onparticipant?.(message);
         break;
       case 'error':
+        if (turnedAway(message) && !this.unavailable) {
+          this.unavailable = true;
+          this.onstatus?.(this.status);
+        }
         this.onerror?.(message);
         break;
       case 'pong':
@@ -263,6 +275,18 @@ export class ServerConnection {
     this.status = status;
     this.onstatus?.(status);
   }
+}
+
+/**
+ * Whether an `error` says that the server cannot take this connection right now: its
+ * `hello` (or, with no `ref`, the connection itself, closed right after) met
+ * a database or Redis that cannot be reached. The connection reconnects by itself.
+ * An `unavailable` for any other message refused only that message.
+ * @param {ErrorMessage} error
+ * @returns {boolean}
+ */
+export function turnedAway(error) {
+  return error.code === ERROR_CODES.UNAVAILABLE && (error.ref === null || error.ref === 'hello');
 }
 
 /**

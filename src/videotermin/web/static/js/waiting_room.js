@@ -24,7 +24,7 @@ import { CallView } from './call_ui.js';
  * @typedef {object} PageConfig
  * @property {string} lang
  * @property {string} zone IANA time zone of the unit
- * @property {string} name the participant's own name
+ * @property {string} name the participant's own name, or '' (the call then names them by their role)
  * @property {string} role
  * @property {Record<string, string>} texts
  * @property {Record<string, string>} call_texts
@@ -96,7 +96,9 @@ function showMessage(message) {
 /** @param {import('./protocol.js').ConnectionStatus} status */
 function showStatus(status) {
   connectionState.dataset.state = status;
-  if (status !== 'closed') connectionState.textContent = texts[status];
+  if (status === 'closed') return;
+  const away = status !== 'open' && connection.unavailable;
+  connectionState.textContent = away ? texts.unavailable : texts[status];
 }
 
 /**
