@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from videotermin.domain.appointments import FieldError, normalise_email
 from videotermin.domain.text import N_
+from videotermin.domain.text_input import is_one_line
 
 
 class StaffRole(StrEnum):
@@ -77,10 +78,6 @@ class StaffDraft:
     unit_id: int | None
 
 
-def _printable(text: str) -> bool:
-    return all(ch.isprintable() for ch in text)
-
-
 def check_staff(draft: StaffDraft, *, new: bool) -> list[FieldError]:
     """Why the form's account is refused; empty when it may be saved. The username is
     checked only for a new account: it never changes, audit entries name it."""
@@ -95,16 +92,16 @@ def check_staff(draft: StaffDraft, *, new: bool) -> list[FieldError]:
         )
     if not draft.display_name:
         errors.append(FieldError("display_name", "required", "a name is required"))
-    elif len(draft.display_name) > MAX_DISPLAY_NAME or not _printable(draft.display_name):
+    elif len(draft.display_name) > MAX_DISPLAY_NAME or not is_one_line(draft.display_name):
         errors.append(
             FieldError(
-                "display_name", "invalid", f"at most {MAX_DISPLAY_NAME} printable characters"
+                "display_name", "invalid", f"at most {MAX_DISPLAY_NAME} characters, one line"
             )
         )
     if draft.email and normalise_email(draft.email) is None:
         errors.append(FieldError("email", "invalid", "not a valid e-mail address"))
-    if len(draft.phone) > MAX_PHONE or not _printable(draft.phone):
-        errors.append(FieldError("phone", "invalid", f"at most {MAX_PHONE} printable characters"))
+    if len(draft.phone) > MAX_PHONE or not is_one_line(draft.phone):
+        errors.append(FieldError("phone", "invalid", f"at most {MAX_PHONE} characters, one line"))
     if draft.role not in STAFF_ROLES:
         errors.append(FieldError("role", "invalid", "advisor, support or admin"))
     if draft.unit_id is None:

@@ -11,6 +11,8 @@ import hashlib
 import re
 import secrets
 
+from videotermin.domain.text_input import is_one_line
+
 TOKEN_BYTES = 24
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
@@ -38,6 +40,6 @@ def token_name_problem(name: str) -> str | None:
     """Why an API token's name is refused (it says what the token is for), or ``None``."""
     if not name:
         return "required"
-    if len(name) > MAX_TOKEN_NAME or not all(ch.isprintable() for ch in name):
+    if len(name) > MAX_TOKEN_NAME or not is_one_line(name):
         return "invalid"
     return None
