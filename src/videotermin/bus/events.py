@@ -14,6 +14,8 @@ Publish only after the change is committed, or a receiver re-reads the old state
 A bus that fails (Redis down) costs only promptness: the change is committed, the
 connections check again periodically and the advisor's list shows it on reload.
 So the failure is logged, not raised into the request or job that made the change.
+An event that *is* the change — a chat line, which nothing stores — is the exception:
+:func:`relay` raises, so its sender hears that it did not go out.
 """
 
 from __future__ import annotations
@@ -246,6 +248,12 @@ async def publish(bus: Bus, channel: str, event: Event) -> None:
         log.warning(
             "bus publish failed type=%s error=%s", event.wire()["type"], type(error).__name__
         )
+
+
+async def relay(bus: Bus, channel: str, event: Event) -> None:
+    """Publish an event that nothing else records (a chat line): should the bus fail,
+    the error goes to the caller, who must tell the sender (see above)."""
+    await bus.publish(channel, event.wire())
 
 
 def appointment_channel(appointment_id: str) -> str:

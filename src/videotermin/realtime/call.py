@@ -40,6 +40,7 @@ from videotermin.bus.events import (
     Resync,
     call_channel,
     publish,
+    relay,
 )
 from videotermin.domain.call import ADVISOR
 from videotermin.media.ice import browser_ice_servers
@@ -314,14 +315,19 @@ class InCall:
         await self._sit()
 
     async def chat(self, message: Chat) -> None:
-        await self._relay(
+        """A line for everyone in the call. Nothing keeps it, so when the bus cannot
+        take it the error is raised: the session answers ``unavailable`` for ``chat``,
+        and the sender's page gives the line back."""
+        await relay(
+            self.realtime.ctx.bus,
+            call_channel(self.member.appointment_id),
             CallChat(
                 from_=self.peer,
                 name=self.member.name,
                 role=self.member.role,
                 text=message.text,
                 at=self.realtime.ctx.clock(),
-            )
+            ),
         )
 
     async def _relay(self, event: Event) -> None:

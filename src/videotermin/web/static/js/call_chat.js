@@ -3,6 +3,12 @@
  * The call's chat panel (part of the call view, call_ui.js): the lines
  * everyone wrote, the form to write one, and the unread count on the chat
  * button while the panel is closed. Lines are set as text, never as HTML.
+ *
+ * A line sent is taken from the text field at once, but it stays the participant's
+ * until it comes back from the server, as it does to everyone: if the server
+ * refuses it (its Redis cannot be reached for a moment), or it does not come back
+ * within ECHO_MS (lost on the way), it returns to the text field with a notice, so
+ * nothing typed is lost. Should it come back after all, the field lets it go.
  */
 
 import { MAX_CHAT } from './constants.js';
@@ -20,8 +26,21 @@ import { find, make } from './dom.js';
  * @property {(message: string) => void} announce tell screen readers
  */
 
+/** How long a sent line may take to come back before it is given back (a line comes
+ * back within a round trip; the server answers a refusal at once). */
+const ECHO_MS = 8000;
+
+/**
+ * @typedef {object} SentLine
+ * @property {string} text
+ * @property {ReturnType<typeof setTimeout>} timer gives it back when it does not return
+ * @property {boolean} givenBack it is in the text field again
+ */
+
 export class ChatPanel {
   #unread = 0;
+  /** @type {SentLine[]} lines sent and not yet back from the server, oldest first */
+  #unconfirmed = [];
 
   /**
    * @param {HTMLElement} root the `call_view` markup
@@ -37,6 +56,9 @@ export class ChatPanel {
     this.problem = find(root, '.call-chat__problem');
     this.badge = find(root, '.call-unread');
     call.onchat = (message) => this.add(message);
+    call.connection.on('error', (/** @type {import('./messages.js').ErrorMessage} */ error) => {
+      if (error.ref === 'chat') this.#refused();
+    });
     this.form.addEventListener('submit', (event) => {
       event.preventDefault();
       this.#send();
@@ -60,6 +82,7 @@ export class ChatPanel {
   add(message) {
     const { text, nameOf } = this.options;
     const own = message.from === this.call.self;
+    if (own) this.#confirmed(message.text);
     const item = make('li', own ? 'call-chat__line call-chat__line--own' : 'call-chat__line');
     const head = make('p', 'call-chat__head');
     const who = make('span', 'call-chat__who', own ? text('you') : nameOf(message));
@@ -90,7 +113,41 @@ export class ChatPanel {
       this.#showProblem(text('chat_failed'));
       return;
     }
+    /** @type {SentLine} */
+    const sent = { text: line, timer: setTimeout(() => this.#giveBack(sent), ECHO_MS), givenBack: false };
+    this.#unconfirmed.push(sent);
     this.input.value = '';
+  }
+
+  /** The server refused a line: the newest on its way (a refusal comes back at once,
+   * while an accepted line comes back only through the bus). */
+  #refused() {
+    const waiting = this.#unconfirmed.filter((line) => !line.givenBack);
+    if (waiting.length) this.#giveBack(waiting[waiting.length - 1]);
+  }
+
+  /** A line that did not go out goes back into the field, before whatever was typed since.
+   * @param {SentLine} sent */
+  #giveBack(sent) {
+    clearTimeout(sent.timer);
+    sent.givenBack = true;
+    const typed = this.input.value.trim();
+    this.input.value = typed ? `${sent.text}\n${typed}` : sent.text;
+    this.#showProblem(this.options.text('chat_failed'));
+  }
+
+  /** One of ours came back: it went out. Given back too early, it leaves the field again
+   * (unless the participant has changed the text since).
+   * @param {string} text */
+  #confirmed(text) {
+    const index = this.#unconfirmed.findIndex((line) => line.text === text);
+    if (index < 0) return;
+    const [sent] = this.#unconfirmed.splice(index, 1);
+    clearTimeout(sent.timer);
+    if (sent.givenBack && this.input.value.trim() === sent.text) {
+      this.input.value = '';
+      this.problem.hidden = true;
+    }
   }
 
   /** @param {string} message */
