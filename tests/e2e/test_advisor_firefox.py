@@ -120,6 +120,16 @@ async def test_a_firefox_advisor_sees_her_wait_picks_her_up_and_controls_the_cal
         await expect(advisor_tile).to_have_attribute("data-video", "on")
         await sees_video_and_hears(room, "Bea Berater")
 
+        # Sharing her screen fails in headless Firefox (there is no screen): she is told so,
+        # and nothing half-shared reaches the citizen.
+        await fox.click('[data-action="screen"]', "Bildschirm teilen")
+        screen_problem = await fox.wait(".call-media-problem", "Bildschirm")
+        await fox.screenshot(SHOTS / "firefox-advisor-screen-failed-1280.png")
+        share_pressed = await fox.evaluate(
+            "document.querySelector('[data-action=\"screen\"]').getAttribute('aria-pressed')"
+        )
+        await expect(tile(room, "Bildschirm von Bea Berater")).to_have_count(0)
+
         # Chat from Firefox reaches Chromium as text, and back.
         await fox.click(".call-controls button", "Chat")
         await fox.type("#call-chat-text", TO_CITIZEN)
@@ -149,6 +159,11 @@ async def test_a_firefox_advisor_sees_her_wait_picks_her_up_and_controls_the_cal
     assert min(seen_by_advisor.values()) > 0, seen_by_advisor
     assert call_layout == [], f"the call page in Firefox at 1280 px; shot in {SHOTS}"
     assert not stale, "no stale frame after the camera went off"
+    assert screen_problem == (
+        "Ihr Bildschirm ließ sich gerade nicht teilen. Bitte versuchen Sie es noch einmal, "
+        "oder wählen Sie ein einzelnes Fenster statt des ganzen Bildschirms."
+    )
+    assert share_pressed == "false"
     assert markup_at_citizen == 0, "text, never HTML"
     assert CITIZEN in line_at_advisor
     assert "Danach kann niemand mehr teilnehmen" in question

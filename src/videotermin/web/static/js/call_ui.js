@@ -228,7 +228,9 @@ export class CallView {
       ? this.text(`lost_${media.lost}`)
       : media.problem
         ? this.text(`device_${media.problem}`)
-        : '';
+        : media.screenProblem
+          ? this.text(`screen_${media.screenProblem}`)
+          : '';
     if (this.mediaProblem.textContent !== problem) this.mediaProblem.textContent = problem;
     this.mediaProblem.hidden = !problem;
     this.buttons.microphone.setAttribute('aria-pressed', String(!state.audio));

@@ -21,7 +21,29 @@ import { constraintsFor, problemOf, remember, remembered } from './self_view.js'
  * @typedef {import('./self_view.js').DeviceKind} DeviceKind
  * @typedef {import('./self_view.js').MediaProblem} MediaProblem
  * @typedef {'audio'|'video'|'screen'} TrackKind what a sent track is for
+ * @typedef {'system'|'failed'} ScreenProblem why a screen could not be shared: the
+ *   operating system does not let the browser record it, or anything else
  */
+
+/** How long the notice that a screen could not be shared stays. */
+const SCREEN_PROBLEM_MS = 15_000;
+
+/**
+ * Why asking for a screen failed, or null when the participant chose nothing: closing
+ * the picker gives NotAllowedError (AbortError in some browsers). The operating system
+ * refusing the browser (macOS without the screen recording permission) gives
+ * NotAllowedError too, but Chromium names the system in its message; any other error
+ * (no screen found, the capture could not start) is a failure worth telling.
+ * @param {unknown} error
+ * @returns {ScreenProblem | null}
+ */
+export function screenProblemOf(error) {
+  const name = error instanceof DOMException ? error.name : '';
+  const message = error instanceof Error ? error.message : '';
+  if (name === 'AbortError') return null;
+  if (name === 'NotAllowedError') return /system/i.test(message) ? 'system' : null;
+  return 'failed';
+}
 
 /** Whether this browser can share a screen: desktop browsers with getDisplayMedia. */
 export function canShareScreen() {
@@ -46,8 +68,12 @@ export class LocalMedia {
   problem = null;
   /** @type {DeviceKind | null} a device that stopped during the call (unplugged, or taken by another program) */
   lost = null;
+  /** @type {ScreenProblem | null} the last try to share the screen failed so (not: the participant chose nothing) */
+  screenProblem = null;
   /** @type {Set<() => void>} */
   #listeners = new Set();
+  /** failed tries to share the screen: only the last one's notice is taken down */
+  #screenAttempts = 0;
   /** @type {((kind: TrackKind, track: MediaStreamTrack | null) => void) | null} a track to send changed */
   ontrack = null;
   /** @type {Promise<void>} resolved once the devices were asked for (granted or not) */
@@ -213,11 +239,21 @@ export class LocalMedia {
   /** Ask the browser for a screen, window or tab (needs a click). */
   async startScreen() {
     if (this.screen) return;
+    this.screenProblem = null;
     let stream;
     try {
       stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
-    } catch {
-      return; // the participant chose nothing
+    } catch (error) {
+      this.screenProblem = screenProblemOf(error);
+      this.#changed();
+      // Said once, shown for a while: the notice must not cover the call for good.
+      const attempt = ++this.#screenAttempts;
+      setTimeout(() => {
+        if (attempt !== this.#screenAttempts || !this.screenProblem) return;
+        this.screenProblem = null;
+        this.#changed();
+      }, SCREEN_PROBLEM_MS);
+      return;
     }
     const track = stream.getVideoTracks()[0];
     if (!track) return;
@@ -225,6 +261,7 @@ export class LocalMedia {
     // The browser's own "stop sharing" button ends the track.
     track.addEventListener('ended', () => this.stopScreen());
     this.screen = stream;
+    this.screenProblem = null;
     this.ontrack?.('screen', track);
     this.#changed();
   }
