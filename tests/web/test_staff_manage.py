@@ -14,7 +14,7 @@ from conftest import NOW, add_staff
 from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
 from videotermin.settings import Settings
-from videotermin.store.models import Appointment, OutboxMail, StaffUser
+from videotermin.store.models import Appointment, OutboxMail, Participant, StaffUser
 
 COMPANION = ParticipantDraft(name="Bernd Begleiter", email="bernd@example.org", role="companion")
 CITIZEN = ParticipantDraft(name="Clara Kundin", email="clara@example.org")
@@ -203,6 +203,33 @@ async def test_remove_participant_after_confirmation(
     assert "Die Person ist entfernt." in page.text
     assert "Bernd Begleiter" not in page.text
     assert (await client.get(remove)).status_code == 404
+
+
+async def test_a_participant_without_a_name_is_removed_by_role(
+    client: httpx.AsyncClient,
+    advisor: StaffUser,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+) -> None:
+    """A companion whose name was erased (withdrawn consent) is named by role, never "None"."""
+    booking = await book(db, settings, clock, participants=[CITIZEN, COMPANION])
+    async with db() as session, session.begin():
+        companion = await session.get(Participant, booking.participant_ids[1])
+        assert companion is not None
+        companion.name = None
+    await login(client)
+    remove = (
+        f"/termine/{booking.appointment_id}/teilnehmende/{booking.participant_ids[1]}/entfernen"
+    )
+
+    german = await client.get(remove)
+    english = await client.get(remove, params={"lang": "en"})
+
+    assert "<h1>Begleitperson wirklich entfernen?</h1>" in german.text
+    assert "Die Person (Begleitperson) wird aus dem Termin" in german.text
+    assert "None" not in german.text and "None" not in english.text
+    assert "Companion" in english.text and "Begleitperson" not in english.text
 
 
 async def test_citizen_cannot_be_removed(
