@@ -46,9 +46,13 @@ typecheck: node_modules/.bin/tsc
 pytypes: $(VENV)/.test-deps
 	$(BIN)/mypy
 
-# The slowest tests are listed at the end, to keep the suite's time in view.
+# Two runs: the tests without a browser on two workers (each test has its own database,
+# ports and Redis prefix), then the browser journeys one at a time, as their timings were
+# measured. Both always run; the slowest tests are listed to keep the suite's time in view.
 test: $(VENV)/.test-deps system-packages lint imports typecheck pytypes
-	$(BIN)/pytest -q --durations=25
+	$(BIN)/pytest -q -n 2 -m "not browser" --durations=15; servers=$$?; \
+	$(BIN)/pytest -q -m browser --durations=15; browsers=$$?; \
+	test $$servers -eq 0 -a $$browsers -eq 0
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache node_modules
