@@ -1,5 +1,5 @@
-"""The hotline's hours in the reader's language: English when the admin wrote them,
-otherwise the German ones, marked as such; the English text obeys the German one's rules."""
+"""The hotline's hours in the reader's language when the admin wrote them, otherwise the
+other language's, marked as such; the English text obeys the German one's rules."""
 
 from __future__ import annotations
 
@@ -40,9 +40,15 @@ def test_without_english_hours_english_readers_get_the_german_ones_marked_german
     )
 
 
+def test_with_only_english_hours_german_readers_get_them_marked_english() -> None:
+    assert hotline_hours("de", german="", english=ENGLISH) == HotlineHours(
+        ENGLISH, "en", fallback=True
+    )
+
+
 def test_no_hours_at_all_is_an_empty_text() -> None:
     assert hotline_hours("en", german="", english="").text == ""
-    assert hotline_hours("de", german="", english=ENGLISH).text == ""
+    assert hotline_hours("de", german="", english="").text == ""
 
 
 def test_the_english_hours_follow_the_german_ones_rules() -> None:

@@ -50,11 +50,14 @@ class HotlineHours:
 
 
 def hotline_hours(language: str, *, german: str, english: str) -> HotlineHours:
-    """The hotline's hours for a reader of ``language``: the English text for English
-    when the admin entered one, otherwise the German text (which may be empty too)."""
-    if language == "en" and english:
-        return HotlineHours(english, "en", fallback=False)
-    return HotlineHours(german, "de", fallback=language != "de")
+    """The hotline's hours for a reader of ``language``: the text in that language when
+    the admin entered one, otherwise the other one (hours in another language say more
+    than none), marked as standing in; empty only when neither was entered."""
+    own, other = (english, german) if language == "en" else (german, english)
+    own_language, other_language = ("en", "de") if language == "en" else ("de", "en")
+    if own or not other:
+        return HotlineHours(own, own_language, fallback=False)
+    return HotlineHours(other, other_language, fallback=True)
 
 
 def known_zone(name: str) -> bool:
