@@ -38,6 +38,9 @@ from videotermin.store.db import create_engine, session_factory
 from videotermin.store.migrate import upgrade
 from videotermin.store.models import StaffUser, Unit
 
+# Fixtures kept beside the helpers they serve: ``private_redis`` (a Redis a test may stop).
+pytest_plugins = ["private_redis"]
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get(
     "VIDEOTERMIN_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

@@ -6,7 +6,9 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 
+import pytest
 from redis import Redis
 from redis.exceptions import RedisError
 
@@ -72,3 +74,15 @@ class PrivateRedis:
             self.process.kill()
             self.process.wait(timeout=10)
         self.process = None
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    """A private Redis, running when the test starts (which may stop and start it) and
+    gone afterwards (registered for every test by conftest's ``pytest_plugins``)."""
+    server = PrivateRedis()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

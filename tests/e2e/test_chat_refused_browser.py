@@ -37,16 +37,6 @@ FAILED = "Die Nachricht konnte gerade nicht gesendet werden."
 
 
 @pytest.fixture
-def private_redis() -> Iterator[PrivateRedis]:
-    server = PrivateRedis()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
 def live_server(
     settings: Settings, clock: FakeClock, private_redis: PrivateRedis
 ) -> Iterator[LiveServer]:

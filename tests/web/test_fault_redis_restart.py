@@ -54,16 +54,6 @@ OFFER = {"type": "offer", "sdp": "v=0\r\n"}
 
 
 @pytest.fixture
-def private_redis() -> Iterator[PrivateRedis]:
-    server = PrivateRedis()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
 def instances(
     fast_timing: Timing, settings: Settings, clock: FakeClock, private_redis: PrivateRedis
 ) -> Iterator[Instances]:
