@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from call_helpers import advisor_call, open_call, until_pong
+from call_helpers import OFFER, advisor_call, open_call, until_pong
 from page_helpers import Booking, book, login
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from two_instances import Instances
@@ -50,7 +50,6 @@ pytestmark = pytest.mark.parametrize("db_kind", ["postgresql"], indirect=True)
 
 CLARA = ParticipantDraft(name="Clara Kundin", email="clara@example.org")
 IVO = ParticipantDraft(name="Ivo Dolmetscher", email="ivo@example.org", role="interpreter")
-OFFER = {"type": "offer", "sdp": "v=0\r\n"}
 
 
 @pytest.fixture
