@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any
 
 import httpx
 import pytest
@@ -15,34 +14,23 @@ from journey_helpers import withdraw
 from page_helpers import book, csrf_token, login, post_form
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from waiting_helpers import closed, greet, receive_until, session_cookie, socket
+from support_helpers import SUPPORT, code_of, look_up, support_socket, supporter
+from waiting_helpers import closed, greet, receive_until, session_cookie
 
 from conftest import LiveServer, add_staff
 from videotermin.domain.clock import FakeClock
 from videotermin.domain.support_code import format_support_code
 from videotermin.settings import Settings
-from videotermin.store.models import AuditEntry, OutboxMail, Participant, StaffUser, Unit
+from videotermin.store.models import AuditEntry, OutboxMail, StaffUser, Unit
 
-SUPPORT = "support-sven"
+__all__ = ["supporter"]
+
 FIREFOX_ON_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"support_lookups_per_minute": 5})
-
-
-async def code_of(db: async_sessionmaker[AsyncSession], participant_id: str) -> str:
-    async with db() as session:
-        code = await session.scalar(
-            select(Participant.support_code).where(Participant.id == participant_id)
-        )
-    assert code is not None
-    return code
-
-
-async def look_up(browser: httpx.AsyncClient, typed: str) -> httpx.Response:
-    return await post_form(browser, "/support", "/support", {"code": typed})
 
 
 async def lookups(db: async_sessionmaker[AsyncSession]) -> list[AuditEntry]:
@@ -54,11 +42,6 @@ async def lookups(db: async_sessionmaker[AsyncSession]) -> list[AuditEntry]:
                 .order_by(AuditEntry.id)
             )
         )
-
-
-@pytest.fixture
-async def supporter(db: async_sessionmaker[AsyncSession], advisor: StaffUser) -> StaffUser:
-    return await add_staff(db, SUPPORT, role="support", display_name="Sven Support")
 
 
 async def test_a_code_read_aloud_finds_the_participant_without_their_link(
@@ -263,10 +246,6 @@ async def test_a_code_stops_working_when_the_data_is_erased(
     assert again.status_code == 422 and "keinen aktuellen Termin" in again.text
 
 
-async def support_socket(server: LiveServer, cookie: str) -> Any:
-    return socket(server, "/ws/support", origin=server.url, cookie=cookie)
-
-
 async def test_the_supporter_sees_the_check_turn_to_a_blocked_camera_live(
     live_server: LiveServer,
     client: httpx.AsyncClient,
@@ -281,7 +260,7 @@ async def test_the_supporter_sees_the_check_turn_to_a_blocked_camera_live(
     async with httpx.AsyncClient(base_url=live_server.url) as browser:
         await login(browser, SUPPORT)
         await look_up(browser, await code_of(db, participant_id))
-        async with await support_socket(live_server, session_cookie(browser)) as ws:
+        async with support_socket(live_server, session_cookie(browser)) as ws:
             assert (await greet(ws, role="support", participant=participant_id))["role"] == (
                 "support"
             )
@@ -340,16 +319,16 @@ async def test_the_live_view_refuses_without_a_look_up_and_ends_with_the_login(
     participant_id = booking.participant_ids[0]
     async with httpx.AsyncClient(base_url=live_server.url) as advisor_browser:
         await login(advisor_browser)
-        async with await support_socket(live_server, session_cookie(advisor_browser)) as ws:
+        async with support_socket(live_server, session_cookie(advisor_browser)) as ws:
             assert (await closed(ws))[0] == 4403
     async with httpx.AsyncClient(base_url=live_server.url) as browser:
         await login(browser, SUPPORT)
         cookie = session_cookie(browser)
-        async with await support_socket(live_server, cookie) as ws:
+        async with support_socket(live_server, cookie) as ws:
             await ws.send('{"type":"hello","version":1,"participant":"' + participant_id + '"}')
             assert (await closed(ws))[0] == 4403  # not looked up yet
         await look_up(browser, await code_of(db, participant_id))
-        async with await support_socket(live_server, cookie) as ws:
+        async with support_socket(live_server, cookie) as ws:
             await greet(ws, participant=participant_id)
             await receive_until(ws, {"type": "support"})
             await post_form(browser, "/support", "/logout", {})

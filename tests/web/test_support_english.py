@@ -5,45 +5,19 @@ steps, verdict and findings included, whatever language the citizen speaks."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 import httpx
-import pytest
 from device_check_helpers import GOOD, agree, page_headers
 from page_helpers import book, login
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_support_desk import SUPPORT, code_of, look_up
-from waiting_helpers import greet, receive_until, session_cookie, ws_url
-from websockets.asyncio.client import ClientConnection, connect
+from support_helpers import SUPPORT, code_of, look_up, support_socket, supporter
+from waiting_helpers import greet, receive_until, session_cookie
 
-from conftest import LiveServer, add_staff
+from conftest import LiveServer
 from videotermin.domain.clock import FakeClock
 from videotermin.settings import Settings
 from videotermin.store.models import StaffUser
-from videotermin.web.language import LANGUAGE_COOKIE
 
-
-@pytest.fixture
-async def supporter(db: async_sessionmaker[AsyncSession], advisor: StaffUser) -> StaffUser:
-    return await add_staff(db, SUPPORT, role="support", display_name="Sven Support")
-
-
-@asynccontextmanager
-async def english_support_socket(
-    server: LiveServer, browser: httpx.AsyncClient
-) -> AsyncIterator[ClientConnection]:
-    """``/ws/support`` as the supporter's English page opens it: both cookies."""
-    cookie = f"vt_session={session_cookie(browser)}; {LANGUAGE_COOKIE}=en"
-    async with connect(
-        ws_url(server, "/ws/support"),
-        origin=server.url,  # type: ignore[arg-type]
-        additional_headers={"Cookie": cookie},
-        proxy=None,
-        open_timeout=10,
-        max_size=None,
-    ) as ws:
-        yield ws
+__all__ = ["supporter"]
 
 
 async def test_a_supporter_who_chose_english_sees_the_desk_and_its_live_view_in_english(
@@ -82,7 +56,7 @@ async def test_a_supporter_who_chose_english_sees_the_desk_and_its_live_view_in_
         for german in ("Support-Ansicht", "Wo ist die Person", "Noch kein Gerätetest"):
             assert german not in text
 
-        async with english_support_socket(live_server, browser) as ws:
+        async with support_socket(live_server, session_cookie(browser), "en") as ws:
             await greet(ws, role="support", participant=participant_id)
             first = await receive_until(ws, {"type": "support"})
             assert "Where is the person right now?" in first["html"]

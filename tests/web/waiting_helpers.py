@@ -28,6 +28,7 @@ from videotermin.realtime import timing
 from videotermin.services.consent_texts import current_version
 from videotermin.settings import Settings
 from videotermin.store.models import ConsentRecord
+from videotermin.web.language import LANGUAGE_COOKIE
 
 START = NOW + timedelta(days=1)  # the booked appointments: Thursday 10:00 in Berlin, 30 minutes
 IN_WINDOW = START - timedelta(minutes=2)
@@ -53,9 +54,18 @@ def ws_url(server: LiveServer, path: str) -> str:
 
 @asynccontextmanager
 async def socket(
-    server: LiveServer, path: str, *, origin: str | None = None, cookie: str | None = None
+    server: LiveServer,
+    path: str,
+    *,
+    origin: str | None = None,
+    cookie: str | None = None,
+    language: str | None = None,
 ) -> AsyncIterator[ClientConnection]:
-    headers = {"Cookie": f"vt_session={cookie}"} if cookie else None
+    """A WebSocket with the session cookie ``cookie`` and the language cookie ``language``."""
+    cookies = [f"vt_session={cookie}"] if cookie else []
+    if language:
+        cookies.append(f"{LANGUAGE_COOKIE}={language}")
+    headers = {"Cookie": "; ".join(cookies)} if cookies else None
     async with connect(
         ws_url(server, path),
         origin=origin,  # type: ignore[arg-type]
