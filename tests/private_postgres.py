@@ -4,14 +4,19 @@ the other tests use. PostgreSQL refuses to run as root: as root, it runs as ``po
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from conftest import free_port, skip_or_fail
+from videotermin.store.db import create_engine
 
 INITDB_OPTIONS = ("-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C")
 
@@ -77,3 +82,28 @@ class PrivatePostgres:
             check=True,
             capture_output=True,
         )
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """A private PostgreSQL, started; removed after the test."""
+    server = PrivatePostgres()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+async def until_accepting(server: PrivatePostgres) -> None:
+    """Wait until the restarted PostgreSQL takes connections (the test's own engine)."""
+    engine = create_engine(server.url)
+    try:
+        for _ in range(100):
+            try:
+                async with engine.connect():
+                    return
+            except OSError:
+                await asyncio.sleep(0.1)
+    finally:
+        await engine.dispose()

@@ -17,7 +17,7 @@ invitation went out, and the call that was going on still is.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ from waiting_helpers import (
 from websockets.asyncio.client import ClientConnection
 
 from conftest import LiveServer, add_staff, start_server
-from private_postgres import PrivatePostgres
+from private_postgres import PrivatePostgres, private_postgres, until_accepting
 from videotermin.domain.clock import FakeClock
 from videotermin.services.api_tokens import create_token
 from videotermin.settings import Settings
@@ -52,7 +52,7 @@ from videotermin.store.db import create_engine, session_factory
 from videotermin.store.migrate import upgrade
 from videotermin.store.models import Appointment, OutboxMail
 
-__all__ = ["fast_timing"]
+__all__ = ["fast_timing", "private_postgres"]
 
 pytestmark = pytest.mark.postgres
 
@@ -74,16 +74,6 @@ class Site:
     @property
     def bearer(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_token}"}
-
-
-@pytest.fixture
-def private_postgres() -> Iterator[PrivatePostgres]:
-    server = PrivatePostgres()
-    try:
-        server.start()
-        yield server
-    finally:
-        server.remove()
 
 
 @pytest.fixture
@@ -127,20 +117,6 @@ async def invitations_sent(db: async_sessionmaker[AsyncSession]) -> int:
     async with db() as session:
         found = select(func.count()).where(OutboxMail.status == "sent")
         return int(await session.scalar(found) or 0)
-
-
-async def until_accepting(server: PrivatePostgres) -> None:
-    """Wait until the restarted PostgreSQL takes connections (the test's own engine)."""
-    engine = create_engine(server.url)
-    try:
-        for _ in range(100):
-            try:
-                async with engine.connect():
-                    return
-            except OSError:
-                await asyncio.sleep(0.1)
-    finally:
-        await engine.dispose()
 
 
 def assert_calm_page(response: httpx.Response, heading: str = CALM_TITLE) -> None:

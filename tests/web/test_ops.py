@@ -8,7 +8,6 @@ import asyncio
 import gc
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -19,7 +18,7 @@ from two_instances import REDIS_URL, require_redis
 from waiting_helpers import IN_WINDOW, citizen, eventually, fast_timing, greet, record_consent
 
 from conftest import LiveServer, free_port, start_server
-from private_postgres import PrivatePostgres
+from private_postgres import PrivatePostgres, private_postgres, until_accepting
 from videotermin.bus.core import MemoryBus
 from videotermin.bus.redis_bus import RedisBus
 from videotermin.context import AppContext
@@ -30,7 +29,7 @@ from videotermin.store.db import create_engine, session_factory
 from videotermin.store.migrate import upgrade
 from videotermin.store.models import StaffUser
 
-__all__ = ["fast_timing"]
+__all__ = ["fast_timing", "private_postgres"]
 
 
 def free_prefix() -> str:
@@ -272,16 +271,6 @@ async def test_odd_requests_get_clean_answers(client: httpx.AsyncClient) -> None
     assert (await client.get("/healthz/%00")).status_code == 404
 
 
-@pytest.fixture
-def private_postgres() -> Iterator[PrivatePostgres]:
-    server = PrivatePostgres()
-    try:
-        server.start()
-        yield server
-    finally:
-        server.remove()
-
-
 async def test_readyz_turns_unready_while_postgresql_is_stopped_and_ready_after(
     private_postgres: PrivatePostgres, tmp_path: Path, clock: FakeClock
 ) -> None:
@@ -312,20 +301,6 @@ async def test_readyz_turns_unready_while_postgresql_is_stopped_and_ready_after(
     assert alive.status_code == 200, "the process lives on; only readiness changes"
     assert after == {"status": "ok", "database": "ok"}
     assert attempts <= 2, "one answer at most fails on a connection the restart dropped"
-
-
-async def until_accepting(server: PrivatePostgres) -> None:
-    """Wait until the restarted PostgreSQL takes connections."""
-    engine = create_engine(server.url)
-    try:
-        for _ in range(100):
-            try:
-                async with engine.connect():
-                    return
-            except OSError:
-                await asyncio.sleep(0.1)
-    finally:
-        await engine.dispose()
 
 
 async def ready_within(http: httpx.AsyncClient, seconds: float) -> tuple[dict[str, str], int]:
