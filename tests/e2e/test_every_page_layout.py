@@ -4,8 +4,8 @@ error and refusal pages — at 360 px and 1280 px in Chromium, German and Englis
 for what a person notices: a page wider than its window, a word broken across lines
 ("J/a", "N/ei/n"), controls or headings drawn over each other, radio buttons or
 checkboxes of different sizes, and a rating scale wrapped into two rows. A screenshot of
-each is kept in ``LAYOUT_SHOTS`` (default: a temporary folder) to look at. The same audit
-runs on the citizen's pages in Firefox (test_full_journey_firefox.py)."""
+each is kept in ``LAYOUT_SHOTS`` (default: a temporary folder) to look at. The same pages
+go through the same audit in Firefox (test_every_page_layout_firefox.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import os
 import tempfile
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from chromium import launch_chromium
@@ -199,17 +199,26 @@ async def support_code(db: async_sessionmaker[AsyncSession], participant_id: str
     return format_support_code(code) or ""
 
 
-async def test_every_page_reads_well_at_360_and_1280_px(
-    live_server: LiveServer,
-    db: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    clock: FakeClock,
-    advisor: StaffUser,
-) -> None:
+class EveryPage(NamedTuple):
+    """The pages to look at, by who looks (``""``: nobody logged in), and the support code
+    whose look-up leads the support desk to a participant's page."""
+
+    by_login: dict[str, list[str]]
+    support_code: str
+
+
+async def every_page(
+    db: async_sessionmaker[AsyncSession], settings: Settings, clock: FakeClock
+) -> EveryPage:
+    """Staff of each role, a link in every state, and every page they reach."""
     await add_staff(db, "admin-anna", role="admin", display_name="Anna Admin")
     await add_staff(db, "support-sven", role="support", display_name="Sven Support")
     links = await journeys(db, settings, clock)
     agreed, appointment = links["agreed"], links["appointment"]
+    async with db() as session:
+        advisor_id = await session.scalar(
+            select(StaffUser.id).where(StaffUser.username == "berater")
+        )
     citizen_pages = [
         *(
             f"/v/{links[state]}"
@@ -254,7 +263,7 @@ async def test_every_page_reads_well_at_360_and_1280_px(
     admin_pages = [
         "/admin/personal",
         "/admin/personal/neu",
-        f"/admin/personal/{advisor.id}",
+        f"/admin/personal/{advisor_id}",
         "/admin/dienststellen",
         "/admin/dienststellen/neu",
         "/admin/dienststellen/1",
@@ -267,19 +276,34 @@ async def test_every_page_reads_well_at_360_and_1280_px(
         "/admin/protokoll?lang=en",
         "/admin/protokoll?lang=de",
     ]
+    pages = {"": citizen_pages, "berater": advisor_pages, "admin-anna": admin_pages}
+    return EveryPage(pages, await support_code(db, links["citizen"]))
+
+
+def report(found: dict[str, Any]) -> str:
+    lines = "\n".join(f"{page}: {'; '.join(problems)}" for page, problems in found.items())
+    return f"{lines}\n(screenshots in {SHOTS})"
+
+
+async def test_every_page_reads_well_at_360_and_1280_px(
+    live_server: LiveServer,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+    advisor: StaffUser,
+) -> None:
+    pages = await every_page(db, settings, clock)
+    found: dict[str, Any] = {}
     async with launch_chromium(ARGS) as browser:
-        found = await look(browser, live_server, citizen_pages, "")
-        found |= await look(browser, live_server, advisor_pages, "berater")
-        found |= await look(browser, live_server, admin_pages, "admin-anna")
-        code = await support_code(db, links["citizen"])
+        for who, paths in pages.by_login.items():
+            found |= await look(browser, live_server, paths, who)
         context = await browser.new_context(viewport={"width": 1280, "height": 900})
         page = await context.new_page()
         await log_in(page, live_server, "support-sven")
-        await page.get_by_label("Support-Code").fill(code)
+        await page.get_by_label("Support-Code").fill(pages.support_code)
         await page.keyboard.press("Enter")
         await page.wait_for_url(lambda url: "/teilnehmende/" in url)
         looked_up = page.url.removeprefix(live_server.url)
         await context.close()
         found |= await look(browser, live_server, ["/support", looked_up], "support-sven")
-    report = "\n".join(f"{page}: {'; '.join(problems)}" for page, problems in found.items())
-    assert not found, f"{report}\n(screenshots in {SHOTS})"
+    assert not found, report(found)
