@@ -10,24 +10,22 @@ from typing import Any
 
 import httpx
 import pytest
-from call_helpers import advisor_call, open_call
-from page_helpers import Booking, book, login
+from call_helpers import advisor_call, book_call, open_call
+from page_helpers import Booking, login
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from waiting_helpers import (
-    IN_WINDOW,
     citizen,
     fast_timing,
     greet,
     receive,
-    record_consent,
     send,
     session_cookie,
 )
 from websockets.asyncio.client import ClientConnection
 
 from conftest import LiveServer
-from videotermin.domain.appointments import ROLE_LABELS, ParticipantDraft
+from videotermin.domain.appointments import ROLE_LABELS
 from videotermin.domain.clock import FakeClock
 from videotermin.settings import Settings
 from videotermin.store.models import Participant, StaffUser
@@ -46,24 +44,13 @@ async def booking(
     clock: FakeClock,
 ) -> Booking:
     """Clara (citizen) and an interpreter who agreed and whose name was erased since."""
-    booking = await book(
-        db,
-        settings,
-        clock,
-        participants=[
-            ParticipantDraft(name="Clara Kundin", email="clara@example.org"),
-            ParticipantDraft(name="Ina Dolmetscherin", email="ina@example.org", role="interpreter"),
-        ],
-    )
-    for participant_id in booking.participant_ids:
-        await record_consent(db, settings, participant_id)
+    booking = await book_call(db, settings, clock)
     async with db() as session, session.begin():
         await session.execute(
             update(Participant)
             .where(Participant.id == booking.participant_ids[1])
             .values(name=None)
         )
-    clock.set(IN_WINDOW)
     return booking
 
 

@@ -1,21 +1,92 @@
-"""Helpers for the call's WebSocket tests: the advisor's call socket, a citizen already
-greeted, and "nothing of the call arrived" checked with a ping round trip."""
+"""Helpers for the call's WebSocket tests: Clara and Ina's appointment with the window
+open, the advisor's session and call socket, admitting someone, and "nothing of the call
+arrived" checked with a ping round trip.
+
+The fixtures (``booking``, ``cookie``) need ``fast_timing`` imported into the test module."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import httpx
+import pytest
+from page_helpers import Booking, book, login
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from waiting_helpers import receive, send, socket
+from waiting_helpers import (
+    IN_WINDOW,
+    greet,
+    receive,
+    receive_until,
+    record_consent,
+    send,
+    session_cookie,
+    socket,
+)
 from websockets.asyncio.client import ClientConnection
 
 from conftest import LiveServer
-from videotermin.store.models import Appointment, Participant
+from videotermin.domain.appointments import ParticipantDraft
+from videotermin.domain.clock import FakeClock
+from videotermin.settings import Settings
+from videotermin.store.models import Appointment, Participant, StaffUser
 
 # A minimal SDP offer: the server relays signals without reading them.
 OFFER = {"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}
 CALL_TYPES = {"admitted", "peer_joined", "peer_updated", "peer_left", "signal", "chat"}
+CLARA = ParticipantDraft(name="Clara Kundin", email="clara@example.org")
+INA = ParticipantDraft(name="Ina Dolmetscherin", email="ina@example.org", role="interpreter")
+
+
+async def book_call(
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+    *,
+    clara: ParticipantDraft = CLARA,
+    agreed: int = 2,
+) -> Booking:
+    """Berater's appointment with Clara (citizen) and Ina (interpreter), of whom the first
+    ``agreed`` agreed; the clock moved into the join window."""
+    booking = await book(db, settings, clock, participants=[clara, INA])
+    for participant_id in booking.participant_ids[:agreed]:
+        await record_consent(db, settings, participant_id)
+    clock.set(IN_WINDOW)
+    return booking
+
+
+@pytest.fixture
+async def booking(
+    fast_timing: object,
+    advisor: StaffUser,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+) -> Booking:
+    """Clara (citizen) and Ina (interpreter) agreed; the window is open."""
+    return await book_call(db, settings, clock)
+
+
+@pytest.fixture
+async def cookie(booking: Booking, client: httpx.AsyncClient) -> str:
+    """The advisor logged in on ``client``: the session cookie."""
+    await login(client)
+    return session_cookie(client)
+
+
+async def admit(advisor_ws: ClientConnection, participant_id: str) -> None:
+    await send(advisor_ws, {"type": "admit", "participant": participant_id})
+
+
+async def let_in(
+    advisor_ws: ClientConnection, ws: ClientConnection, participant_id: str
+) -> dict[str, Any]:
+    """``ws`` (the participant's socket) says hello and shows on the advisor's waiting list;
+    the advisor admits them. The ``admitted`` message ``ws`` receives."""
+    await greet(ws)
+    await receive_until(advisor_ws, {"type": "waiting"})
+    await admit(advisor_ws, participant_id)
+    return await receive_until(ws, {"type": "admitted"})
 
 
 def advisor_call(

@@ -14,14 +14,18 @@ import pytest
 from call_helpers import (
     CALL_TYPES,
     OFFER,
+    admit,
     admitted_at,
     advisor_call,
+    booking,
     collect,
+    cookie,
+    let_in,
     open_call,
     status_of,
     until_pong,
 )
-from page_helpers import Booking, book, login
+from page_helpers import Booking, login
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from waiting_helpers import (
     IN_WINDOW,
@@ -33,7 +37,6 @@ from waiting_helpers import (
     greet,
     receive,
     receive_until,
-    record_consent,
     send,
     session_cookie,
     socket,
@@ -42,12 +45,11 @@ from waiting_helpers import (
 from websockets.exceptions import InvalidStatus
 
 from conftest import LiveServer, add_staff, start_server
-from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
 from videotermin.settings import Settings
-from videotermin.store.models import DeviceCheck, StaffUser
+from videotermin.store.models import DeviceCheck
 
-__all__ = ["fast_timing"]
+__all__ = ["booking", "cookie", "fast_timing"]
 
 TURN_SECRET = "geheim-fuer-turn"
 
@@ -62,40 +64,6 @@ def settings(settings: Settings) -> Settings:
             "turn_credential_ttl_seconds": 6 * 3600,
         }
     )
-
-
-@pytest.fixture
-async def booking(
-    fast_timing: object,
-    advisor: StaffUser,
-    db: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    clock: FakeClock,
-) -> Booking:
-    """Clara (citizen) and Ina (interpreter) agreed; the window is open."""
-    booking = await book(
-        db,
-        settings,
-        clock,
-        participants=[
-            ParticipantDraft(name="Clara Kundin", email="clara@example.org"),
-            ParticipantDraft(name="Ina Dolmetscherin", email="ina@example.org", role="interpreter"),
-        ],
-    )
-    for participant_id in booking.participant_ids:
-        await record_consent(db, settings, participant_id)
-    clock.set(IN_WINDOW)
-    return booking
-
-
-@pytest.fixture
-async def cookie(booking: Booking, client: httpx.AsyncClient) -> str:
-    await login(client)
-    return session_cookie(client)
-
-
-async def admit(advisor_ws: object, participant_id: str) -> None:
-    await send(advisor_ws, {"type": "admit", "participant": participant_id})  # type: ignore[arg-type]
 
 
 # --- admission -----------------------------------------------------------------------------
@@ -160,10 +128,7 @@ async def test_signal_chat_and_media_are_relayed_with_the_sender_set_by_the_serv
     async with advisor_call(live_server, cookie, booking.appointment_id) as advisor:
         me, _ = await open_call(advisor)
         async with citizen(live_server, booking.tokens[0]) as ws:
-            await greet(ws)
-            await receive_until(advisor, {"type": "waiting"})
-            await admit(advisor, booking.participant_ids[0])
-            clara = (await receive_until(ws, {"type": "admitted"}))["self"]
+            clara = (await let_in(advisor, ws, booking.participant_ids[0]))["self"]
 
             forged = {"type": "signal", "to": me["self"], "from": me["self"], "description": OFFER}
             await send(ws, forged)
@@ -203,10 +168,7 @@ async def test_a_citizen_never_admitted_gets_nothing_of_the_call(
     async with advisor_call(live_server, cookie, booking.appointment_id) as advisor:
         me, _ = await open_call(advisor)
         async with citizen(live_server, booking.tokens[0]) as clara_ws:
-            await greet(clara_ws)
-            await receive_until(advisor, {"type": "waiting"})
-            await admit(advisor, booking.participant_ids[0])
-            clara = (await receive_until(clara_ws, {"type": "admitted"}))["self"]
+            clara = (await let_in(advisor, clara_ws, booking.participant_ids[0]))["self"]
             async with citizen(live_server, booking.tokens[1]) as ina:
                 await greet(ina)
                 attempts = [
@@ -242,10 +204,7 @@ async def test_a_citizen_claiming_to_be_the_advisor_is_refused_and_nothing_chang
     async with advisor_call(live_server, cookie, booking.appointment_id) as advisor:
         me, _ = await open_call(advisor)
         async with citizen(live_server, booking.tokens[0]) as clara:
-            await greet(clara)
-            await receive_until(advisor, {"type": "waiting"})
-            await admit(advisor, clara_id)
-            clara_peer = (await receive_until(clara, {"type": "admitted"}))["self"]
+            clara_peer = (await let_in(advisor, clara, clara_id))["self"]
             async with citizen(live_server, booking.tokens[1]) as ina:
                 await greet(ina)
                 claims = [
@@ -284,10 +243,7 @@ async def test_a_removed_participant_must_be_admitted_again(
     async with advisor_call(live_server, cookie, booking.appointment_id) as advisor:
         await open_call(advisor)
         async with citizen(live_server, booking.tokens[0]) as clara:
-            await greet(clara)
-            await receive_until(advisor, {"type": "waiting"})
-            await admit(advisor, clara_id)
-            peer = (await receive_until(clara, {"type": "admitted"}))["self"]
+            peer = (await let_in(advisor, clara, clara_id))["self"]
             await receive_until(advisor, {"type": "peer_joined"})
 
             await send(advisor, {"type": "remove", "participant": peer})
@@ -353,10 +309,7 @@ async def test_hanging_up_ends_the_admission(
     async with advisor_call(live_server, cookie, booking.appointment_id) as advisor:
         await open_call(advisor)
         async with citizen(live_server, booking.tokens[0]) as clara:
-            await greet(clara)
-            await receive_until(advisor, {"type": "waiting"})
-            await admit(advisor, booking.participant_ids[0])
-            peer = (await receive_until(clara, {"type": "admitted"}))["self"]
+            peer = (await let_in(advisor, clara, booking.participant_ids[0]))["self"]
             await send(clara, {"type": "leave"})
             assert await closed(clara) == (4418, "left")
         left = await receive_until(advisor, {"type": "peer_left"})
@@ -374,10 +327,7 @@ async def test_a_reload_rejoins_with_the_same_peer_id_without_admission(
     async with advisor_call(live_server, cookie, booking.appointment_id) as advisor:
         me, _ = await open_call(advisor)
         async with citizen(live_server, booking.tokens[0]) as clara:
-            await greet(clara)
-            await receive_until(advisor, {"type": "waiting"})
-            await admit(advisor, booking.participant_ids[0])
-            first = await receive_until(clara, {"type": "admitted"})
+            first = await let_in(advisor, clara, booking.participant_ids[0])
             await receive_until(advisor, {"type": "peer_joined"})
 
         async with citizen(live_server, booking.tokens[0]) as reloaded:
@@ -398,10 +348,7 @@ async def test_a_dropped_participant_is_reconnecting_then_gone_after_the_grace(
     async with advisor_call(live_server, cookie, booking.appointment_id) as advisor:
         await open_call(advisor)
         async with citizen(live_server, booking.tokens[0]) as clara:
-            await greet(clara)
-            await receive_until(advisor, {"type": "waiting"})
-            await admit(advisor, booking.participant_ids[0])
-            peer = (await receive_until(clara, {"type": "admitted"}))["self"]
+            peer = (await let_in(advisor, clara, booking.participant_ids[0]))["self"]
             await receive_until(advisor, {"type": "peer_joined"})
 
         dropped = await receive_until(advisor, {"type": "peer_updated"})
@@ -418,10 +365,7 @@ async def test_a_second_tab_takes_the_call_seat(
     async with advisor_call(live_server, cookie, booking.appointment_id) as advisor:
         await open_call(advisor)
         async with citizen(live_server, booking.tokens[0]) as first:
-            await greet(first)
-            await receive_until(advisor, {"type": "waiting"})
-            await admit(advisor, booking.participant_ids[0])
-            peer = (await receive_until(first, {"type": "admitted"}))["self"]
+            peer = (await let_in(advisor, first, booking.participant_ids[0]))["self"]
             await receive_until(advisor, {"type": "peer_joined"})
             async with citizen(live_server, booking.tokens[0]) as second:
                 await greet(second)
@@ -625,10 +569,7 @@ async def test_an_admission_and_the_call_sockets_show_in_the_metrics(
     async with advisor_call(live_server, cookie, booking.appointment_id) as advisor:
         await open_call(advisor)
         async with citizen(live_server, booking.tokens[0]) as clara:
-            await greet(clara)
-            await receive_until(advisor, {"type": "waiting"})
-            await admit(advisor, booking.participant_ids[0])
-            await receive_until(clara, {"type": "admitted"})
+            await let_in(advisor, clara, booking.participant_ids[0])
             await receive_until(advisor, {"type": "peer_joined"})
             text = (await client.get("/metrics")).text
 

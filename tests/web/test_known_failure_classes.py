@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,19 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 from aiortc.rtcicetransport import RTCIceGatherer
-from call_helpers import CALL_TYPES, OFFER, admitted_at, advisor_call, open_call, until_pong
+from call_helpers import (
+    CALL_TYPES,
+    CLARA,
+    OFFER,
+    admit,
+    admitted_at,
+    advisor_call,
+    book_call,
+    cookie,
+    let_in,
+    open_call,
+    until_pong,
+)
 from device_check_helpers import agree, page_config, page_headers
 from page_helpers import Booking, book, csrf_token, login, post_form
 from sqlalchemy import select
@@ -50,13 +63,14 @@ from videotermin.domain.journey import Slot
 from videotermin.settings import Settings, load_settings
 from videotermin.store.models import Appointment, Participant, StaffUser
 
-__all__ = ["fast_timing"]
+__all__ = ["cookie", "fast_timing"]
 
 SQLITE = pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
 """One database is enough: nothing here depends on the store's dialect."""
 
 TURN_SECRET = "geheim-fuer-turn-1234"
 ROOT = Path(videotermin.__file__).resolve().parents[2]
+CLARA_WITH_NUMBER = replace(CLARA, customer_number="123D456")
 
 
 @pytest.fixture
@@ -78,32 +92,9 @@ async def booking(
     settings: Settings,
     clock: FakeClock,
 ) -> Booking:
-    """Clara (citizen) and Ina (interpreter) agreed; the window is open."""
-    booking = await book(
-        db,
-        settings,
-        clock,
-        participants=[
-            ParticipantDraft(
-                name="Clara Kundin", email="clara@example.org", customer_number="123D456"
-            ),
-            ParticipantDraft(name="Ina Dolmetscherin", email="ina@example.org", role="interpreter"),
-        ],
-    )
-    for participant_id in booking.participant_ids:
-        await record_consent(db, settings, participant_id)
-    clock.set(IN_WINDOW)
-    return booking
-
-
-@pytest.fixture
-async def cookie(booking: Booking, client: httpx.AsyncClient) -> str:
-    await login(client)
-    return session_cookie(client)
-
-
-async def admit(advisor_ws: ClientConnection, participant_id: str) -> None:
-    await send(advisor_ws, {"type": "admit", "participant": participant_id})
+    """Clara (citizen, with her customer number) and Ina (interpreter) agreed; the window
+    is open."""
+    return await book_call(db, settings, clock, clara=CLARA_WITH_NUMBER)
 
 
 async def refused(ws: ClientConnection, message: dict[str, Any]) -> str:
@@ -194,10 +185,7 @@ async def test_identity_taken_from_a_client_message_name_role_and_sender_come_fr
                 await refused(clara, {"type": "hello", "version": 1, "role": "advisor"}),
                 await refused(clara, {"type": "hello", "version": 1, "role": "staff"}),
             ]
-            await greet(clara)
-            await receive_until(advisor, {"type": "waiting"})
-            await admit(advisor, booking.participant_ids[0])
-            clara_peer = (await receive_until(clara, {"type": "admitted"}))["self"]
+            clara_peer = (await let_in(advisor, clara, booking.participant_ids[0]))["self"]
             await receive_until(advisor, {"type": "peer_joined"})
             for forged in (
                 {"type": "chat", "text": "Termin abgesagt", "name": "Bea Berater"},
@@ -254,10 +242,7 @@ async def test_lobby_bypass_a_waiting_citizen_cannot_join_the_call_socket(
                 citizen(live_server, other.tokens[0]) as otto,
             ):
                 await greet(clara)
-                await greet(otto)
-                await receive_until(otto_advisor, {"type": "waiting"})
-                await admit(otto_advisor, other.participant_ids[0])
-                await receive_until(otto, {"type": "admitted"})
+                await let_in(otto_advisor, otto, other.participant_ids[0])
                 codes = [
                     await refused(
                         clara, {"type": "signal", "to": me["self"], "description": OFFER}
@@ -292,10 +277,7 @@ async def test_lobby_bypass_an_admission_does_not_outlive_a_reschedule(
     async with advisor_call(live_server, cookie, booking.appointment_id) as advisor:
         await open_call(advisor)
         async with citizen(live_server, booking.tokens[0]) as clara:
-            await greet(clara)
-            await receive_until(advisor, {"type": "waiting"})
-            await admit(advisor, clara_id)
-            await receive_until(clara, {"type": "admitted"})
+            await let_in(advisor, clara, clara_id)
     page = f"/termine/{booking.appointment_id}"
     moved = await post_form(
         client,

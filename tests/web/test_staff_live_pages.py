@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from call_helpers import CLARA, INA
 from journey_helpers import add_device_check
 from page_helpers import Booking, book, csrf_token, login, post_form
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,7 +21,6 @@ from waiting_helpers import (
 )
 
 from conftest import LiveServer, add_staff
-from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
 from videotermin.settings import Settings
 from videotermin.store.models import Appointment, Participant, StaffUser
@@ -41,10 +41,7 @@ async def booking(
         db,
         settings,
         clock,
-        participants=[
-            ParticipantDraft(name="Clara Kundin", email="clara@example.org"),
-            ParticipantDraft(name="Ina Dolmetscherin", email="ina@example.org", role="interpreter"),
-        ],
+        participants=[CLARA, INA],
     )
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from call_helpers import book_call, cookie
 from journey_helpers import add_device_check
 from journey_helpers import withdraw as withdraw_through_the_form
 from page_helpers import Booking, book, login, post_form
@@ -33,7 +34,7 @@ from videotermin.domain.clock import FakeClock
 from videotermin.settings import Settings
 from videotermin.store.models import StaffUser
 
-__all__ = ["fast_timing"]
+__all__ = ["cookie", "fast_timing"]
 
 
 @pytest.fixture
@@ -45,24 +46,7 @@ async def booking(
     clock: FakeClock,
 ) -> Booking:
     """Berater's appointment with a citizen who agreed and an interpreter; the window is open."""
-    booking = await book(
-        db,
-        settings,
-        clock,
-        participants=[
-            ParticipantDraft(name="Clara Kundin", email="clara@example.org"),
-            ParticipantDraft(name="Ina Dolmetscherin", email="ina@example.org", role="interpreter"),
-        ],
-    )
-    await record_consent(db, settings, booking.participant_ids[0])
-    clock.set(IN_WINDOW)
-    return booking
-
-
-@pytest.fixture
-async def cookie(booking: Booking, client: httpx.AsyncClient) -> str:
-    await login(client)
-    return session_cookie(client)
+    return await book_call(db, settings, clock, agreed=1)
 
 
 # --- who may connect -------------------------------------------------------------------------
