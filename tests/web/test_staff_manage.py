@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from page_helpers import book, count, csrf_token, login, post_form
+from page_helpers import Booking, book, count, csrf_token, login, post_form
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,6 +31,20 @@ async def appointment_status(db: async_sessionmaker[AsyncSession], appointment_i
         appointment = await session.get(Appointment, appointment_id)
         assert appointment is not None
         return appointment.status
+
+
+async def logged_in_at_a_booking(
+    client: httpx.AsyncClient,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+    participants: list[ParticipantDraft] | None = None,
+) -> tuple[Booking, str]:
+    """Berater's appointment, booked, and Berater logged in on ``client``: the booking and
+    the address of the appointment's page."""
+    booking = await book(db, settings, clock, participants=participants)
+    await login(client)
+    return booking, f"/termine/{booking.appointment_id}"
 
 
 async def test_page_shows_details_participants_and_forms(
@@ -68,9 +82,7 @@ async def test_reschedule_moves_the_appointment(
     settings: Settings,
     clock: FakeClock,
 ) -> None:
-    booking = await book(db, settings, clock)
-    await login(client)
-    url = f"/termine/{booking.appointment_id}"
+    _, url = await logged_in_at_a_booking(client, db, settings, clock)
     mails_before = await count(db, OutboxMail)
 
     response = await post_form(
@@ -104,9 +116,7 @@ async def test_reschedule_into_the_past_is_refused(
     settings: Settings,
     clock: FakeClock,
 ) -> None:
-    booking = await book(db, settings, clock)
-    await login(client)
-    url = f"/termine/{booking.appointment_id}"
+    booking, url = await logged_in_at_a_booking(client, db, settings, clock)
 
     response = await post_form(
         client,
@@ -131,9 +141,7 @@ async def test_cancel_asks_first_then_cancels(
     settings: Settings,
     clock: FakeClock,
 ) -> None:
-    booking = await book(db, settings, clock)
-    await login(client)
-    url = f"/termine/{booking.appointment_id}"
+    booking, url = await logged_in_at_a_booking(client, db, settings, clock)
 
     confirmation = await client.get(f"{url}/absagen")
     assert confirmation.status_code == 200
@@ -162,9 +170,7 @@ async def test_add_participant_and_refuse_a_duplicate(
     settings: Settings,
     clock: FakeClock,
 ) -> None:
-    booking = await book(db, settings, clock)
-    await login(client)
-    url = f"/termine/{booking.appointment_id}"
+    _, url = await logged_in_at_a_booking(client, db, settings, clock)
     person = {"new.role": "interpreter", "new.name": "Ina Dolmetscherin", "new.language": "en"}
 
     added = await post_form(
@@ -189,9 +195,7 @@ async def test_remove_participant_after_confirmation(
     settings: Settings,
     clock: FakeClock,
 ) -> None:
-    booking = await book(db, settings, clock, participants=[CITIZEN, COMPANION])
-    await login(client)
-    url = f"/termine/{booking.appointment_id}"
+    booking, url = await logged_in_at_a_booking(client, db, settings, clock, [CITIZEN, COMPANION])
     remove = f"{url}/teilnehmende/{booking.participant_ids[1]}/entfernen"
 
     confirmation = await client.get(remove)
@@ -239,9 +243,7 @@ async def test_citizen_cannot_be_removed(
     settings: Settings,
     clock: FakeClock,
 ) -> None:
-    booking = await book(db, settings, clock)
-    await login(client)
-    url = f"/termine/{booking.appointment_id}"
+    booking, url = await logged_in_at_a_booking(client, db, settings, clock)
 
     response = await post_form(
         client, url, f"{url}/teilnehmende/{booking.participant_ids[0]}/entfernen", {}
@@ -259,9 +261,7 @@ async def test_resend_invitation_queues_a_new_mail(
     settings: Settings,
     clock: FakeClock,
 ) -> None:
-    booking = await book(db, settings, clock)
-    await login(client)
-    url = f"/termine/{booking.appointment_id}"
+    booking, url = await logged_in_at_a_booking(client, db, settings, clock)
 
     response = await post_form(
         client, url, f"{url}/teilnehmende/{booking.participant_ids[0]}/einladung", {}
