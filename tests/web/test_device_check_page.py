@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import re
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import httpx
@@ -36,22 +37,27 @@ def settings(settings: Settings) -> Settings:
     )
 
 
-async def agreed_token(
-    db: async_sessionmaker[AsyncSession], settings: Settings, clock: FakeClock, **booking: object
-) -> str:
-    made = await book(db, settings, clock, **booking)  # type: ignore[arg-type]
-    await agree(db, settings, made.participant_ids[0])
-    return made.tokens[0]
+AgreedToken = Callable[..., Awaitable[str]]
+
+
+@pytest.fixture
+def agreed_token(
+    db: async_sessionmaker[AsyncSession], settings: Settings, clock: FakeClock, advisor: StaffUser
+) -> AgreedToken:
+    """Books an appointment of Berater's (``book``'s keywords) whose citizen agreed: her token."""
+
+    async def agreed(**booking: object) -> str:
+        made = await book(db, settings, clock, **booking)  # type: ignore[arg-type]
+        await agree(db, settings, made.participant_ids[0])
+        return made.tokens[0]
+
+    return agreed
 
 
 async def test_the_page_carries_endpoints_token_and_ice_servers(
-    client: httpx.AsyncClient,
-    db: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    clock: FakeClock,
-    advisor: StaffUser,
+    client: httpx.AsyncClient, agreed_token: AgreedToken
 ) -> None:
-    token = await agreed_token(db, settings, clock)
+    token = await agreed_token()
 
     page = await client.get(f"/v/{token}/geraete")
 
@@ -72,13 +78,9 @@ async def test_the_page_carries_endpoints_token_and_ice_servers(
 
 
 async def test_the_page_has_no_inline_script_or_style(
-    client: httpx.AsyncClient,
-    db: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    clock: FakeClock,
-    advisor: StaffUser,
+    client: httpx.AsyncClient, agreed_token: AgreedToken
 ) -> None:
-    token = await agreed_token(db, settings, clock)
+    token = await agreed_token()
 
     for url in (f"/v/{token}/geraete", "/check"):
         html = (await client.get(url)).text
@@ -88,14 +90,10 @@ async def test_the_page_has_no_inline_script_or_style(
 
 
 async def test_before_the_window_the_room_button_says_from_when(
-    client: httpx.AsyncClient,
-    db: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    clock: FakeClock,
-    advisor: StaffUser,
+    client: httpx.AsyncClient, agreed_token: AgreedToken
 ) -> None:
-    tomorrow = await agreed_token(db, settings, clock)
-    today = await agreed_token(db, settings, clock, start=NOW + timedelta(hours=2))
+    tomorrow = await agreed_token()
+    today = await agreed_token(start=NOW + timedelta(hours=2))
 
     later = (await client.get(f"/v/{tomorrow}/geraete")).text
     soon = (await client.get(f"/v/{today}/geraete")).text
@@ -107,13 +105,9 @@ async def test_before_the_window_the_room_button_says_from_when(
 
 
 async def test_in_the_window_the_room_can_be_entered(
-    client: httpx.AsyncClient,
-    db: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    clock: FakeClock,
-    advisor: StaffUser,
+    client: httpx.AsyncClient, agreed_token: AgreedToken
 ) -> None:
-    token = await agreed_token(db, settings, clock, start=NOW + timedelta(minutes=3))
+    token = await agreed_token(start=NOW + timedelta(minutes=3))
 
     html = (await client.get(f"/v/{token}/geraete")).text
 
@@ -122,14 +116,10 @@ async def test_in_the_window_the_room_can_be_entered(
 
 
 async def test_the_page_speaks_the_participants_language(
-    client: httpx.AsyncClient,
-    db: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    clock: FakeClock,
-    advisor: StaffUser,
+    client: httpx.AsyncClient, agreed_token: AgreedToken
 ) -> None:
     draft = ParticipantDraft(name="Ivan", email="ivan@example.org", language="en")
-    token = await agreed_token(db, settings, clock, participants=[draft])
+    token = await agreed_token(participants=[draft])
 
     english = (await client.get(f"/v/{token}/geraete")).text
     german = (await client.get(f"/v/{token}/geraete?lang=de")).text
