@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 import httpx
 import pytest
-from call_helpers import advisor_call, open_call
+from call_helpers import admit, advisor_call, book_call, open_call
 from device_check_helpers import GOOD, page_headers
 from page_helpers import book, login, post_form
 from sqlalchemy import select
@@ -34,7 +34,6 @@ from waiting_helpers import (
 
 from conftest import NOW, LiveServer, add_staff
 from videotermin.context import AppContext
-from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
 from videotermin.jobs.statistics import count_finished
 from videotermin.settings import Settings
@@ -72,7 +71,7 @@ async def held_call(
         clock.set(START + admit_after)
         async with advisor_call(server, cookie, appointment_id) as advisor:
             await open_call(advisor)
-            await send(advisor, {"type": "admit", "participant": participant_id})
+            await admit(advisor, participant_id)
             await receive_until(ws, {"type": "admitted"})
             if end:
                 clock.set(START + admit_after + timedelta(minutes=20))
@@ -334,7 +333,7 @@ async def test_call_pages_report_quality_counted_when_their_connection_ends(
             live_server, session_cookie(client), booking.appointment_id
         ) as call:
             await open_call(call)
-            await send(call, {"type": "admit", "participant": clara})
+            await admit(call, clara)
             await receive_until(ws, {"type": "admitted"})
             for _ in range(2):
                 await send(ws, {"type": "quality", "good": 10, "fair": 2, "poor": 1})
@@ -369,19 +368,8 @@ async def test_the_citizens_first_admission_counts_even_when_an_interpreter_came
     settings: Settings,
     clock: FakeClock,
 ) -> None:
-    booking = await book(
-        db,
-        settings,
-        clock,
-        participants=[
-            ParticipantDraft(name="Clara Kundin", email="clara@example.org"),
-            ParticipantDraft(name="Ina Dolmetscherin", email="ina@example.org", role="interpreter"),
-        ],
-    )
+    booking = await book_call(db, settings, clock)  # Clara and Ina agreed, the window open
     clara, ina = booking.participant_ids
-    for participant in (clara, ina):
-        await record_consent(db, settings, participant)
-    clock.set(IN_WINDOW)
     await login(client)
     async with (
         citizen(live_server, booking.tokens[1]) as interpreter,
@@ -394,10 +382,10 @@ async def test_the_citizens_first_admission_counts_even_when_an_interpreter_came
         ) as call:
             await open_call(call)
             clock.set(START + timedelta(minutes=1))
-            await send(call, {"type": "admit", "participant": ina})
+            await admit(call, ina)
             await receive_until(interpreter, {"type": "admitted"})
             clock.set(START + timedelta(minutes=8))
-            await send(call, {"type": "admit", "participant": clara})
+            await admit(call, clara)
             await receive_until(ws, {"type": "admitted"})
             await send(call, {"type": "remove", "participant": clara})
             await receive_until(ws, {"type": "removed"})
