@@ -38,8 +38,9 @@ from videotermin.store.db import create_engine, session_factory
 from videotermin.store.migrate import upgrade
 from videotermin.store.models import StaffUser, Unit
 
-# Fixtures kept beside the helpers they serve: ``private_redis`` (a Redis a test may stop).
-pytest_plugins = ["private_redis"]
+# Fixtures kept beside the helpers they serve: ``private_redis`` and ``private_postgres``
+# (a Redis or PostgreSQL of the test's own, which it may stop and start).
+pytest_plugins = ["private_redis", "private_postgres"]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get(

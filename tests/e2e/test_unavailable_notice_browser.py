@@ -13,7 +13,7 @@ it does, as soon as PostgreSQL is back, into the same call.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -58,24 +58,14 @@ GENERIC = "Das hat nicht geklappt"
 
 
 @pytest.fixture
-def postgres() -> Iterator[PrivatePostgres]:
-    server = PrivatePostgres()
-    try:
-        server.start()
-        yield server
-    finally:
-        server.remove()
-
-
-@pytest.fixture
-async def db_url(postgres: PrivatePostgres) -> str:
+async def db_url(private_postgres: PrivatePostgres) -> str:
     """The app, the test's arrangements and the advisor all on the private PostgreSQL."""
-    engine = create_engine(postgres.url)
+    engine = create_engine(private_postgres.url)
     try:
         await upgrade(engine, "Europe/Berlin")
     finally:
         await engine.dispose()
-    return postgres.url
+    return private_postgres.url
 
 
 @pytest.fixture
@@ -98,7 +88,7 @@ async def test_each_call_page_says_that_the_service_is_briefly_unavailable(
     browser: Browser,
     live_server: LiveServer,
     advisor: StaffUser,
-    postgres: PrivatePostgres,
+    private_postgres: PrivatePostgres,
     db: async_sessionmaker[AsyncSession],
     settings: Settings,
     clock: FakeClock,
@@ -118,7 +108,7 @@ async def test_each_call_page_says_that_the_service_is_briefly_unavailable(
     await expect(clara.locator("#call .call-status")).to_have_text("You are in the call.")
     await sees_video_and_hears(desk, "Clara Kundin")
 
-    await asyncio.to_thread(postgres.stop)
+    await asyncio.to_thread(private_postgres.stop)
 
     # The advisor's "end for everyone" needs the database: refused, the call goes on.
     await desk.get_by_role("button", name="Gespräch für alle beenden").click()
@@ -137,7 +127,7 @@ async def test_each_call_page_says_that_the_service_is_briefly_unavailable(
     await expect(ivo.locator("#connection-state")).to_have_text(ROOM_WAITS)
 
     # PostgreSQL is back: both pages reconnect by themselves, nobody reloads.
-    await asyncio.to_thread(postgres.start)
+    await asyncio.to_thread(private_postgres.start)
     await expect(clara.locator("#call .call-status")).to_have_text(
         "You are in the call.", timeout=40_000
     )

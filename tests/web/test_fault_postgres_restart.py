@@ -44,7 +44,7 @@ from waiting_helpers import (
 from websockets.asyncio.client import ClientConnection
 
 from conftest import LiveServer, add_staff, start_server
-from private_postgres import PrivatePostgres, private_postgres, until_accepting
+from private_postgres import PrivatePostgres, until_accepting
 from videotermin.domain.clock import FakeClock
 from videotermin.services.api_tokens import create_token
 from videotermin.settings import Settings
@@ -52,7 +52,7 @@ from videotermin.store.db import create_engine, session_factory
 from videotermin.store.migrate import upgrade
 from videotermin.store.models import Appointment, OutboxMail
 
-__all__ = ["fast_timing", "private_postgres"]
+__all__ = ["fast_timing"]
 
 pytestmark = pytest.mark.postgres
 

@@ -18,7 +18,7 @@ from two_instances import REDIS_URL, require_redis
 from waiting_helpers import IN_WINDOW, citizen, eventually, fast_timing, greet, record_consent
 
 from conftest import LiveServer, free_port, start_server
-from private_postgres import PrivatePostgres, private_postgres, until_accepting
+from private_postgres import PrivatePostgres, until_accepting
 from videotermin.bus.core import MemoryBus
 from videotermin.bus.redis_bus import RedisBus
 from videotermin.context import AppContext
@@ -29,7 +29,7 @@ from videotermin.store.db import create_engine, session_factory
 from videotermin.store.migrate import upgrade
 from videotermin.store.models import StaffUser
 
-__all__ = ["fast_timing", "private_postgres"]
+__all__ = ["fast_timing"]
 
 
 def free_prefix() -> str:
