@@ -41,8 +41,9 @@ class UnitDraft:
 @dataclass(frozen=True)
 class HotlineHours:
     """The hours as shown: the text, the language it is written in, and whether it
-    stands in for the reader's language (German hours for an English reader), so a
-    page marks it ``lang="de"`` and a screen reader pronounces it as German."""
+    stands in for the reader's language (German hours for an English reader, or the
+    other way round), so a page marks it with its ``lang`` and a screen reader
+    pronounces it right."""
 
     text: str
     language: str
