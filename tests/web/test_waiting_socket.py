@@ -395,8 +395,8 @@ def served_with(
 
 @pytest.fixture
 def short_idle(fast_timing: timing.Timing, monkeypatch: pytest.MonkeyPatch) -> timing.Timing:
-    """Silence ends a connection after 1 s."""
-    return served_with(monkeypatch, fast_timing, idle_seconds=1.0)
+    """Silence ends a connection after 2 s."""
+    return served_with(monkeypatch, fast_timing, idle_seconds=2.0)
 
 
 async def test_a_client_that_falls_silent_is_closed_and_one_that_speaks_is_not(
@@ -404,7 +404,7 @@ async def test_a_client_that_falls_silent_is_closed_and_one_that_speaks_is_not(
 ) -> None:
     async with citizen(live_server, token) as ws:
         await greet(ws)
-        for ping in range(10):  # 2 s of talk: past the idle time, never silent that long
+        for ping in range(15):  # 3 s of talk: past the idle time, never silent that long
             await asyncio.sleep(0.2)
             last_spoke = time.monotonic()
             await send(ws, {"type": "ping", "id": ping})
