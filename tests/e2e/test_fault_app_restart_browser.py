@@ -19,15 +19,19 @@ import asyncio
 import re
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from chromium import launch_chromium
 from playwright.async_api import Browser, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_call_browser import CALL_ARGS, grows, sees_video_and_hears, tile
+from test_call_browser import (
+    browser,  # noqa: F401 - the Chromium fixture with fake devices (CALL_ARGS)
+    grows,
+    sees_video_and_hears,
+    tile,
+)
 from test_nginx_browser import advisor_admits, book_now, open_page
 
 from app_processes import START_SECONDS, VIDEOTERMIN, app_environment
@@ -111,12 +115,6 @@ def app(db_url: str, advisor: StaffUser, tmp_path: Path) -> Iterator[RestartedAp
         app.stop()
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with launch_chromium(CALL_ARGS) as browser:
-        yield browser
-
-
 REFUSED = re.compile(
     r"^WebSocket connection to 'ws://[^']+/ws/[^']+' failed: .*net::ERR_CONNECTION_REFUSED$"
 )
@@ -133,7 +131,10 @@ async def keeps_decoding(page: Page) -> None:
 
 
 async def test_the_call_survives_a_restart_of_the_app_process(
-    app: RestartedApp, browser: Browser, db: async_sessionmaker[AsyncSession], db_url: str
+    app: RestartedApp,
+    browser: Browser,  # noqa: F811 - the imported fixture
+    db: async_sessionmaker[AsyncSession],
+    db_url: str,
 ) -> None:
     appointment_id, token = await book_now(db, app.url, db_url, agreed=True)
     room, room_errors = await open_page(browser, 1024)

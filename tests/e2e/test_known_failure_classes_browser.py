@@ -11,19 +11,17 @@ docs/known-failure-classes.md maps every class to its tests.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from chromium import launch_chromium
 from playwright.async_api import Browser, Page, expect
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from test_call_browser import (
-    CALL_ARGS,
     INBOUND,
     START,
     appointment_with,
+    browser,  # noqa: F401 - the Chromium fixture with fake devices (CALL_ARGS)
     clara_admitted,
     grows,
     open_page,
@@ -42,12 +40,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True),
 ]
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with launch_chromium(CALL_ARGS) as browser:
-        yield browser
 
 
 async def no_stale_picture(page: Page, name: str) -> bool:
@@ -73,7 +65,7 @@ LIVE_CAMERA = """() => {
 
 
 async def test_a_stale_frame_after_camera_off_nothing_of_the_camera_reaches_the_others(
-    browser: Browser,
+    browser: Browser,  # noqa: F811 - the imported fixture
     live_server: LiveServer,
     advisor: StaffUser,
     db: async_sessionmaker[AsyncSession],
@@ -122,7 +114,7 @@ INJECTED = """() => document.querySelectorAll('.injected, img').length
 
 
 async def test_xss_through_a_display_name_is_shown_as_text_in_the_live_list_and_the_call(
-    browser: Browser,
+    browser: Browser,  # noqa: F811 - the imported fixture
     live_server: LiveServer,
     advisor: StaffUser,
     db: async_sessionmaker[AsyncSession],
@@ -186,7 +178,7 @@ EMBEDDED = "a, img, video:not(.tile__video), audio, iframe, object, embed, sourc
 
 
 async def test_media_fetched_from_urls_other_participants_send_a_chat_link_loads_nothing(
-    browser: Browser,
+    browser: Browser,  # noqa: F811 - the imported fixture
     live_server: LiveServer,
     advisor: StaffUser,
     db: async_sessionmaker[AsyncSession],

@@ -9,20 +9,18 @@ retention purge and a withdrawal of consent leave it (scheduling needs a name).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from chromium import launch_chromium
 from playwright.async_api import Browser, Page, expect
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from test_call_browser import (
-    CALL_ARGS,
     CLARA,
     IVO,
     advisor_call_page,
     appointment_with,
+    browser,  # noqa: F401 - the Chromium fixture with fake devices (CALL_ARGS)
     open_page,
     tile,
     waiting,
@@ -40,14 +38,10 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with launch_chromium(CALL_ARGS) as browser:
-        yield browser
-
-
 async def english_waiting_room(
-    browser: Browser, live_server: LiveServer, token: str
+    browser: Browser,  # noqa: F811 - a helper taking the fixture
+    live_server: LiveServer,
+    token: str,
 ) -> tuple[Page, list[str]]:
     room, errors = await open_page(browser, 1024)
     await room.goto(f"{live_server.url}/v/{token}/warteraum?lang=en")
@@ -58,7 +52,7 @@ async def english_waiting_room(
 
 
 async def test_a_nameless_interpreter_is_named_by_the_role_in_each_page_s_language(
-    browser: Browser,
+    browser: Browser,  # noqa: F811 - the imported fixture
     live_server: LiveServer,
     advisor: StaffUser,
     db: async_sessionmaker[AsyncSession],

@@ -13,20 +13,18 @@ it does, as soon as PostgreSQL is back, into the same call.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from chromium import launch_chromium
 from playwright.async_api import Browser, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from test_call_browser import (
-    CALL_ARGS,
     CLARA,
     IVO,
     LINE_CUTTER,
     advisor_call_page,
     appointment_with,
+    browser,  # noqa: F401 - the Chromium fixture with fake devices (CALL_ARGS)
     open_page,
     sees_video_and_hears,
 )
@@ -68,14 +66,12 @@ async def db_url(private_postgres: PrivatePostgres) -> str:
     return private_postgres.url
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with launch_chromium(CALL_ARGS) as browser:
-        yield browser
-
-
 async def room(
-    browser: Browser, live_server: LiveServer, token: str, lang: str, connected: str
+    browser: Browser,  # noqa: F811 - a helper taking the fixture
+    live_server: LiveServer,
+    token: str,
+    lang: str,
+    connected: str,
 ) -> tuple[Page, list[str]]:
     """A waiting room whose signaling line the test can cut (``LINE_CUTTER``)."""
     page, errors = await open_page(browser, 1024, LINE_CUTTER)
@@ -85,7 +81,7 @@ async def room(
 
 
 async def test_each_call_page_says_that_the_service_is_briefly_unavailable(
-    browser: Browser,
+    browser: Browser,  # noqa: F811 - the imported fixture
     live_server: LiveServer,
     advisor: StaffUser,
     private_postgres: PrivatePostgres,
