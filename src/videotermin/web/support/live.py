@@ -7,7 +7,8 @@ look-up is the proof, :func:`videotermin.services.support.looked_up`). The socke
 then hears the appointment's bus channel and this instance's presence board: on
 any change of the participant (a device-check step, a verdict, consent, the
 invitation's delivery, entering the waiting room or the call) it renders the
-details again with the page's own macro and sends them. The login is kept in
+details again with the page's own macro and sends them when they differ from what
+the supporter already sees. The login is kept in
 memory and read again on the user's staff channel (logout, deactivation), at its
 expiry and by the slow safety re-read, like the advisor's live list.
 """
@@ -78,6 +79,7 @@ class SupportSession(Session):
         self.language = language  # the page's choice: the view comes in the page's language
         self.participant_id = ""
         self.appointment_id = ""
+        self.shown: SupportUpdate | None = None  # the last view sent, not sent twice
 
     def channels(self) -> tuple[str, ...]:
         return (staff_channel(self.login.user.id),)
@@ -152,5 +154,8 @@ class SupportSession(Session):
                     version=PROTOCOL_VERSION, ping_interval=self.realtime.timing.ping_seconds
                 )
             )
-        await self.socket.send(SupportUpdate(html=html, problem=details.problem))
+        update = SupportUpdate(html=html, problem=details.problem)
+        if update != self.shown:  # a resync or a repeated step that changed nothing
+            await self.socket.send(update)
+            self.shown = update
         return True
