@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from cli_helpers import env, run
 
 from conftest import LiveServer
 from videotermin.domain.clock import FakeClock
 
-VIDEOTERMIN = str(Path(sys.executable).parent / "videotermin")
-
-
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [VIDEOTERMIN, *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-@pytest.fixture
-def env(db_url: str, tmp_path: Path) -> dict[str, str]:
-    return {"VIDEOTERMIN_DATABASE_URL": db_url, "VIDEOTERMIN_DATA_DIR": str(tmp_path / "var")}
+__all__ = ["env"]
 
 
 @pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)

@@ -53,6 +53,7 @@ import pytest
 from call_helpers import admitted_at, status_of
 from device_check_helpers import page_headers
 from page_helpers import Booking, book, csrf_token, login, post_form
+from route_helpers import filled
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.routing import Mount, compile_path
@@ -483,10 +484,6 @@ FRESH: dict[tuple[str, str], Callable[[World, Actor], Awaitable[Target]]] = {
     ("POST", "/admin/personal/{user_id}/deaktivieren"): deactivate_target,
     ("POST", "/admin/api-tokens/{token_id}/widerrufen"): revoke_target,
 }
-
-
-def filled(path: str, ids: dict[str, str]) -> str:
-    return re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)
 
 
 async def link_form_token(http: httpx.AsyncClient, token: str) -> str:

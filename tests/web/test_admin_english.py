@@ -10,7 +10,7 @@ import re
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_statistics import admin_browser, seed_counts, table_cells
+from statistics_helpers import admin_browser, seed_counts, table_cells
 
 __all__ = ["admin_browser"]
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import httpx
 import pytest
 from page_helpers import book
+from route_helpers import filled, included_routes
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_role_matrix import _flat, filled
 
 from conftest import NOW, LiveServer
 from videotermin.app import create_app
@@ -24,7 +24,7 @@ SAME = ("content-type", "content-length", "cache-control", "location", "content-
 def get_paths(settings: Settings) -> list[str]:
     return [
         route.path
-        for route in _flat(create_app(settings).routes)
+        for route in included_routes(create_app(settings).routes)
         if ("GET" in (getattr(route, "methods", None) or ()) and "{" not in route.path)
         or ("GET" in (getattr(route, "methods", None) or ()) and route.path.startswith("/v/"))
     ]

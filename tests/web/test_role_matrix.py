@@ -11,12 +11,10 @@ under /admin or /support is in the matrix the day it is added.
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 import httpx
 import pytest
 from page_helpers import book, login
+from route_helpers import filled, included_routes
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -30,28 +28,15 @@ pytestmark = pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
 AREAS = ("/admin", "/support")
 
 
-def _flat(routes: list[Any]) -> list[Any]:
-    """The routes, with those of included routers (at any depth) in their place."""
-    found = []
-    for route in routes:
-        included = getattr(route, "original_router", None)
-        found += _flat(included.routes) if included is not None else [route]
-    return found
-
-
 def routes(settings: Settings) -> list[tuple[str, str]]:
     """(method, path template) of every page route under the agency's areas."""
     found = []
-    for route in _flat(create_app(settings).routes):
+    for route in included_routes(create_app(settings).routes):
         path = getattr(route, "path", "")
         for method in sorted(getattr(route, "methods", None) or ()):
             if path.startswith(AREAS) and method in ("GET", "POST"):
                 found.append((method, path))
     return found
-
-
-def filled(path: str, ids: dict[str, str]) -> str:
-    return re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)
 
 
 async def audit_count(db: async_sessionmaker[AsyncSession]) -> int:

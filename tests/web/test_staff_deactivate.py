@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from cli_helpers import env, run
 from page_helpers import login
 
 from conftest import LiveServer
-from test_cli import env, run
 from videotermin.store.models import StaffUser
 
 __all__ = ["env"]

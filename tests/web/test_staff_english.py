@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import pytest
 from page_helpers import book, csrf_token, login, post_form
+from route_helpers import filled, included_routes
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_role_matrix import _flat, filled
 
 from conftest import LiveServer, add_staff
 from videotermin.app import create_app
@@ -59,7 +59,7 @@ def staff_pages(settings: Settings) -> list[str]:
     """Path templates of every page the staff modules serve by GET (CSV excluded)."""
     return [
         route.path
-        for route in _flat(create_app(settings).routes)
+        for route in included_routes(create_app(settings).routes)
         if "GET" in (getattr(route, "methods", None) or ())
         and getattr(route, "endpoint", None) is not None
         and route.endpoint.__module__.startswith(STAFF_MODULES)

@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import re
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
 import httpx
@@ -19,6 +17,7 @@ from device_check_helpers import GOOD, page_headers
 from page_helpers import book, login, post_form
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from statistics_helpers import admin_browser, seed_counts, table_cells
 from waiting_helpers import (
     IN_WINDOW,
     START,
@@ -38,9 +37,9 @@ from videotermin.domain.clock import FakeClock
 from videotermin.jobs.statistics import count_finished
 from videotermin.settings import Settings
 from videotermin.store.db import create_engine, session_factory
-from videotermin.store.models import Appointment, StaffUser, StatCount, Unit
+from videotermin.store.models import Appointment, StaffUser, StatCount
 
-__all__ = ["fast_timing"]
+__all__ = ["admin_browser", "fast_timing"]
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
@@ -168,41 +167,6 @@ async def test_device_checks_count_verdicts_reasons_and_browsers(
         ("browser", "Firefox"): 2,
         ("os", "Linux"): 2,
     }
-
-
-async def seed_counts(
-    db: async_sessionmaker[AsyncSession], rows: dict[tuple[str, str], int]
-) -> None:
-    async with db() as session, session.begin():
-        unit = await session.scalar(select(Unit.id).where(Unit.is_default.is_(True)))
-        assert unit is not None
-        for (metric, key), n in rows.items():
-            session.add(
-                StatCount(unit_id=unit, day=date(2026, 12, 1), metric=metric, key=key, count=n)
-            )
-
-
-@pytest.fixture
-async def admin_browser(
-    live_server: LiveServer, db: async_sessionmaker[AsyncSession], advisor: StaffUser
-) -> AsyncIterator[httpx.AsyncClient]:
-    await add_staff(db, "admin-anna", role="admin")
-    async with httpx.AsyncClient(base_url=live_server.url) as browser:
-        await login(browser, "admin-anna")
-        yield browser
-
-
-def table_cells(html: str, slug: str) -> list[list[str]]:
-    section = html[html.index(f'<section class="stat" id="{slug}"') :]
-    section = section[: section.index("</section>")]
-    body = section[section.index("<tbody>") : section.index("</tfoot>")]
-    return [
-        [
-            re.sub(r"<[^>]+>", "", cell).replace("&lt;", "<").strip()
-            for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)
-        ]
-        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
-    ]
 
 
 async def test_small_counts_are_suppressed_with_their_partners_and_csv_equals_the_table(
