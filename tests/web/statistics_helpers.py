@@ -1,20 +1,15 @@
 """Helpers for the statistics tests: counts put straight into the table the dashboard
-reads, an admin's logged-in client, and the cells of one table as the page shows them."""
+reads, and the cells of one table as the page shows them."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import date
 
-import httpx
-import pytest
-from page_helpers import login
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conftest import LiveServer, add_staff
-from videotermin.store.models import StaffUser, StatCount, Unit
+from videotermin.store.models import StatCount, Unit
 
 
 async def seed_counts(
@@ -27,16 +22,6 @@ async def seed_counts(
             session.add(
                 StatCount(unit_id=unit, day=date(2026, 12, 1), metric=metric, key=key, count=n)
             )
-
-
-@pytest.fixture
-async def admin_browser(
-    live_server: LiveServer, db: async_sessionmaker[AsyncSession], advisor: StaffUser
-) -> AsyncIterator[httpx.AsyncClient]:
-    await add_staff(db, "admin-anna", role="admin")
-    async with httpx.AsyncClient(base_url=live_server.url) as browser:
-        await login(browser, "admin-anna")
-        yield browser
 
 
 def table_cells(html: str, slug: str) -> list[list[str]]:

@@ -9,8 +9,9 @@ import io
 import re
 
 import httpx
+from admin_helpers import admin_browser
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from statistics_helpers import admin_browser, seed_counts, table_cells
+from statistics_helpers import seed_counts, table_cells
 
 __all__ = ["admin_browser"]
 

@@ -6,10 +6,8 @@ stays text; only admins change texts, each change audited once."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
+from admin_helpers import admin_browser
 from journey_helpers import consent_records, decide
 from page_helpers import book, login, post_form
 from sqlalchemy import select
@@ -25,15 +23,7 @@ NEW_TEXT = (
     "<script>alert(1)</script>\n"
 )
 
-
-@pytest.fixture
-async def admin_browser(
-    live_server: LiveServer, db: async_sessionmaker[AsyncSession], advisor: StaffUser
-) -> AsyncIterator[httpx.AsyncClient]:
-    await add_staff(db, "admin-anna", role="admin")
-    async with httpx.AsyncClient(base_url=live_server.url) as browser:
-        await login(browser, "admin-anna")
-        yield browser
+__all__ = ["admin_browser"]
 
 
 async def actions(db: async_sessionmaker[AsyncSession], prefix: str) -> list[tuple[str, str]]:

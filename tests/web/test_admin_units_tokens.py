@@ -5,10 +5,9 @@ change is one audit entry, and bad input or a forged form changes nothing."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
+from admin_helpers import admin_browser
 from page_helpers import book, login, post_form
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,15 +19,7 @@ from videotermin.store.models import ApiToken, AuditEntry, StaffUser, Unit
 
 TOKEN = re.compile(r'id="new-token" type="text" readonly value="([A-Za-z0-9_-]+)"')
 
-
-@pytest.fixture
-async def admin_browser(
-    live_server: LiveServer, db: async_sessionmaker[AsyncSession], advisor: StaffUser
-) -> AsyncIterator[httpx.AsyncClient]:
-    await add_staff(db, "admin-anna", role="admin")
-    async with httpx.AsyncClient(base_url=live_server.url) as browser:
-        await login(browser, "admin-anna")
-        yield browser
+__all__ = ["admin_browser"]
 
 
 async def audit(db: async_sessionmaker[AsyncSession], prefix: str) -> list[AuditEntry]:

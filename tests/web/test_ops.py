@@ -12,10 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from page_helpers import Booking, book
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from page_helpers import Booking
 from two_instances import REDIS_URL, require_redis
-from waiting_helpers import IN_WINDOW, citizen, eventually, fast_timing, greet, record_consent
+from waiting_helpers import booking, citizen, eventually, fast_timing, greet
 
 from conftest import LiveServer, free_port, start_server
 from private_postgres import PrivatePostgres, until_accepting
@@ -27,9 +26,8 @@ from videotermin.services.health import readiness
 from videotermin.settings import Settings
 from videotermin.store.db import create_engine, session_factory
 from videotermin.store.migrate import upgrade
-from videotermin.store.models import StaffUser
 
-__all__ = ["fast_timing"]
+__all__ = ["booking", "fast_timing"]
 
 
 def free_prefix() -> str:
@@ -163,20 +161,6 @@ async def test_readyz_with_a_reachable_redis(
 
 
 # --- metrics ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def booking(
-    fast_timing: object,
-    advisor: StaffUser,
-    db: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    clock: FakeClock,
-) -> Booking:
-    booking = await book(db, settings, clock)
-    await record_consent(db, settings, booking.participant_ids[0])
-    clock.set(IN_WINDOW)
-    return booking
 
 
 async def test_metrics_name_route_templates_never_tokens_or_people(

@@ -12,12 +12,13 @@ from datetime import date, timedelta
 
 import httpx
 import pytest
+from admin_helpers import admin_browser
 from call_helpers import admit, advisor_call, book_call, open_call
 from device_check_helpers import GOOD, page_headers
 from page_helpers import book, login, post_form
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from statistics_helpers import admin_browser, seed_counts, table_cells
+from statistics_helpers import seed_counts, table_cells
 from waiting_helpers import (
     IN_WINDOW,
     START,

@@ -7,22 +7,21 @@ from __future__ import annotations
 
 import email
 import email.policy
-from collections.abc import AsyncIterator
 from email.message import EmailMessage
 
 import httpx
 import pytest
-from page_helpers import book, login, post_form
+from admin_helpers import admin_browser
+from page_helpers import book, post_form
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from waiting_helpers import eventually
 
-from conftest import LiveServer, add_staff
 from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
 from videotermin.services.units import EDITABLE
 from videotermin.settings import Settings
-from videotermin.store.models import AuditEntry, StaffUser, Unit
+from videotermin.store.models import AuditEntry, Unit
 
 GERMAN = "Mo–Fr 8–16 Uhr"
 ENGLISH = "Mon–Fri 8 am–4 pm"
@@ -31,15 +30,7 @@ ERIN = ParticipantDraft(
     name="Erin English", email="erin@example.org", role="companion", language="en"
 )
 
-
-@pytest.fixture
-async def admin_browser(
-    live_server: LiveServer, db: async_sessionmaker[AsyncSession], advisor: StaffUser
-) -> AsyncIterator[httpx.AsyncClient]:
-    await add_staff(db, "admin-anna", role="admin")
-    async with httpx.AsyncClient(base_url=live_server.url, timeout=20) as browser:
-        await login(browser, "admin-anna")
-        yield browser
+__all__ = ["admin_browser"]
 
 
 async def default_unit(db: async_sessionmaker[AsyncSession]) -> Unit:

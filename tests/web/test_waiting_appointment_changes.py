@@ -10,9 +10,15 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from page_helpers import Booking, book, login, post_form
+from page_helpers import Booking, login, post_form
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from waiting_helpers import IN_WINDOW, START, citizen, closed, greet, record_consent
+from waiting_helpers import (
+    START,
+    agreed_in_window,
+    citizen,
+    closed,
+    greet,
+)
 
 from conftest import NOW, LiveServer, start_server
 from videotermin.bus.core import MemoryBus, Payload
@@ -40,10 +46,7 @@ async def booking(
     settings: Settings,
     clock: FakeClock,
 ) -> Booking:
-    booking = await book(db, settings, clock)
-    await record_consent(db, settings, booking.participant_ids[0])
-    clock.set(IN_WINDOW)
-    return booking
+    return await agreed_in_window(db, settings, clock)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from waiting_helpers import (
     IN_WINDOW,
     START,
+    booking,
     citizen,
     closed,
     fast_timing,
@@ -35,22 +36,7 @@ from videotermin.realtime.protocol import MAX_FRAME_BYTES
 from videotermin.settings import Settings
 from videotermin.store.models import Appointment, StaffUser
 
-__all__ = ["fast_timing"]
-
-
-@pytest.fixture
-async def booking(
-    fast_timing: object,
-    advisor: StaffUser,
-    db: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    clock: FakeClock,
-) -> Booking:
-    """A citizen who agreed, and a clock inside the join window."""
-    booking = await book(db, settings, clock)
-    await record_consent(db, settings, booking.participant_ids[0])
-    clock.set(IN_WINDOW)
-    return booking
+__all__ = ["booking", "fast_timing"]
 
 
 @pytest.fixture

@@ -7,17 +7,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from page_helpers import Booking, book
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from waiting_helpers import IN_WINDOW, channel_prefix, record_consent
+from waiting_helpers import booking, channel_prefix
 
 from conftest import LiveServer, skip_or_fail, start_server
 from videotermin.bus.redis_bus import RedisBus
 from videotermin.domain.clock import FakeClock
 from videotermin.settings import Settings
-from videotermin.store.models import StaffUser
 
+__all__ = ["booking"]
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
@@ -56,16 +54,3 @@ def instances(
     finally:
         a.stop()
         b.stop()
-
-
-@pytest.fixture
-async def booking(
-    advisor: StaffUser,
-    db: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    clock: FakeClock,
-) -> Booking:
-    booking = await book(db, settings, clock)
-    await record_consent(db, settings, booking.participant_ids[0])
-    clock.set(IN_WINDOW)
-    return booking

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from page_helpers import Booking, book
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -27,7 +28,7 @@ from videotermin.domain.clock import FakeClock
 from videotermin.realtime import timing
 from videotermin.services.consent_texts import current_version
 from videotermin.settings import Settings
-from videotermin.store.models import ConsentRecord
+from videotermin.store.models import ConsentRecord, StaffUser
 from videotermin.web.language import LANGUAGE_COOKIE
 
 START = NOW + timedelta(days=1)  # the booked appointments: Thursday 10:00 in Berlin, 30 minutes
@@ -46,6 +47,28 @@ def fast_timing(monkeypatch: pytest.MonkeyPatch) -> Iterator[timing.Timing]:
     """Loops that wake up in tenths of seconds; request it before ``live_server``."""
     monkeypatch.setattr(timing, "DEFAULT", FAST)
     yield FAST
+
+
+@pytest.fixture
+async def booking(
+    fast_timing: object,
+    advisor: StaffUser,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+) -> Booking:
+    """One citizen who agreed, and a clock inside the join window."""
+    return await agreed_in_window(db, settings, clock)
+
+
+async def agreed_in_window(
+    db: async_sessionmaker[AsyncSession], settings: Settings, clock: FakeClock
+) -> Booking:
+    """Book one citizen, record her consent and move the clock inside the join window."""
+    booking = await book(db, settings, clock)
+    await record_consent(db, settings, booking.participant_ids[0])
+    clock.set(IN_WINDOW)
+    return booking
 
 
 def ws_url(server: LiveServer, path: str) -> str:
