@@ -22,6 +22,11 @@
  * - A failed ICE connection restarts ICE (`restartIce`), a "disconnected"
  *   one after a short grace, and so does a picture that stays still while the
  *   peer's camera is on (quality.js); the restart is negotiated like any offer.
+ * - An own offer still unanswered after `OFFER_RESEND_MS` is sent again, with
+ *   the candidates found meanwhile: the server drops a signal it cannot pass
+ *   on (its bus is down), and the offer or its answer may be the one lost. The
+ *   media already flowing is left alone; the peer answers the repeated offer
+ *   like any other, and an answer to an offer answered already is ignored.
  */
 
 import { QualityMeter } from './quality.js';
@@ -56,6 +61,8 @@ const STALLED_ICE_MS = 4000;
 const STUCK_GATHERING_MS = 6000;
 /** How long a newcomer waits for the first offer of a pair before offering itself. */
 const FIRST_OFFER_WAIT_MS = 2000;
+/** An own offer unanswered this long, or its answer, was lost on the way: sent again. */
+const OFFER_RESEND_MS = 4000;
 
 /**
  * Put the own camera, microphone and screen on a connection: as new
@@ -132,6 +139,8 @@ export class RemotePeer {
   #stuckTimer;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   #offerTimer;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #resendTimer;
   #meter = new QualityMeter();
 
   /**
@@ -183,6 +192,7 @@ export class RemotePeer {
       this.#senders.videoSender?.replaceTrack(this.media.camera).catch(() => {});
       const description = pc.localDescription;
       if (description) this.onsignal?.({ description: description.toJSON() });
+      this.#awaitAnswer();
     } else if (offer) {
       this.#addOwnTracks();
     } else {
@@ -204,6 +214,7 @@ export class RemotePeer {
     clearTimeout(this.#stallTimer);
     clearTimeout(this.#stuckTimer);
     clearTimeout(this.#offerTimer);
+    clearTimeout(this.#resendTimer);
     this.pc.close();
   }
 
@@ -252,6 +263,8 @@ export class RemotePeer {
       const collision = description.type === 'offer' && !readyForOffer;
       this.#ignoreOffer = !this.polite && collision;
       if (this.#ignoreOffer) return;
+      // The answer to an offer of ours that was sent again after it had been answered.
+      if (description.type === 'answer' && pc.signalingState === 'stable') return;
       this.#settingRemoteAnswer = description.type === 'answer';
       try {
         await pc.setRemoteDescription(description);
@@ -322,12 +335,25 @@ export class RemotePeer {
     pc.ontrack = ({ track, streams }) => this.#received(track, streams[0] ?? null);
     pc.oniceconnectionstatechange = () => this.#iceChanged();
     pc.onsignalingstatechange = () => {
+      this.#awaitAnswer();
       clearTimeout(this.#stallTimer);
       if (pc.signalingState !== 'stable') return;
       this.#stallTimer = setTimeout(() => {
         if (pc.signalingState === 'stable' && pc.iceConnectionState === 'new') pc.restartIce();
       }, STALLED_ICE_MS);
     };
+  }
+
+  /** While an own offer waits for its answer, send it again every `OFFER_RESEND_MS`. */
+  #awaitAnswer() {
+    clearTimeout(this.#resendTimer);
+    if (this.pc.signalingState !== 'have-local-offer') return;
+    this.#resendTimer = setTimeout(() => {
+      if (this.closed) return;
+      const offer = this.pc.localDescription;
+      if (offer?.type === 'offer' && !this.#makingOffer) this.onsignal?.({ description: offer.toJSON() });
+      this.#awaitAnswer();
+    }, OFFER_RESEND_MS);
   }
 
   /** @param {MediaStreamTrack} track @param {MediaStream | null} stream */
