@@ -25,10 +25,28 @@ def test_the_calendars_edges_mean_no_bound_instead_of_an_error() -> None:
     assert day_range(date(9999, 12, 30), None, BERLIN).since is not None
 
 
-def test_only_iso_days_are_days() -> None:
+def test_days_as_the_date_field_sends_them_or_as_a_person_types_them() -> None:
     assert parse_day("") is None
     assert parse_day("2026-12-02") == date(2026, 12, 2)
-    for text in ("02.12.2026", "2026-02-30", "20261202", "2026-12-02T10:00", "٢٠٢٦-١٢-٠٢"):
+    assert parse_day("02.12.2026") == parse_day("2.12.2026") == date(2026, 12, 2)
+    assert parse_day("31.12.9999") == date(9999, 12, 31)
+    assert parse_day("1.1.0001") == date(1, 1, 1)
+    for text in (
+        "2026-02-30",
+        "30.02.2026",
+        "0.1.2026",
+        "1.13.2026",
+        "1.1.0000",
+        "2.12.26",
+        "002.12.2026",
+        "12/02/2026",
+        "20261202",
+        "2026-W49-3",
+        "2026-12-02T10:00",
+        " 2.12.2026",
+        "٢٠٢٦-١٢-٠٢",
+        "٢.١٢.٢٠٢٦",
+    ):
         assert isinstance(parse_day(text), ValueError), text
 
 

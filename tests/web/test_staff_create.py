@@ -33,6 +33,19 @@ async def test_form_offers_every_field_with_a_label(
     assert page.text.count('name="participants.2.role"') == 1
 
 
+async def test_a_date_typed_as_people_write_it_books_the_same_day(
+    client: httpx.AsyncClient, advisor: StaffUser
+) -> None:
+    """Where a browser shows a plain text field for the date, people type 3.12.2026."""
+    await login(client)
+
+    response = await create(client, date="3.12.2026")
+
+    assert response.status_code == 303
+    detail = await client.get(response.headers["location"])
+    assert "Donnerstag, 3. Dezember 2026" in detail.text
+
+
 async def test_valid_appointment_is_created_and_listed(
     client: httpx.AsyncClient, advisor: StaffUser, db: async_sessionmaker[AsyncSession]
 ) -> None:

@@ -43,17 +43,23 @@ def day_range(first: date | None, last: date | None, zone: ZoneInfo) -> DayRange
     return DayRange(since, until)
 
 
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_GERMAN_DAY = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
 
 
 def parse_day(text: str) -> date | ValueError | None:
-    """A date as an ``<input type=date>`` sends it (``YYYY-MM-DD``); empty is ``None``,
-    anything else a ``ValueError`` to show."""
+    """A date as an ``<input type=date>`` sends it (``YYYY-MM-DD``), or as a person types
+    it where the browser shows a plain text field instead (``24.12.2026``, ``1.2.2027``);
+    empty is ``None``, anything else a ``ValueError`` to show."""
     if not text:
         return None
-    if not _DAY.fullmatch(text):  # fromisoformat would take "2026-W49-4" and "20261203"
-        return ValueError(text)
+    german = _GERMAN_DAY.fullmatch(text)
     try:
-        return date.fromisoformat(text)
+        if german:
+            day, month, year = (int(part) for part in german.groups())
+            return date(year, month, day)
+        if _ISO_DAY.fullmatch(text):  # fromisoformat would take "2026-W49-4" and "20261203"
+            return date.fromisoformat(text)
     except ValueError as error:
         return error
+    return ValueError(text)

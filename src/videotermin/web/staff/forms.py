@@ -130,11 +130,12 @@ def _fail(name: str, code: str) -> FieldError:
 
 
 def parse_start(values: dict[str, str], zone: ZoneInfo) -> tuple[datetime | None, list[FieldError]]:
-    """``date`` (YYYY-MM-DD) and ``time`` (HH:MM) read as a local time in ``zone``."""
+    """``date`` (as the date field sends it, or typed as 24.12.2026) and ``time`` (HH:MM)
+    read as a local time in ``zone``."""
     errors: list[FieldError] = []
     day: date | None = None
     clock: time | None = None
-    typed = parse_day(values.get("date", ""))  # YYYY-MM-DD only, as the date field sends it
+    typed = parse_day(values.get("date", ""))
     if isinstance(typed, date):
         day = typed
     else:
