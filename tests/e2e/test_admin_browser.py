@@ -11,11 +11,10 @@ from datetime import timedelta
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from chromium import launch_chromium
+from chromium import ARGS, launch_chromium
 from playwright.async_api import Browser, Page, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_device_check_browser import ARGS
 
 from conftest import PASSWORD, LiveServer, add_staff
 from videotermin.context import AppContext

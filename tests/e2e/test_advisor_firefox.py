@@ -18,10 +18,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from firefox_driver import Firefox, firefox
-from playwright.async_api import Browser, expect
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_call_browser import (
+from call_pages import (
     CLARA,
     PEER_CONNECTIONS,
     START,
@@ -31,10 +28,13 @@ from test_call_browser import (
     tile,
     waiting,
 )
-from test_call_firefox import firefox_hears, firefox_sees_video
-from test_every_page_layout import AUDIT, SHOTS
+from firefox_driver import firefox
+from firefox_pages import firefox_hears, firefox_login, firefox_sees_video
+from page_audit import AUDIT, SHOTS
+from playwright.async_api import Browser, expect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conftest import PASSWORD, LiveServer
+from conftest import LiveServer
 from videotermin.domain.clock import FakeClock
 from videotermin.settings import Settings
 from videotermin.store.models import StaffUser
@@ -47,16 +47,6 @@ pytestmark = [
 CITIZEN = CLARA.name
 TO_CITIZEN = "Guten Tag, Frau Kundin! <b>Hören</b> Sie mich?"
 TO_ADVISOR = "Ja, Bild und Ton sind da."
-
-
-async def firefox_login(fox: Firefox, live_server: LiveServer) -> None:
-    """The advisor logs in by typing, as a person would, and lands on "Meine Termine"."""
-    await fox.goto(f"{live_server.url}/login")
-    await fox.type("input[name=username]", "berater")
-    await fox.type("input[name=password]", PASSWORD)
-    await fox.click("button[type=submit]", "Anmelden")
-    await fox.wait("h1", "Meine Termine")
-    await fox.wait("#live-state", "Live-Anzeige: aktiv")
 
 
 async def test_a_firefox_advisor_sees_her_wait_picks_her_up_and_controls_the_call(

@@ -14,20 +14,12 @@ script error.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from firefox_driver import Firefox, firefox
-from playwright.async_api import Browser, expect
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_call_browser import (
-    INBOUND,
+from call_pages import (
     PEER_CONNECTIONS,
-    RECEIVED_AUDIO,
-    RECEIVED_VIDEO,
     START,
     advisor_call_page,
     appointment_with,
@@ -35,7 +27,11 @@ from test_call_browser import (
     sees_video_and_hears,
     tile,
 )
-from test_consent_journey_browser import DEVICE_KEY, add_passed_check
+from firefox_driver import firefox
+from firefox_pages import firefox_hears, firefox_sees_video
+from journey_pages import DEVICE_KEY, add_passed_check
+from playwright.async_api import Browser, expect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import LiveServer
 from videotermin.domain.appointments import ParticipantDraft
@@ -52,53 +48,6 @@ CITIZEN = "Fritz Fuchs"
 ADVISOR = "Bea Berater"
 TO_CITIZEN = "Guten Tag, Herr Fuchs! <i>Können</i> Sie mich sehen?"
 TO_ADVISOR = "Ja, ich sehe und höre Sie gut."
-
-# The video element in the tile of the named person (null while there is none).
-TILE_VIDEO = """[...document.querySelectorAll('figure.tile')]
-  .find((f) => (f.querySelector('.tile__name')?.textContent || '').includes(%s))
-  ?.querySelector('video')"""
-
-
-TILE_AUDIO = TILE_VIDEO.replace("querySelector('video')", "querySelector('audio')")
-
-
-def tile_video(name: str) -> str:
-    return TILE_VIDEO % json.dumps(name)
-
-
-async def frames_decoded(fox: Firefox, more_than: int) -> int:
-    """Wait until Firefox has decoded more than ``more_than`` video frames in all; the count."""
-    expression = f"({INBOUND})(['video', 'framesDecoded']).then((n) => n > {more_than} && n)"
-    return int(await fox.until(expression, timeout_ms=20_000))
-
-
-async def firefox_hears(fox: Firefox, name: str) -> None:
-    """``name``'s tile in Firefox plays a track received from a peer connection, and
-    Firefox receives more and more audio packets."""
-    audio = TILE_AUDIO % json.dumps(name)
-    await fox.until(
-        f"(() => {{ const a = {audio}; return Boolean(a) && ({RECEIVED_AUDIO})(a); }})()"
-    )
-    expression = f"({INBOUND})(['audio', 'packetsReceived'])"
-    first = int(await fox.until(f"{expression}.then((n) => n > 0 && n)", timeout_ms=20_000))
-    await fox.until(f"{expression}.then((n) => n > {first})")
-
-
-async def firefox_sees_video(fox: Firefox, name: str) -> dict[str, Any]:
-    """``name``'s tile in Firefox shows a received track, rendered and moving, and Firefox
-    decodes more and more frames; the picture's size."""
-    video = tile_video(name)
-    await fox.until(
-        f"(() => {{ const v = {video}; return Boolean(v) && ({RECEIVED_VIDEO})(v); }})()"
-    )
-    first = await frames_decoded(fox, 0)
-    await frames_decoded(fox, first)
-    start = await fox.evaluate(f"({video}).currentTime")
-    await fox.until(f"({video}).currentTime > {start}")
-    size: dict[str, Any] = await fox.evaluate(
-        f"(() => {{ const v = {video}; return {{width: v.videoWidth, height: v.videoHeight}}; }})()"
-    )
-    return size
 
 
 async def test_a_firefox_citizen_and_a_chromium_advisor_see_each_other_chat_and_hang_up(

@@ -40,12 +40,10 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Locator, Page, expect
-from playwright.async_api import TimeoutError as PlaywrightTimeout
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_call_browser import (
+from call_pages import (
     CLARA,
     IVO,
+    START,
     advisor_call_page,
     appointment_with,
     browser,
@@ -53,7 +51,9 @@ from test_call_browser import (
     tile,
     waiting,
 )
-from test_waiting_room_browser import START
+from playwright.async_api import Browser, Locator, Page, expect
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import LiveServer
 from videotermin.domain.clock import FakeClock

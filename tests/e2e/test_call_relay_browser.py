@@ -25,15 +25,15 @@ import signal
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, expect
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_call_browser import (
+from call_pages import (
     browser,  # noqa: F401 - the Chromium fixture with fake devices
     clara_admitted,
     grows,
     received_video,
     tile,
 )
+from playwright.async_api import Browser, Page, expect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import LiveServer
 from turn_server import TurnServer, relay_settings
@@ -46,7 +46,7 @@ pytestmark = [
     pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True),
 ]
 
-# Every open peer connection of the page (recorded by test_call_browser's init script)
+# Every open peer connection of the page (recorded by call_pages.PEER_CONNECTIONS)
 # with its state, its ICE transport policy and the local and remote candidate types of
 # each transport's selected pair: transport → selectedCandidatePairId → candidate-pair
 # → local-candidate.

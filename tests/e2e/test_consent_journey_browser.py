@@ -9,41 +9,33 @@ purpose, because the page must trust the server's time, not the device's."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from chromium import launch_chromium
+from journey_pages import (
+    DEVICE_CHECK_URL,
+    DEVICE_KEY,
+    OPENS_AT,
+    add_passed_check,
+    app_context,
+    book,
+    browser,
+    decisions_of,
+    personal_data_left,
+    phone,
+)
 from playwright.async_api import Browser, BrowserContext, Page, expect
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import NOW, LiveServer
-from videotermin.context import AppContext
-from videotermin.domain.appointments import ParticipantDraft
 from videotermin.domain.clock import FakeClock
-from videotermin.domain.tokens import hash_token
 from videotermin.services import appointments as scheduling
 from videotermin.services.consent_texts import consent_text
 from videotermin.settings import Settings
-from videotermin.store.models import Appointment, ConsentRecord, DeviceCheck, StaffUser
-from videotermin.store.personal_data import personal_columns
+from videotermin.store.models import Appointment, ConsentRecord, StaffUser
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-]
-DEVICE_KEY = "this-browser-device-key-000000000"
-OPENS_AT = NOW + timedelta(days=1, minutes=-5)  # Thursday 09:55 in Berlin
-DEVICE_CHECK_URL = re.compile(r"/v/[A-Za-z0-9_-]{32}/geraete$")
+__all__ = ["browser"]  # the fixture, launched with the fake camera and microphone
 
 pytestmark = [
     pytest.mark.browser,
@@ -51,50 +43,8 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with launch_chromium(ARGS) as browser:
-        yield browser
-
-
-async def phone(browser: Browser) -> tuple[BrowserContext, Page, list[str]]:
-    """A 360px phone in a fresh context, and the console errors its pages report."""
-    context = await browser.new_context(viewport={"width": 360, "height": 740}, locale="de-DE")
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    return context, page, errors
-
-
 async def fits_width(page: Page) -> bool:
     return bool(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
-
-
-def app_context(
-    db: async_sessionmaker[AsyncSession], settings: Settings, clock: FakeClock
-) -> AppContext:
-    return AppContext(settings=settings, clock=clock, engine=db.kw["bind"], sessions=db)
-
-
-async def book(
-    db: async_sessionmaker[AsyncSession], settings: Settings, clock: FakeClock, name: str
-) -> tuple[str, str, str]:
-    """An appointment tomorrow at 10:00 with one citizen: (appointment, participant, token)."""
-    async with db() as session, session.begin():
-        advisor = await scheduling.find_advisor(session, "berater")
-        assert advisor is not None
-        appointment, [link] = await scheduling.create_appointment(
-            session,
-            app_context(db, settings, clock),
-            advisor=advisor,
-            start=NOW + timedelta(days=1),
-            duration_minutes=30,
-            subject=None,
-            participants=[
-                ParticipantDraft(name=name, email="person@example.org", customer_number="9X")
-            ],
-        )
-    return appointment.id, link.participant.id, link.link.rsplit("/", 1)[1]
 
 
 async def add_decisions(
@@ -115,53 +65,11 @@ async def add_decisions(
             )
 
 
-async def add_passed_check(db: async_sessionmaker[AsyncSession], participant_id: str) -> None:
-    async with db() as session, session.begin():
-        session.add(
-            DeviceCheck(
-                participant_id=participant_id,
-                checked_at=NOW,
-                verdict="green",
-                device_key_hash=hash_token(DEVICE_KEY),
-                os_family="Linux",
-                browser_family="Chromium",
-                ip_address="127.0.0.1",
-            )
-        )
-
-
 async def remember_device(context: BrowserContext) -> None:
     """The cookie the device check leaves in a browser whose check passed."""
     await context.add_cookies(
         [{"name": "vt_device", "value": DEVICE_KEY, "domain": "127.0.0.1", "path": "/v/"}]
     )
-
-
-async def decisions_of(db: async_sessionmaker[AsyncSession], participant_id: str) -> list[str]:
-    async with db() as session:
-        rows = await session.scalars(
-            select(ConsentRecord.decision)
-            .where(ConsentRecord.participant_id == participant_id)
-            .order_by(ConsentRecord.id)
-        )
-        return list(rows)
-
-
-async def personal_data_left(
-    db: async_sessionmaker[AsyncSession], participant_id: str
-) -> dict[str, list[object]]:
-    """Every non-empty personal column, in every table that refers to the participant."""
-    left: dict[str, list[object]] = {}
-    async with db() as session:
-        for column in personal_columns():
-            table = column.table
-            owner = table.c.id if table.name == "participants" else table.c.get("participant_id")
-            if owner is None:
-                continue
-            values = list(await session.scalars(select(column).where(owner == participant_id)))
-            if any(v is not None for v in values):
-                left[f"{table.name}.{column.name}"] = values
-    return left
 
 
 async def test_declining_then_changing_ones_mind_leads_to_the_device_check(

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import pytest
 from firefox_driver import firefox
+from firefox_pages import looks_right
+from journey_pages import add_passed_check, book, decisions_of, personal_data_left
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_consent_journey_browser import add_passed_check, book, decisions_of, personal_data_left
-from test_full_journey_firefox import looks_right
 
 from conftest import LiveServer
 from videotermin.domain.clock import FakeClock

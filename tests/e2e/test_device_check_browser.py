@@ -16,34 +16,19 @@ import asyncio
 import re
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from datetime import timedelta
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from chromium import launch_chromium
+from chromium import ARGS, FAKE_MEDIA, launch_chromium
+from device_check_pages import VERDICT, agreed_participant
 from playwright.async_api import Browser, Page, expect
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conftest import NOW, LiveServer
-from videotermin.context import AppContext
-from videotermin.domain.appointments import ParticipantDraft
+from conftest import LiveServer
 from videotermin.domain.clock import FakeClock
-from videotermin.services import appointments as scheduling
-from videotermin.services.consent_texts import current_version
 from videotermin.settings import Settings
-from videotermin.store.models import ConsentRecord, DeviceCheck, StaffUser
-
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-FAKE_MEDIA = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
-VERDICT = re.compile(r"Ergebnis: (grün|gelb)")
+from videotermin.store.models import DeviceCheck, StaffUser
 
 pytestmark = [
     pytest.mark.browser,
@@ -56,39 +41,6 @@ Launcher = Callable[[list[str]], AbstractAsyncContextManager[Browser]]
 @pytest.fixture
 def chromium() -> Launcher:
     return lambda extra: launch_chromium([*ARGS, *extra])
-
-
-async def agreed_participant(
-    db: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    clock: FakeClock,
-    starts_in: timedelta = timedelta(minutes=3),
-) -> str:
-    """A participant of an appointment starting in ``starts_in`` who has agreed."""
-    ctx = AppContext(settings=settings, clock=clock, engine=db.kw["bind"], sessions=db)
-    async with db() as session, session.begin():
-        advisor = await scheduling.find_advisor(session, "berater")
-        assert advisor is not None
-        _appointment, links = await scheduling.create_appointment(
-            session,
-            ctx,
-            advisor=advisor,
-            start=NOW + starts_in,
-            duration_minutes=30,
-            subject=None,
-            participants=[ParticipantDraft(name="Clara Kundin", email="clara@example.org")],
-        )
-        session.add(
-            ConsentRecord(
-                participant_id=links[0].participant.id,
-                version=current_version(settings),
-                language="de",
-                text_hash="0" * 64,
-                decision="agreed",
-                decided_at=NOW,
-            )
-        )
-    return links[0].link.rsplit("/", 1)[1]
 
 
 async def phone_page(browser: Browser) -> tuple[Page, list[str]]:

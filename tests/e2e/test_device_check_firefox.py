@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from device_check_pages import agreed_participant
 from firefox_driver import firefox
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_device_check_browser import agreed_participant
 from webrtc_probe import FRAMES_DECODED, RECORD_PEER_CONNECTIONS
 
 from conftest import LiveServer

@@ -15,11 +15,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from chromium import launch_chromium
+from chromium import ARGS, FAKE_MEDIA, launch_chromium
+from device_check_pages import agreed_participant
 from playwright.async_api import Page, Request, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_device_check_browser import ARGS, FAKE_MEDIA, agreed_participant
 
 from conftest import LiveServer
 from videotermin.domain.clock import FakeClock

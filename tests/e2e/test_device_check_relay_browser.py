@@ -19,7 +19,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from chromium import launch_chromium
+from chromium import ARGS, FAKE_MEDIA, launch_chromium
+from device_check_pages import open_check
 from firefox_driver import firefox
 from playwright.async_api import Browser, Page, expect
 from webrtc_probe import RECORD_PEER_CONNECTIONS, SELECTED_LOCAL_CANDIDATE
@@ -29,16 +30,6 @@ from turn_server import TurnServer, relay_settings
 from videotermin.settings import Settings
 from videotermin.store.models import StaffUser
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-]
 VERDICT = re.compile(r"Ergebnis: (grün|gelb)")
 
 pytestmark = [
@@ -60,18 +51,8 @@ def settings(settings: Settings, turn_server: TurnServer, app_secret: str) -> Se
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    async with launch_chromium(ARGS) as launched:
+    async with launch_chromium([*ARGS, *FAKE_MEDIA]) as launched:
         yield launched
-
-
-async def open_check(browser: Browser, url: str) -> tuple[Page, list[str]]:
-    context = await browser.new_context(locale="de-DE")
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    await page.add_init_script(RECORD_PEER_CONNECTIONS)
-    await page.goto(url)
-    return page, errors
 
 
 async def finish_with_verdict(page: Page, verdict: re.Pattern[str]) -> None:

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 from firefox_driver import Firefox, firefox
+from page_audit import AUDIT, SHOTS, WIDTHS, every_page, report
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_every_page_layout import AUDIT, SHOTS, WIDTHS, every_page, report
 
 from conftest import PASSWORD, LiveServer
 from videotermin.domain.clock import FakeClock

@@ -24,15 +24,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, expect
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_call_browser import (
+from call_pages import (
     browser,  # noqa: F401 - the Chromium fixture with fake devices (CALL_ARGS)
     grows,
     sees_video_and_hears,
     tile,
 )
-from test_nginx_browser import advisor_admits, book_now, open_page
+from deployment_pages import advisor_admits, book_now, open_page
+from playwright.async_api import Browser, Page, expect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app_processes import START_SECONDS, VIDEOTERMIN, app_environment
 from conftest import free_port, skip_or_fail

@@ -21,9 +21,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from chromium import launch_chromium
+from chromium import ARGS, FAKE_MEDIA, launch_chromium
+from device_check_pages import open_check
 from playwright.async_api import Browser, expect
-from test_device_check_relay_browser import ARGS, open_check
 
 from conftest import LiveServer
 from turn_server import TurnServer, relay_settings
@@ -83,7 +83,7 @@ def settings(settings: Settings, turn_server: TurnServer) -> Settings:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    async with launch_chromium(ARGS) as launched:
+    async with launch_chromium([*ARGS, *FAKE_MEDIA]) as launched:
         yield launched
 
 

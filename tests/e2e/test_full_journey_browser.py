@@ -24,12 +24,19 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import test_consent_journey_browser
-from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
+from chromium import new_page
+from journey_pages import (
+    OPENS_AT,
+    Clicks,
+    agree,
+    book,
+    browser,
+    check_devices,
+    in_the_waiting_room,
+    phone,
+)
+from playwright.async_api import Browser, BrowserContext, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_consent_journey_browser import DEVICE_CHECK_URL, OPENS_AT, book, phone
-from test_device_check_browser import VERDICT
-from test_waiting_room_browser import new_page
 
 from conftest import PASSWORD, LiveServer
 from videotermin.domain.clock import FakeClock
@@ -37,65 +44,14 @@ from videotermin.settings import Settings
 from videotermin.store.models import StaffUser
 
 WRONG_DEVICE_TIME = datetime(2031, 5, 1, 12, 0, tzinfo=UTC)
-WAITING_ROOM_URL = re.compile(r"/v/[A-Za-z0-9_-]{32}/warteraum$")
 MESSAGE = "Ich bin gleich bei Ihnen. Bitte bleiben Sie im Warteraum."
-# The automatic part of the check takes at most ten seconds; the test call may queue.
-CHECK_TIMEOUT_MS = 30_000
 
-# Debian's Chromium with fake camera, microphone and permission prompt: that module's fixture.
-browser = test_consent_journey_browser.browser
+__all__ = ["browser"]  # the fixture: fake camera, microphone and permission prompt
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True),
 ]
-
-
-class Clicks:
-    """Every click the citizen makes goes through here, so the test can count them."""
-
-    def __init__(self) -> None:
-        self.made: list[str] = []
-
-    async def click(self, target: Locator, name: str) -> None:
-        await target.click()
-        self.made.append(name)
-
-
-async def agree(page: Page, clicks: Clicks) -> None:
-    """The consent page of a first visit: read, agree, and be on the device check."""
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Ihr Videotermin")
-    await expect(page.get_by_role("heading", name="Welche Daten wir speichern")).to_be_visible()
-    await clicks.click(page.get_by_role("button", name="Ich stimme zu"), "Ich stimme zu")
-    await expect(page).to_have_url(DEVICE_CHECK_URL)
-
-
-async def check_devices(page: Page, clicks: Clicks) -> None:
-    """The device check: the prompt is explained, the steps run by themselves, the one
-    question is answered, and the verdict is shown."""
-    await expect(page.locator("#check-ask")).to_contain_text(
-        "Ihr Browser fragt Sie gleich, ob diese Seite Ihre Kamera und Ihr Mikrofon benutzen darf."
-    )
-    heard = page.get_by_role("button", name="Ich höre den Ton")
-    await expect(heard).to_be_visible(timeout=CHECK_TIMEOUT_MS)
-    await expect(page.locator("#check-ask")).to_be_hidden()  # the browser granted access
-    await clicks.click(heard, "Ich höre den Ton")
-    await expect(page.get_by_role("heading", level=2, name=VERDICT)).to_be_visible(
-        timeout=CHECK_TIMEOUT_MS
-    )
-    findings = page.locator("#check-findings li")
-    await expect(findings.filter(has_text="Testanruf:")).to_contain_text("in Ordnung")
-    await expect(findings.filter(has_text="Lautsprecher:")).to_contain_text(
-        "Sie hören den Testton."
-    )
-
-
-async def in_the_waiting_room(room: Page) -> None:
-    await expect(room).to_have_url(WAITING_ROOM_URL)
-    await expect(room.get_by_role("heading", level=1)).to_have_text("Warteraum")
-    await expect(room.locator("#connection-state")).to_have_text(
-        "Verbunden. Sie sind im Warteraum."
-    )
 
 
 async def citizen_phone(browser: Browser) -> tuple[BrowserContext, Page, list[str]]:

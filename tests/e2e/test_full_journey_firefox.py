@@ -6,9 +6,9 @@ link; the citizen (another Firefox, 360 px wide like a phone) opens it, agrees, 
 the device check with its test call, enters the waiting room, reads the advisor's
 message there without a reload, is picked up with the appointment page's "Abholen", sees
 and hears the advisor (and the advisor her, Firefox to Firefox), hangs up, and answers
-the survey. On each citizen page the layout audit of test_every_page_layout.py must find
-nothing in Firefox's rendering (a screenshot of each is kept in ``LAYOUT_SHOTS``), and
-neither browser may report a script error.
+the survey. On each citizen page the layout audit (page_audit.py) must find nothing in
+Firefox's rendering (a screenshot of each is kept in ``LAYOUT_SHOTS``), and neither
+browser may report a script error.
 """
 
 from __future__ import annotations
@@ -21,14 +21,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from call_pages import PEER_CONNECTIONS
 from firefox_driver import Firefox, firefox
+from firefox_pages import firefox_hears, firefox_login, firefox_sees_video, looks_right, tile_video
+from journey_pages import OPENS_AT
+from page_audit import SHOTS
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_advisor_firefox import firefox_login
-from test_call_browser import PEER_CONNECTIONS
-from test_call_firefox import firefox_hears, firefox_sees_video, tile_video
-from test_consent_journey_browser import OPENS_AT
-from test_every_page_layout import AUDIT, SHOTS
 
 from conftest import LiveServer
 from videotermin.domain.clock import FakeClock
@@ -76,12 +75,6 @@ async def invitation_link(mail_dir: Path) -> str:
                 return found.group(0)
         await asyncio.sleep(0.05)
     raise AssertionError(f"no invitation with a link in {mail_dir}")
-
-
-async def looks_right(fox: Firefox, name: str) -> list[str]:
-    """What a person would notice on the page as Firefox drew it; a screenshot is kept."""
-    await fox.screenshot(SHOTS / f"firefox-{name}-360.png")
-    return list(await fox.evaluate(f"({AUDIT})()"))
 
 
 async def test_booked_in_firefox_and_the_citizen_goes_the_whole_way_in_firefox(

@@ -2,7 +2,7 @@
 a stale frame after camera off, markup in a display name, and media fetched from a URL a
 participant sends. Debian's Chromium with fake camera and microphone, the real app, the
 test's FakeClock (the appointment starts in two minutes); the call is set up as in
-tests/e2e/test_call_browser.py, whose helpers these tests use.
+tests/e2e/test_call_browser.py, with the helpers of tests/e2e/call_pages.py.
 
 The server-side halves of the classes are in tests/web/test_known_failure_classes.py;
 docs/known-failure-classes.md maps every class to its tests.
@@ -14,10 +14,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from playwright.async_api import Browser, Page, expect
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_call_browser import (
+from call_pages import (
     INBOUND,
     START,
     appointment_with,
@@ -29,6 +26,9 @@ from test_call_browser import (
     tile,
     waiting,
 )
+from playwright.async_api import Browser, Page, expect
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import PASSWORD, LiveServer
 from videotermin.domain.appointments import ParticipantDraft

@@ -12,12 +12,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from playwright.async_api import Browser, Page, expect
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_call_browser import (
+from call_pages import (
     CLARA,
     IVO,
+    START,
     advisor_call_page,
     appointment_with,
     browser,  # noqa: F401 - the Chromium fixture with fake devices (CALL_ARGS)
@@ -25,7 +23,9 @@ from test_call_browser import (
     tile,
     waiting,
 )
-from test_waiting_room_browser import START
+from playwright.async_api import Browser, Page, expect
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import LiveServer
 from videotermin.domain.clock import FakeClock

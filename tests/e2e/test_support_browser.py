@@ -13,10 +13,10 @@ from datetime import timedelta
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from chromium import launch_chromium
+from chromium import ARGS, FAKE_MEDIA, launch_chromium
+from device_check_pages import agreed_participant
 from playwright.async_api import Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_device_check_browser import ARGS, FAKE_MEDIA, agreed_participant
 
 from conftest import PASSWORD, LiveServer, add_staff
 from videotermin.domain.clock import FakeClock

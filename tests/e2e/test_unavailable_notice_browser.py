@@ -16,19 +16,19 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from playwright.async_api import Browser, Page, expect
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_call_browser import (
+from call_pages import (
     CLARA,
     IVO,
     LINE_CUTTER,
+    START,
     advisor_call_page,
     appointment_with,
     browser,  # noqa: F401 - the Chromium fixture with fake devices (CALL_ARGS)
     open_page,
     sees_video_and_hears,
 )
-from test_waiting_room_browser import START
+from playwright.async_api import Browser, Page, expect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import LiveServer
 from private_postgres import PrivatePostgres

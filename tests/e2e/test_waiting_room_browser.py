@@ -11,7 +11,8 @@ from datetime import timedelta
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from chromium import launch_chromium
+from call_pages import START
+from chromium import ARGS, FAKE_MEDIA, launch_chromium, new_page
 from playwright.async_api import Browser, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,17 +26,6 @@ from videotermin.services.consent_texts import current_version
 from videotermin.settings import Settings
 from videotermin.store.models import ConsentRecord, StaffUser
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-]
-START = NOW + timedelta(days=1)  # Thursday, 3 December 2026, 10:00 in Berlin
 MESSAGE = "Ich komme 5 Minuten später. <b>Bitte</b> bleiben Sie im Warteraum."
 
 pytestmark = [
@@ -52,7 +42,7 @@ def fast_loops(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    async with launch_chromium(ARGS) as browser:
+    async with launch_chromium([*ARGS, *FAKE_MEDIA]) as browser:
         yield browser
 
 
@@ -85,15 +75,6 @@ async def waiting_citizen(
             )
         )
     return participant.id, links[0].link.rsplit("/", 1)[1]
-
-
-async def new_page(browser: Browser, width: int) -> tuple[Page, list[str]]:
-    context = await browser.new_context(viewport={"width": width, "height": 900}, locale="de-DE")
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return page, errors
 
 
 async def axe_violations(page: Page) -> list[str]:

@@ -12,10 +12,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from call_pages import CLARA, START, appointment_with, axe_violations, browser, waiting
 from playwright.async_api import Browser, Page
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_call_browser import CLARA, appointment_with, axe_violations, browser, waiting
-from test_waiting_room_browser import START
 
 from conftest import LiveServer
 from videotermin.domain.clock import FakeClock
