@@ -13,6 +13,7 @@ import asyncio
 import os
 import secrets
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -37,6 +38,17 @@ from videotermin.settings import Settings
 from videotermin.store.db import create_engine, session_factory
 from videotermin.store.migrate import upgrade
 from videotermin.store.models import StaffUser, Unit
+
+# The helper modules' asserts explain their failures like the tests' own (pytest rewrites
+# only test modules and conftest by itself); those imported above are too late for that.
+pytest.register_assert_rewrite(
+    *(
+        path.stem
+        for folder in ("", "web", "e2e")
+        for path in sorted((Path(__file__).parent / folder).glob("*.py"))
+        if not path.stem.startswith(("test_", "conftest")) and path.stem not in sys.modules
+    )
+)
 
 # Fixtures kept beside the helpers they serve: ``private_redis`` and ``private_postgres``
 # (a Redis or PostgreSQL of the test's own, which it may stop and start).

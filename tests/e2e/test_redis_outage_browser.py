@@ -1,11 +1,16 @@
-"""A chat line the server cannot pass on is not lost, in Debian's Chromium.
+"""What is said during a Redis outage mid-call is not lost, in Debian's Chromium.
 
-The app's bus is a Redis of the test's own (``tests/private_redis.py``). Mid-call the
-test stops it: a line Clara sends then cannot reach anyone, and the server refuses it
-with ``error`` ``unavailable`` (``ref`` ``chat``). Her page must give it back — the line
-returns to the text field with a notice instead of vanishing. Once Redis is back,
-sending it again brings it to the advisor, exactly once (a try lost while the bus's
-subscribers reconnect comes back to the field after a few seconds, too).
+The app's bus is a Redis of the test's own (``tests/private_redis.py``), which the
+tests stop mid-call while the media keeps flowing peer to peer.
+
+- A chat line Clara sends then cannot reach anyone, and the server refuses it with
+  ``error`` ``unavailable`` (``ref`` ``chat``). Her page must give it back — the line
+  returns to the text field with a notice instead of vanishing. Once Redis is back,
+  sending it again brings it to the advisor, exactly once (a try lost while the bus's
+  subscribers reconnect comes back to the field after a few seconds, too).
+- A screen the advisor shares then needs an offer the server cannot pass on. Her page
+  sends an unanswered offer again, so once Redis is back Clara sees the screen without
+  anyone doing anything — and the picture of the camera never stopped meanwhile.
 """
 
 from __future__ import annotations
@@ -14,9 +19,15 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
+from call_pages import (  # noqa: F401
+    browser,
+    clara_admitted,
+    received_video,
+    sees_video_and_hears,
+    tile,
+)
 from playwright.async_api import Browser, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_call_browser import browser, clara_admitted, sees_video_and_hears  # noqa: F401
 from waiting_helpers import channel_prefix
 
 from conftest import LiveServer, start_server
@@ -94,4 +105,35 @@ async def test_a_line_refused_while_redis_is_down_goes_back_into_the_field(
     await expect(problem).to_be_hidden()
     await expect(at_advisor.filter(has_text=SECOND)).to_have_count(1)
     await expect(room.locator(".call-chat__line").filter(has_text=SECOND)).to_have_count(1)
+    assert admitted.room_errors == [] and admitted.desk_errors == []
+
+
+async def test_a_screen_shared_while_redis_is_down_reaches_the_citizen_once_it_is_back(
+    browser: Browser,  # noqa: F811 - the imported fixture
+    live_server: LiveServer,
+    advisor: StaffUser,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+    private_redis: PrivateRedis,
+) -> None:
+    admitted = await clara_admitted(browser, live_server, db, settings, clock)
+    room, desk = admitted.room, admitted.desk
+    await sees_video_and_hears(room, "Bea Berater")
+    screen = tile(room, "Bildschirm von Bea Berater")
+
+    await asyncio.to_thread(private_redis.stop)
+    share = desk.get_by_role("button", name="Bildschirm teilen")
+    await share.click()
+    await expect(share).to_have_attribute("aria-pressed", "true")
+    await asyncio.sleep(3)  # the offer for the screen is dropped meanwhile
+    await expect(screen).to_have_count(0)
+    await sees_video_and_hears(room, "Bea Berater")  # the camera's picture goes on
+
+    await asyncio.to_thread(private_redis.start)
+    await expect(screen).to_be_visible(timeout=20_000)
+    await received_video(room, screen.locator("video"))
+    await share.click()  # and negotiation goes on as before
+    await expect(screen).to_have_count(0)
+    await sees_video_and_hears(room, "Bea Berater")
     assert admitted.room_errors == [] and admitted.desk_errors == []
