@@ -83,7 +83,7 @@ async def test_advisor_books_through_the_forms_and_citizen_opens_a_link(
 
     await page.get_by_role("link", name="Neuen Termin anlegen").click()
     await page.get_by_label("Datum", exact=True).fill(TOMORROW)
-    await page.get_by_label("Uhrzeit", exact=True).fill("11:30")
+    await page.get_by_label("Uhrzeit (Ortszeit Europe/Berlin)", exact=True).fill("11:30")
     await page.get_by_label("Betreff (optional)").fill("Erstgespräch")
     citizen = page.get_by_role("group", name="Kundin oder Kunde")
     await citizen.get_by_label("Name", exact=True).fill("Clara Kundin")
