@@ -121,7 +121,8 @@ async def test_a_hundred_entries_a_page(
     ("params", "status", "shown"),
     [
         ({"from": "2026-02-30"}, 422, "Bitte geben Sie ein Datum an"),
-        ({"to": "02.12.2026"}, 422, "Bitte geben Sie ein Datum an"),
+        ({"to": "32.12.2026"}, 422, "Bitte geben Sie ein Datum an, zum Beispiel 2.12.2026."),
+        ({"from": "1.12.2026", "to": "02.12.2026"}, 200, "Protokoll"),
         ({"person": "jemand"}, 422, "Person aus der Liste"),
         ({"action": "drop table"}, 422, "Aktion aus der Liste"),
         ({"from": "0001-01-01", "to": "9999-12-31"}, 200, "Protokoll"),

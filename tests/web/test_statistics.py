@@ -220,7 +220,7 @@ async def test_small_counts_are_suppressed_with_their_partners_and_csv_equals_th
     [
         ({"from": "2026-12-05", "to": "2026-12-01"}, "Das Ende liegt vor dem Anfang"),
         ({"from": "0001-01-01", "to": "9999-12-31"}, "höchstens drei Jahre"),
-        ({"from": "1.12.2026"}, "Bitte geben Sie ein Datum an"),
+        ({"from": "1.13.2026"}, "Bitte geben Sie ein Datum an"),
         ({"unit": "999"}, "Dienststelle aus der Liste"),
         ({"unit": "x" * 40}, "Dienststelle aus der Liste"),
     ],

@@ -59,7 +59,7 @@ def _wanted(person: str, action: str, first: str, last: str, zone: ZoneInfo) -> 
     for name, text in (("from", first), ("to", last)):
         day = parse_day(text.strip())
         if isinstance(day, ValueError):
-            errors[name] = N_("Bitte geben Sie ein Datum an, zum Beispiel 2026-12-02.")
+            errors[name] = N_("Bitte geben Sie ein Datum an, zum Beispiel 2.12.2026.")
             day = None
         days.append(day)
     span = day_range(days[0], days[1], zone)

@@ -68,7 +68,7 @@ def _range(today: date, first: str, last: str, unit: str, known: set[int]) -> Ra
     ):
         day = parse_day(text.strip())
         if isinstance(day, ValueError):
-            errors[name] = N_("Bitte geben Sie ein Datum an, zum Beispiel 2026-12-02.")
+            errors[name] = N_("Bitte geben Sie ein Datum an, zum Beispiel 2.12.2026.")
         parsed.append(day if isinstance(day, date) else default)
     start, end = parsed
     if not errors and start > end:
