@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from call_helpers import advisor_call, open_call
+from call_helpers import advisor_call, book_call, open_call
 from journey_helpers import withdraw
 from page_helpers import Booking, book, login, post_form
 from sqlalchemy import func, select, update
@@ -41,7 +41,7 @@ from waiting_helpers import (
 )
 from websockets.asyncio.client import ClientConnection
 
-from conftest import NOW, LiveServer, start_server
+from conftest import NOW, LiveServer, free_port, start_server
 from videotermin.bus.redis_bus import RedisBus
 from videotermin.context import AppContext
 from videotermin.domain.clock import FakeClock
@@ -84,6 +84,10 @@ def servers(
 ) -> Iterator[Servers]:
     heals = request.node.get_closest_marker("safety_re_read") is not None
     monkeypatch.setattr(timing, "DEFAULT", SAFETY if heals else EVENTS_ONLY)
+    if request.node.get_closest_marker("mail_down") is not None:
+        # Nothing listens there: every mail waits for its retry, and no delivery
+        # announces anything that the change itself did not.
+        settings = settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{free_port()}"})
     if request.param == EMBEDDED:
         one = start_server(settings, clock)
         try:
@@ -248,6 +252,63 @@ async def test_the_end_of_the_call_ends_every_connection_at_once(
     async with advisor_and_citizen(servers, booking, desk) as (advisor, ws):
         await send(advisor, {"type": "end"})
         assert await ends(ws) == (4411, "ended")
+
+
+@pytest.mark.mail_down
+@pytest.mark.parametrize("through", ["page", "api"])
+async def test_removing_a_participant_ends_their_waiting_and_their_row_at_once(
+    servers: Servers,
+    desk: httpx.AsyncClient,
+    api: httpx.AsyncClient,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+    through: str,
+) -> None:
+    """Ina (the interpreter) waits; the advisor removes her from the appointment on the
+    appointment's page, or the agency's system through the API."""
+    appointment = await book_call(db, settings, clock)
+    ina = appointment.participant_ids[1]
+    async with (
+        staff(servers.hold, session_cookie(desk), origin=servers.hold.url) as live,
+        citizen(servers.hold, appointment.tokens[1]) as ws,
+    ):
+        await greet(live, watch=[appointment.appointment_id])
+        await greet(ws)
+        if through == "page":
+            page = f"/termine/{appointment.appointment_id}/teilnehmende/{ina}/entfernen"
+            assert (await post_form(desk, page, page, {})).status_code == 303
+        else:
+            path = f"/appointments/{appointment.appointment_id}/participants/{ina}"
+            assert (await api.delete(path)).status_code == 204
+        assert await ends(ws) == (4404, "unknown_link")
+        gone = await receive_until(live, {"participant_id": ina, "html": ""}, timeout=WITHIN)
+        assert gone["type"] == "participant"
+
+
+@pytest.mark.mail_down
+async def test_a_participant_added_appears_in_the_live_list_at_once(
+    servers: Servers, booking: Booking, desk: httpx.AsyncClient
+) -> None:
+    async with staff(servers.hold, session_cookie(desk), origin=servers.hold.url) as live:
+        await greet(live, watch=[booking.appointment_id])
+        page = f"/termine/{booking.appointment_id}"
+        added = await post_form(
+            desk,
+            page,
+            f"{page}/teilnehmende",
+            {
+                "new.role": "interpreter",
+                "new.name": "Ivo Dolmetscher",
+                "new.email": "ivo@example.org",
+                "new.language": "de",
+            },
+        )
+        assert added.status_code == 303, added.text
+        row = await receive_until(live, {"type": "participant"}, WITHIN)
+        while "Ivo Dolmetscher" not in row["html"]:  # Clara's row may come first
+            row = await receive_until(live, {"type": "participant"}, WITHIN)
+        assert row["appointment_id"] == booking.appointment_id
 
 
 # --- the advisor's connections -------------------------------------------------------------

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from videotermin.bus.events import appointment_changed
+from videotermin.bus.events import appointment_changed, participant_changed
 from videotermin.context import AppContext
 from videotermin.domain.appointments import FieldError, RuleViolation
 from videotermin.services import appointments as scheduling
@@ -180,6 +180,7 @@ async def add_participant(
 ) -> ParticipantOut:
     issued = await scheduling.add_participant(db, ctx, appointment, body.draft(), actor)
     await commit(ctx, db)
+    await participant_changed(ctx.bus, appointment.id, issued.participant.id)
     return ParticipantOut.of(issued.participant, issued.link, issued.mail)
 
 
@@ -195,6 +196,7 @@ async def remove_participant(
     participant = participant_of(appointment, participant_id)
     await scheduling.remove_participant(db, ctx, appointment, participant, actor)
     await commit(ctx, db)
+    await participant_changed(ctx.bus, appointment.id, participant.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from videotermin.bus.events import appointment_changed
+from videotermin.bus.events import appointment_changed, participant_changed
 from videotermin.domain.agenda import agenda_days
 from videotermin.domain.appointments import RuleViolation, Status, is_over
 from videotermin.domain.text import N_
@@ -202,7 +202,7 @@ async def add_participant(appointment_id: str, view: View, db: Db, form: Checked
     values = forms.form_values(form)
     draft = forms.new_participant_draft(values)
     try:
-        await view.change(
+        issued = await view.change(
             appointment_id,
             lambda s, a: scheduling.add_participant(s, view.ctx, a, draft, view.actor),
         )
@@ -210,6 +210,7 @@ async def add_participant(appointment_id: str, view: View, db: Db, form: Checked
         errors = forms.FormErrors(forms.ADD_ORDER)
         errors.add_all(refused.errors, forms.add_rename)
         return await _appointment_page(view, db, appointment_id, values, errors.ordered())
+    await participant_changed(view.ctx.bus, appointment_id, issued.participant.id)
     return redirect(view.ctx, f"/termine/{appointment_id}", "added")
 
 
@@ -239,6 +240,8 @@ async def remove_participant(
         )
     except RuleViolation as refused:
         return await _appointment_page(view, db, appointment_id, errors=_general_errors(refused))
+    # Their open connections end, and every advisor's page drops their row, at once.
+    await participant_changed(view.ctx.bus, appointment_id, participant_id)
     return redirect(view.ctx, f"/termine/{appointment_id}", "removed")
 
 
