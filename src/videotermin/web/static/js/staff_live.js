@@ -3,7 +3,8 @@
  * The advisor's live list ("Meine Termine" and the appointment page).
  *
  * Rows are rendered by the server (the pages' own template macro) and swapped
- * in whole, so the page never builds a row itself. When someone enters the
+ * in whole, so the page never builds a row itself; a row sent again unchanged
+ * is left alone, and a changed one keeps the keyboard focus (live_html.js). When someone enters the
  * waiting room the page shows an alert (role="alert"), highlights the row
  * and plays a short tone (the call page does not load this module, so no
  * tone sounds during a call).
@@ -11,6 +12,7 @@
  * "Töne aktivieren" button says so, and any click or key unlocks the sound.
  */
 import { PROTOCOL_VERSION } from './constants.js';
+import { removeKeepingFocus, replaceKeepingFocus } from './live_html.js';
 import { ServerConnection, socketUrl } from './protocol.js';
 
 /** @param {string} id @returns {HTMLElement} */
@@ -116,17 +118,27 @@ function raiseAlert(participantId, notice) {
   showSound();
 }
 
+/** @type {Map<string, string>} each row's HTML as last sent, so a repeat changes nothing */
+const shown = new Map();
+
 /** @param {import('./messages.js').ParticipantMessage} message */
 function updateRow(message) {
   const current = rowOf(message.participant_id);
   if (!message.html) {
-    current?.remove();
+    shown.delete(message.participant_id);
+    if (current) removeKeepingFocus(current);
+    return;
+  }
+  if (current && shown.get(message.participant_id) === message.html) {
+    if (message.entered && message.notice) raiseAlert(message.participant_id, message.notice);
+    current.classList.toggle('participant--entered', entered.has(message.participant_id));
     return;
   }
   const fresh = parseRow(message.html);
   if (!fresh) return;
+  shown.set(message.participant_id, message.html);
   if (current) {
-    current.replaceWith(fresh);
+    replaceKeepingFocus(current, fresh);
   } else {
     const scope = document.querySelector(
       `[data-appointment-id="${CSS.escape(message.appointment_id)}"]`,

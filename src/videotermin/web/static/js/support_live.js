@@ -8,6 +8,7 @@
  * words the page put in its data-text-* attributes.
  */
 import { PROTOCOL_VERSION } from './constants.js';
+import { fillKeepingFocus } from './live_html.js';
 import { ServerConnection, socketUrl } from './protocol.js';
 
 /** @param {string} id @returns {HTMLElement} */
@@ -45,10 +46,10 @@ const connection = new ServerConnection(socketUrl('/ws/support'), {
   participant: details.dataset.participantId || '',
 });
 connection.onstatus = showStatus;
+let shown = '';
 connection.on('support', (message) => {
-  const template = document.createElement('template');
-  template.innerHTML = message.html;
-  details.replaceChildren(template.content);
+  if (message.html !== shown) fillKeepingFocus(details, message.html);
+  shown = message.html;
   details.dataset.problem = String(message.problem);
 });
 window.addEventListener('online', () => connection.reconnectNow());
