@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from chromium import launch_chromium
+from chromium import ARGS, launch_chromium
 from playwright.async_api import Browser, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,14 +21,6 @@ from videotermin.services import appointments as scheduling
 from videotermin.settings import Settings
 from videotermin.store.models import StaffUser
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TOMORROW = (NOW + timedelta(days=1)).strftime("%Y-%m-%d")  # Thursday, 3 December 2026
 
 pytestmark = [

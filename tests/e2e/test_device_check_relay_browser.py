@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from chromium import ARGS, FAKE_MEDIA, launch_chromium
-from device_check_pages import open_check
+from device_check_pages import VERDICT, open_check
 from firefox_driver import firefox
 from playwright.async_api import Browser, Page, expect
 from webrtc_probe import RECORD_PEER_CONNECTIONS, SELECTED_LOCAL_CANDIDATE
@@ -29,8 +29,6 @@ from conftest import LiveServer
 from turn_server import TurnServer, relay_settings
 from videotermin.settings import Settings
 from videotermin.store.models import StaffUser
-
-VERDICT = re.compile(r"Ergebnis: (grün|gelb)")
 
 pytestmark = [
     pytest.mark.browser,

@@ -10,10 +10,9 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from axe_playwright_python.async_playwright import Axe
-from call_pages import START
+from call_pages import START, axe_violations
 from chromium import ARGS, FAKE_MEDIA, launch_chromium, new_page
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conftest import NOW, LiveServer
@@ -75,10 +74,6 @@ async def waiting_citizen(
             )
         )
     return participant.id, links[0].link.rsplit("/", 1)[1]
-
-
-async def axe_violations(page: Page) -> list[str]:
-    return [v["id"] for v in (await Axe().run(page)).response["violations"]]
 
 
 async def test_waiting_room_seen_live_by_the_advisor(
