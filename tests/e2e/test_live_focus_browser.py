@@ -7,7 +7,8 @@ appears above the button); one on "Abholen" when Clara leaves again (the link is
 stays on Clara's row instead of being thrown back to the start of the page, and one on
 Ina's button when Ina is removed (in another tab) lands on the list of participants. A
 supporter on the desk's "Einladung erneut senden" stays there while the citizen's device
-check changes the view.
+check changes the view. On the call page, the advisor on "Abholen: Ina" stays there while
+Clara comes into the waiting list and goes again (the page builds the list anew).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from call_helpers import book_call
-from call_pages import browser  # noqa: F401
+from call_pages import advisor_call_page, browser  # noqa: F401
 from chromium import new_page
 from device_check_helpers import page_headers
 from page_helpers import csrf_token, login
@@ -137,4 +138,37 @@ async def test_the_supporters_focus_stays_on_its_button_while_the_check_changes_
         assert blocked.status_code == 204
         await expect(desk.get_by_role("alert")).to_contain_text("blockiert")
         await expect(resend).to_be_focused()
+    assert errors == []
+
+
+async def test_the_call_pages_admit_button_keeps_the_focus_while_others_come_and_go(
+    fast_timing: object,
+    browser: Browser,  # noqa: F811 - the imported fixture
+    live_server: LiveServer,
+    advisor: StaffUser,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FakeClock,
+) -> None:
+    booking = await book_call(db, settings, clock)
+    clara_token, ina_token = booking.tokens
+    desk, errors = await advisor_call_page(browser, live_server, booking.appointment_id)
+    admit_ina = desk.get_by_role("button", name="Abholen: Ina Dolmetscherin")
+    admit_clara = desk.get_by_role("button", name="Abholen: Clara Kundin")
+    async with citizen(live_server, ina_token) as ina:
+        await greet(ina)
+        await admit_ina.focus()
+        async with citizen(live_server, clara_token) as clara:
+            await greet(clara)
+            await expect(admit_clara).to_be_visible()
+            await expect(admit_ina).to_be_focused()
+        for _ in range(50):  # past the grace a dropped connection gets
+            clock.advance(timedelta(seconds=11))
+            try:
+                await expect(admit_clara).to_have_count(0, timeout=500)
+                break
+            except AssertionError:
+                continue
+        await expect(admit_clara).to_have_count(0)
+        await expect(admit_ina).to_be_focused()
     assert errors == []

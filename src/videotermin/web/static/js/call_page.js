@@ -15,6 +15,7 @@ import { ServerConnection, socketUrl, turnedAway } from './protocol.js';
 import { Call } from './call.js';
 import { LocalMedia } from './local_media.js';
 import { CallView } from './call_ui.js';
+import { refillKeepingFocus } from './live_html.js';
 
 /**
  * @typedef {object} PageConfig
@@ -130,6 +131,7 @@ function renderWaiting(message) {
     details.textContent = `${role} – ${text('since', { time: clock(person.since) })} – ${text(`verdict_${person.verdict ?? 'none'}`)}`;
     const button = document.createElement('button');
     button.type = 'button';
+    button.id = `admit-${person.id}`; // found again when the list is built anew (live_html.js)
     button.className = 'call-waiting__admit';
     button.textContent = text('admit');
     button.setAttribute('aria-label', `${text('admit')}: ${who.textContent}`);
@@ -137,7 +139,7 @@ function renderWaiting(message) {
     item.append(who, details, ' ', button);
     return item;
   });
-  list.replaceChildren(...items);
+  refillKeepingFocus(list, items);
   admitAll.disabled = people.length === 0;
   call.prepare(people.length > 0);
   waitingCount.textContent = String(people.length);

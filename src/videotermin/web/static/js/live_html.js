@@ -1,18 +1,20 @@
 // @ts-check
 /**
  * Swapping in HTML the server rendered again (a participant's row on the
- * advisor's pages, the support desk's view of one participant) without taking
- * the keyboard away from the person using the page.
+ * advisor's pages, the support desk's view of one participant), or a list the
+ * page built anew (the call page's waiting list), without taking the keyboard
+ * away from the person using the page.
  *
  * Replacing an element that holds the focus drops it to the start of the page:
  * someone who tabbed to "Einladung erneut senden" would be thrown out of the
  * list whenever anything about that participant changed. So the control that
  * had the focus is found again in the new HTML by what it does — a link by its
- * address, a form's button by the form's action — and focused; a control by
- * position could be another one ("Abholen" appears above the others when
- * someone enters the waiting room). When that control is gone, the new element
- * itself takes the focus, so a screen reader stays where it was; when the
- * element itself goes (a participant removed), the list it was in does.
+ * address, a form's button by the form's action, any other by its id — and
+ * focused; a control by position could be another one ("Abholen" appears above
+ * the others when someone enters the waiting room). When that control is gone,
+ * the new element itself takes the focus, so a screen reader stays where it
+ * was; when the element itself goes (a participant removed), the list it was
+ * in does.
  */
 
 const FOCUSABLE = 'a[href], button, input, select, textarea, [tabindex]';
@@ -83,7 +85,16 @@ export function replaceKeepingFocus(current, fresh) {
 export function fillKeepingFocus(container, html) {
   const template = document.createElement('template');
   template.innerHTML = html;
-  keepingFocus(container, container, () => container.replaceChildren(template.content));
+  refillKeepingFocus(container, [template.content]);
+}
+
+/**
+ * Replace the children of `container` with `nodes`, keeping the keyboard focus.
+ * @param {Element} container
+ * @param {Node[]} nodes
+ */
+export function refillKeepingFocus(container, nodes) {
+  keepingFocus(container, container, () => container.replaceChildren(...nodes));
 }
 
 /**
