@@ -96,11 +96,15 @@ class SupportSession(Session):
     async def greet(self, hello: ClientMessage) -> Ending | None:
         assert isinstance(hello, SupportHello)
         self.participant_id = hello.participant
-        sent = await self._send()
-        if not sent:
+        if not await self._send():
             await self.socket.close(CloseCode.FORBIDDEN)
             return Ending.CLOSED
+        # The appointment (and so the channel) is known only from that first read; a
+        # change made between it and the subscription brings no event, so read again.
         await self.listen(appointment_channel(self.appointment_id))
+        if not await self._send():
+            await self.socket.close(CloseCode.FORBIDDEN)
+            return Ending.CLOSED
         return None
 
     async def on_event(self, event: Notice) -> Ending | None:
