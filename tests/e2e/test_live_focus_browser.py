@@ -23,7 +23,7 @@ from call_pages import advisor_call_page, browser  # noqa: F401
 from chromium import new_page
 from device_check_helpers import page_headers
 from page_helpers import csrf_token, login
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Locator, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from support_helpers import SUPPORT, supporter
 from waiting_helpers import agreed_in_window, citizen, fast_timing, greet
@@ -55,6 +55,18 @@ async def logged_in(
     return page, errors
 
 
+async def gone_after_the_grace(clock: FakeClock, control: Locator) -> None:
+    """Move the clock past the grace a dropped connection gets until ``control`` is gone."""
+    for _ in range(50):
+        clock.advance(timedelta(seconds=11))
+        try:
+            await expect(control).to_have_count(0, timeout=500)
+            return
+        except AssertionError:
+            continue
+    await expect(control).to_have_count(0)
+
+
 async def test_the_advisors_focus_stays_on_its_control_or_row_when_the_row_changes(
     fast_timing: object,
     browser: Browser,  # noqa: F811 - the imported fixture
@@ -80,14 +92,7 @@ async def test_the_advisors_focus_stays_on_its_control_or_row_when_the_row_chang
         await expect(resend).to_be_focused()
         admit = row.get_by_role("link", name=re.compile("^Abholen"))
         await admit.focus()
-    for _ in range(50):  # past the grace a dropped connection gets
-        clock.advance(timedelta(seconds=11))
-        try:
-            await expect(admit).to_have_count(0, timeout=500)
-            break
-        except AssertionError:
-            continue
-    await expect(admit).to_have_count(0)
+    await gone_after_the_grace(clock, admit)
     await expect(row).to_be_focused()
     assert not await desk.evaluate(FOCUSED_IS_BODY)
     await desk.keyboard.press("Tab")  # and the keyboard goes on from Clara's row
@@ -162,13 +167,6 @@ async def test_the_call_pages_admit_button_keeps_the_focus_while_others_come_and
             await greet(clara)
             await expect(admit_clara).to_be_visible()
             await expect(admit_ina).to_be_focused()
-        for _ in range(50):  # past the grace a dropped connection gets
-            clock.advance(timedelta(seconds=11))
-            try:
-                await expect(admit_clara).to_have_count(0, timeout=500)
-                break
-            except AssertionError:
-                continue
-        await expect(admit_clara).to_have_count(0)
+        await gone_after_the_grace(clock, admit_clara)
         await expect(admit_ina).to_be_focused()
     assert errors == []
